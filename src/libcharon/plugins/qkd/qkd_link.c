@@ -1,0 +1,334 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_link.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <utils/debug.h>
+#include <collections/linked_list.h>
+
+/**
+ * Default size of requested keys, in bits
+ */
+#define QKD_DEFAULT_KEY_SIZE 256
+
+/**
+ * Largest key size accepted in the configuration, in bits
+ */
+#define QKD_MAX_KEY_SIZE 8192
+
+typedef struct private_qkd_link_t private_qkd_link_t;
+
+/**
+ * Private data of a qkd_link_t object.
+ */
+struct private_qkd_link_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_link_t public;
+
+	/**
+	 * Link (section) name
+	 */
+	char *name;
+
+	/**
+	 * KME base URL
+	 */
+	char *kme;
+
+	/**
+	 * Own SAE ID
+	 */
+	char *sae_id;
+
+	/**
+	 * Peer SAE ID
+	 */
+	char *peer_sae_id;
+
+	/**
+	 * TLS client certificate file
+	 */
+	char *cert;
+
+	/**
+	 * TLS client key file
+	 */
+	char *key;
+
+	/**
+	 * CA certificate file verifying the KME
+	 */
+	char *cacert;
+
+	/**
+	 * Key size in bits
+	 */
+	u_int key_size;
+
+	/**
+	 * Connection names served by this link, as char*
+	 */
+	linked_list_t *connections;
+
+	/**
+	 * Peer addresses served by this link, as host_t*
+	 */
+	linked_list_t *remote_addrs;
+};
+
+METHOD(qkd_link_t, get_name, char*,
+	private_qkd_link_t *this)
+{
+	return this->name;
+}
+
+METHOD(qkd_link_t, get_kme, char*,
+	private_qkd_link_t *this)
+{
+	return this->kme;
+}
+
+METHOD(qkd_link_t, get_sae_id, char*,
+	private_qkd_link_t *this)
+{
+	return this->sae_id;
+}
+
+METHOD(qkd_link_t, get_peer_sae_id, char*,
+	private_qkd_link_t *this)
+{
+	return this->peer_sae_id;
+}
+
+METHOD(qkd_link_t, get_tls_files, void,
+	private_qkd_link_t *this, char **cert, char **key, char **cacert)
+{
+	*cert = this->cert;
+	*key = this->key;
+	*cacert = this->cacert;
+}
+
+METHOD(qkd_link_t, get_key_size, u_int,
+	private_qkd_link_t *this)
+{
+	return this->key_size;
+}
+
+CALLBACK(host_equals, bool,
+	host_t *candidate, va_list args)
+{
+	host_t *peer;
+
+	VA_ARGS_VGET(args, peer);
+	return candidate->ip_equals(candidate, peer);
+}
+
+METHOD(qkd_link_t, matches, int,
+	private_qkd_link_t *this, char *name, host_t *peer)
+{
+	if (name && this->connections->find_first(this->connections,
+								linked_list_match_str, NULL, name))
+	{
+		return 2;
+	}
+	if (peer && this->remote_addrs->find_first(this->remote_addrs,
+								host_equals, NULL, peer))
+	{
+		return 1;
+	}
+	return 0;
+}
+
+METHOD(qkd_link_t, destroy, void,
+	private_qkd_link_t *this)
+{
+	this->connections->destroy_function(this->connections, free);
+	this->remote_addrs->destroy_offset(this->remote_addrs,
+									   offsetof(host_t, destroy));
+	free(this->name);
+	free(this->kme);
+	free(this->sae_id);
+	free(this->peer_sae_id);
+	free(this->cert);
+	free(this->key);
+	free(this->cacert);
+	free(this);
+}
+
+/**
+ * Read a string option of a link section, strdup()ed
+ */
+static char *get_str(char *name, char *option)
+{
+	return strdupnull(lib->settings->get_str(lib->settings,
+						"%s.plugins.qkd.links.%s.%s", NULL, lib->ns, name,
+						option));
+}
+
+/**
+ * Split a comma separated option into a list of strings
+ */
+static linked_list_t *get_list(char *name, char *option)
+{
+	enumerator_t *enumerator;
+	linked_list_t *list;
+	char *value, *item;
+
+	list = linked_list_create();
+	value = lib->settings->get_str(lib->settings,
+						"%s.plugins.qkd.links.%s.%s", NULL, lib->ns, name,
+						option);
+	if (value)
+	{
+		enumerator = enumerator_create_token(value, ",", " ");
+		while (enumerator->enumerate(enumerator, &item))
+		{
+			list->insert_last(list, strdup(item));
+		}
+		enumerator->destroy(enumerator);
+	}
+	return list;
+}
+
+/**
+ * Check that a mandatory option is set, log if not
+ */
+static bool check_set(char *name, char *option, char *value)
+{
+	if (!value || !*value)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': option '%s' missing", name, option);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Check that a configured file is readable, log if not
+ */
+static bool check_file(char *name, char *option, char *path)
+{
+	if (access(path, R_OK) != 0)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': %s '%s' not readable: %s", name, option,
+			 path, strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Validate the loaded configuration and parse the peer addresses
+ */
+static bool validate(private_qkd_link_t *this)
+{
+	linked_list_t *addrs;
+	char *addr;
+	host_t *host;
+	bool ok = TRUE;
+
+	if (!check_set(this->name, "kme", this->kme) ||
+		!check_set(this->name, "sae_id", this->sae_id) ||
+		!check_set(this->name, "peer_sae_id", this->peer_sae_id) ||
+		!check_set(this->name, "cert", this->cert) ||
+		!check_set(this->name, "key", this->key) ||
+		!check_set(this->name, "cacert", this->cacert))
+	{
+		return FALSE;
+	}
+	if (!strpfx(this->kme, "https://"))
+	{
+		DBG1(DBG_CFG, "qkd link '%s': kme '%s' is not an https:// URL",
+			 this->name, this->kme);
+		return FALSE;
+	}
+	if (!this->key_size || this->key_size > QKD_MAX_KEY_SIZE ||
+		this->key_size % 8)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': key_size %d is not a multiple of 8 "
+			 "bits between 8 and %d", this->name, (int)this->key_size,
+			 QKD_MAX_KEY_SIZE);
+		return FALSE;
+	}
+	if (!check_file(this->name, "cert", this->cert) ||
+		!check_file(this->name, "key", this->key) ||
+		!check_file(this->name, "cacert", this->cacert))
+	{
+		return FALSE;
+	}
+	addrs = get_list(this->name, "remote_addrs");
+	while (addrs->remove_first(addrs, (void**)&addr) == SUCCESS)
+	{
+		host = host_create_from_string(addr, 0);
+		if (host)
+		{
+			this->remote_addrs->insert_last(this->remote_addrs, host);
+		}
+		else
+		{
+			DBG1(DBG_CFG, "qkd link '%s': invalid remote address '%s'",
+				 this->name, addr);
+			ok = FALSE;
+		}
+		free(addr);
+	}
+	addrs->destroy(addrs);
+	return ok;
+}
+
+/*
+ * Described in header
+ */
+qkd_link_t *qkd_link_create_from_settings(char *name)
+{
+	private_qkd_link_t *this;
+
+	INIT(this,
+		.public = {
+			.get_name = _get_name,
+			.get_kme = _get_kme,
+			.get_sae_id = _get_sae_id,
+			.get_peer_sae_id = _get_peer_sae_id,
+			.get_tls_files = _get_tls_files,
+			.get_key_size = _get_key_size,
+			.matches = _matches,
+			.destroy = _destroy,
+		},
+		.name = strdup(name),
+		.kme = get_str(name, "kme"),
+		.sae_id = get_str(name, "sae_id"),
+		.peer_sae_id = get_str(name, "peer_sae_id"),
+		.cert = get_str(name, "cert"),
+		.key = get_str(name, "key"),
+		.cacert = get_str(name, "cacert"),
+		.key_size = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.key_size",
+						QKD_DEFAULT_KEY_SIZE, lib->ns, name),
+		.connections = get_list(name, "connections"),
+		.remote_addrs = linked_list_create(),
+	);
+
+	if (!validate(this))
+	{
+		destroy(this);
+		return NULL;
+	}
+	return &this->public;
+}

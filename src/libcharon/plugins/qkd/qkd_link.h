@@ -1,0 +1,112 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qkd_link qkd_link
+ * @{ @ingroup qkd
+ */
+
+#ifndef QKD_LINK_H_
+#define QKD_LINK_H_
+
+#include <library.h>
+#include <networking/host.h>
+
+typedef struct qkd_link_t qkd_link_t;
+
+/**
+ * Configuration of one QKD link: the local KME and the two SAEs (this
+ * gateway and its peer) that share keys through it.
+ *
+ * Read from a section charon.plugins.qkd.links.<name> in strongswan.conf.
+ */
+struct qkd_link_t {
+
+	/**
+	 * Name of the link (the settings section name).
+	 *
+	 * @return			link name
+	 */
+	char *(*get_name)(qkd_link_t *this);
+
+	/**
+	 * Base URL of the local KME, e.g. https://kme.example.net:8443
+	 *
+	 * @return			KME URL, without trailing /api/v1/keys
+	 */
+	char *(*get_kme)(qkd_link_t *this);
+
+	/**
+	 * SAE ID of this gateway (as in its client certificate).
+	 *
+	 * @return			own SAE ID
+	 */
+	char *(*get_sae_id)(qkd_link_t *this);
+
+	/**
+	 * SAE ID of the peer gateway on this link.
+	 *
+	 * @return			peer SAE ID
+	 */
+	char *(*get_peer_sae_id)(qkd_link_t *this);
+
+	/**
+	 * TLS client certificate, its private key and the CA certificate
+	 * verifying the KME (PEM files).
+	 *
+	 * @param cert		receives client certificate path
+	 * @param key		receives client private key path
+	 * @param cacert	receives CA certificate path
+	 */
+	void (*get_tls_files)(qkd_link_t *this, char **cert, char **key,
+						  char **cacert);
+
+	/**
+	 * Size of the keys requested from the KME.
+	 *
+	 * @return			key size in bits (a multiple of 8)
+	 */
+	u_int (*get_key_size)(qkd_link_t *this);
+
+	/**
+	 * Check whether this link serves an IKE SA.
+	 *
+	 * A link matches if the connection name is listed in its connections
+	 * option, or, failing that, if the peer address is one of its
+	 * remote_addrs.
+	 *
+	 * @param name		connection (peer config) name, or NULL
+	 * @param peer		peer address, or NULL
+	 * @return			match quality: 0 none, 1 address, 2 connection name
+	 */
+	int (*matches)(qkd_link_t *this, char *name, host_t *peer);
+
+	/**
+	 * Destroy a qkd_link_t.
+	 */
+	void (*destroy)(qkd_link_t *this);
+};
+
+/**
+ * Load a link from its strongswan.conf section.
+ *
+ * Logs the reason and returns NULL if the configuration is incomplete or
+ * invalid.
+ *
+ * @param name			section name below charon.plugins.qkd.links
+ * @return				link, NULL if invalid
+ */
+qkd_link_t *qkd_link_create_from_settings(char *name);
+
+#endif /** QKD_LINK_H_ @}*/
