@@ -1,0 +1,68 @@
+/*
+ * qkd-kme-sim: ETSI GS QKD 014 KME simulator.
+ *
+ * kme_faults.h - faults armed for tests (latency, 503, dropped connections,
+ * malformed JSON, wrong key sizes, duplicate key_IDs).
+ */
+
+#ifndef KME_FAULTS_H_
+#define KME_FAULTS_H_
+
+#include "kme_config.h"
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+/**
+ * ETSI 014 calls a fault may be restricted to.
+ */
+typedef enum {
+	CALL_ANY,
+	CALL_STATUS,
+	CALL_ENC_KEYS,
+	CALL_DEC_KEYS,
+} call_t;
+
+/**
+ * Fault types, as bits of the mask returned by faults_take().
+ */
+enum {
+	FAULT_LATENCY = (1 << 0),
+	FAULT_503 = (1 << 1),
+	FAULT_DROP = (1 << 2),
+	FAULT_MALFORMED_JSON = (1 << 3),
+	FAULT_WRONG_KEY_SIZE = (1 << 4),
+	FAULT_DUPLICATE_KEY_IDS = (1 << 5),
+};
+
+/**
+ * Arm the --fault specs "KME:TYPE[:COUNT][:ms=N][:call=CALL]" of a config.
+ */
+bool faults_init(config_t *config);
+
+/**
+ * Arm a fault from a JSON object {"kme","fault","count","call","ms"};
+ * returns the armed fault as JSON, or NULL with a message in err.
+ */
+json_object *faults_add_json(json_object *obj, char *err, size_t len);
+
+/**
+ * List armed faults as JSON array.
+ */
+json_object *faults_list(void);
+
+/**
+ * Disarm all faults, returns how many were armed.
+ */
+unsigned faults_clear(void);
+
+/**
+ * Take the faults matching a request: any number of latency faults (their
+ * delays add up into *ms) plus at most one other fault. Counts are
+ * decremented, desc gets a description for the log ("" if none).
+ */
+unsigned faults_take(const char *kme, call_t call, unsigned *ms, char *desc,
+					 size_t len);
+
+#endif /* KME_FAULTS_H_ */
