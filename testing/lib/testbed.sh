@@ -63,8 +63,8 @@ tb_iface()
 	fi
 }
 
-# Create a host: namespace, interfaces, files. Its etc/ starts as a copy of
-# the installed strongSwan configuration; scenario files go on top.
+# Create a host: namespace, interfaces, files. Its etc/ holds what the host
+# has on top of the installed strongSwan configuration (see hostwrap).
 tb_host_create()
 {
 	local host=$1 dir=$TB_RUN/$1
@@ -75,16 +75,18 @@ tb_host_create()
 	[ -z "${TB_ETH1[$host]:-}" ] || tb_iface "$host" eth1 "${TB_ETH1[$host]:-}"
 	ip netns exec "qkd-$host" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1
-	mkdir -p "$dir/run" "$dir/log"
-	cp -a "$TB_PREFIX/etc" "$dir/etc"
-	# /etc/hosts and an empty resolver inside the host (ip netns exec
-	# binds /etc/netns/NS/* over /etc/*)
-	mkdir -p "/etc/netns/qkd-$host"
-	cp "$TB_LIB/hosts" "/etc/netns/qkd-$host/hosts"
-	: > "/etc/netns/qkd-$host/resolv.conf"
+	mkdir -p "$dir/etc" "$dir/run" "$dir/log"
+	# strongSwan's host names, no resolver
+	cp "$TB_LIB/hosts" "$dir/etc/hosts"
+	: > "$dir/etc/resolv.conf"
+	echo "$host" > "$dir/etc/hostname"
+	# the host's default files, like strongSwan's testing/hosts/
+	if [ -d "$TB_LIB/../hosts/$host" ]; then
+		cp -a "$TB_LIB/../hosts/$host/." "$dir/"
+	fi
 	# charon logs to /var/log/daemon.log like on strongSwan's KVM guests
 	cat > "$dir/strongswan-testbed.conf" <<EOC
-include $TB_PREFIX/etc/strongswan.conf
+include /etc/strongswan.conf
 charon {
 	filelog {
 		daemon {
@@ -122,7 +124,8 @@ tb_create()
 	echo "$@" > "$TB_RUN/hosts"
 }
 
-# Install a scenario's files for a host: tb_host_files HOST SRCDIR
+# Install a scenario's files for a host (hosts/HOST/etc/... -> /etc/...):
+# tb_host_files HOST SRCDIR
 tb_host_files()
 {
 	[ -d "$2" ] || return 0
@@ -142,7 +145,6 @@ tb_destroy()
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -z "$pids" ] || kill -9 $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
-		rm -rf "/etc/netns/$ns"
 	done
 	rm -rf "$TB_RUN"
 }
