@@ -19,6 +19,7 @@
 
 #include <utils/debug.h>
 #include <collections/linked_list.h>
+#include <threading/mutex.h>
 
 /**
  * Default size of requested keys, in bits
@@ -29,6 +30,17 @@
  * Largest key size accepted in the configuration, in bits
  */
 #define QKD_MAX_KEY_SIZE 8192
+
+/**
+ * Default timeouts of KME calls, in seconds
+ */
+#define QKD_DEFAULT_TIMEOUT 5.0
+#define QKD_DEFAULT_CONNECT_TIMEOUT 2.0
+
+/**
+ * Default rate of KME fetches unauthenticated peers may trigger, per second
+ */
+#define QKD_DEFAULT_UNAUTH_RATE 10
 
 typedef struct private_qkd_link_t private_qkd_link_t;
 
@@ -91,6 +103,46 @@ struct private_qkd_link_t {
 	 * Peer addresses served by this link, as host_t*
 	 */
 	linked_list_t *remote_addrs;
+
+	/**
+	 * Timeout of a KME call, ms
+	 */
+	u_int timeout;
+
+	/**
+	 * Connect timeout of a KME call, ms
+	 */
+	u_int connect_timeout;
+
+	/**
+	 * KME fetches per second unauthenticated peers may trigger
+	 */
+	u_int unauth_rate;
+
+	/**
+	 * Tokens left in the unauthenticated fetch bucket
+	 */
+	double tokens;
+
+	/**
+	 * Last refill of the bucket
+	 */
+	timeval_t refilled;
+
+	/**
+	 * KME client, created on first use
+	 */
+	qkd_kme_client_t *client;
+
+	/**
+	 * Protects client and the token bucket
+	 */
+	mutex_t *mutex;
+
+	/**
+	 * Reference count
+	 */
+	refcount_t ref;
 };
 
 METHOD(qkd_link_t, get_name, char*,
@@ -131,6 +183,51 @@ METHOD(qkd_link_t, get_key_size, u_int,
 	return this->key_size;
 }
 
+METHOD(qkd_link_t, get_client, qkd_kme_client_t*,
+	private_qkd_link_t *this)
+{
+	qkd_kme_client_cfg_t cfg = {
+		.url = this->kme,
+		.peer_sae_id = this->peer_sae_id,
+		.cert = this->cert,
+		.key = this->key,
+		.cacert = this->cacert,
+		.timeout = this->timeout,
+		.connect_timeout = this->connect_timeout,
+	};
+	qkd_kme_client_t *client;
+
+	this->mutex->lock(this->mutex);
+	if (!this->client)
+	{
+		this->client = qkd_kme_client_create(&cfg);
+	}
+	client = this->client;
+	this->mutex->unlock(this->mutex);
+	return client;
+}
+
+METHOD(qkd_link_t, allow_unauthenticated, bool,
+	private_qkd_link_t *this)
+{
+	timeval_t now, diff;
+	bool allowed = FALSE;
+
+	this->mutex->lock(this->mutex);
+	time_monotonic(&now);
+	timersub(&now, &this->refilled, &diff);
+	this->refilled = now;
+	this->tokens = min(this->unauth_rate, this->tokens + this->unauth_rate *
+					   (diff.tv_sec + diff.tv_usec / 1000000.0));
+	if (this->tokens >= 1.0)
+	{
+		this->tokens -= 1.0;
+		allowed = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+	return allowed;
+}
+
 CALLBACK(host_equals, bool,
 	host_t *candidate, va_list args)
 {
@@ -156,9 +253,22 @@ METHOD(qkd_link_t, matches, int,
 	return 0;
 }
 
+METHOD(qkd_link_t, get_ref, qkd_link_t*,
+	private_qkd_link_t *this)
+{
+	ref_get(&this->ref);
+	return &this->public;
+}
+
 METHOD(qkd_link_t, destroy, void,
 	private_qkd_link_t *this)
 {
+	if (!ref_put(&this->ref))
+	{
+		return;
+	}
+	DESTROY_IF(this->client);
+	this->mutex->destroy(this->mutex);
 	this->connections->destroy_function(this->connections, free);
 	this->remote_addrs->destroy_offset(this->remote_addrs,
 									   offsetof(host_t, destroy));
@@ -205,6 +315,23 @@ static linked_list_t *get_list(char *name, char *option)
 		enumerator->destroy(enumerator);
 	}
 	return list;
+}
+
+/**
+ * Read a timeout in seconds as ms, 0 if not between 1 ms and one hour
+ */
+static u_int get_ms(char *name, char *option, double def)
+{
+	double value;
+
+	value = lib->settings->get_double(lib->settings,
+						"%s.plugins.qkd.links.%s.%s", def, lib->ns, name,
+						option);
+	if (value < 0.001 || value > 3600)
+	{
+		return 0;
+	}
+	return value * 1000;
 }
 
 /**
@@ -267,6 +394,18 @@ static bool validate(private_qkd_link_t *this)
 			 QKD_MAX_KEY_SIZE);
 		return FALSE;
 	}
+	if ((int)this->unauth_rate < 0)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': unauth_rate must not be negative",
+			 this->name);
+		return FALSE;
+	}
+	if (!this->timeout || !this->connect_timeout)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': timeouts must be between 0.001 and "
+			 "3600 seconds", this->name);
+		return FALSE;
+	}
 	if (!check_file(this->name, "cert", this->cert) ||
 		!check_file(this->name, "key", this->key) ||
 		!check_file(this->name, "cacert", this->cacert))
@@ -308,7 +447,10 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_peer_sae_id = _get_peer_sae_id,
 			.get_tls_files = _get_tls_files,
 			.get_key_size = _get_key_size,
+			.get_client = _get_client,
+			.allow_unauthenticated = _allow_unauthenticated,
 			.matches = _matches,
+			.get_ref = _get_ref,
 			.destroy = _destroy,
 		},
 		.name = strdup(name),
@@ -323,7 +465,17 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 						QKD_DEFAULT_KEY_SIZE, lib->ns, name),
 		.connections = get_list(name, "connections"),
 		.remote_addrs = linked_list_create(),
+		.timeout = get_ms(name, "timeout", QKD_DEFAULT_TIMEOUT),
+		.connect_timeout = get_ms(name, "connect_timeout",
+								  QKD_DEFAULT_CONNECT_TIMEOUT),
+		.unauth_rate = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.unauth_rate",
+						QKD_DEFAULT_UNAUTH_RATE, lib->ns, name),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.ref = 1,
 	);
+	this->tokens = this->unauth_rate;
+	time_monotonic(&this->refilled);
 
 	if (!validate(this))
 	{

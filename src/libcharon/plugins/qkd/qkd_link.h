@@ -20,6 +20,8 @@
 #ifndef QKD_LINK_H_
 #define QKD_LINK_H_
 
+#include "qkd_kme_client.h"
+
 #include <library.h>
 #include <networking/host.h>
 
@@ -80,6 +82,22 @@ struct qkd_link_t {
 	u_int (*get_key_size)(qkd_link_t *this);
 
 	/**
+	 * Get the client for this link's KME, created on first use.
+	 *
+	 * @return			KME client (owned by the link), NULL on failure
+	 */
+	qkd_kme_client_t *(*get_client)(qkd_link_t *this);
+
+	/**
+	 * Take a token for a KME fetch triggered by an unauthenticated peer
+	 * (IKE_SA_INIT, IKE_INTERMEDIATE). Token bucket with unauth_rate tokens
+	 * per second and a burst of the same size.
+	 *
+	 * @return			TRUE if the fetch may go ahead
+	 */
+	bool (*allow_unauthenticated)(qkd_link_t *this);
+
+	/**
 	 * Check whether this link serves an IKE SA.
 	 *
 	 * A link matches if the connection name is listed in its connections
@@ -93,7 +111,14 @@ struct qkd_link_t {
 	int (*matches)(qkd_link_t *this, char *name, host_t *peer);
 
 	/**
-	 * Destroy a qkd_link_t.
+	 * Get a reference to this link.
+	 *
+	 * @return			this, with an additional reference
+	 */
+	qkd_link_t *(*get_ref)(qkd_link_t *this);
+
+	/**
+	 * Release a reference, destroying the link with the last one.
 	 */
 	void (*destroy)(qkd_link_t *this);
 };

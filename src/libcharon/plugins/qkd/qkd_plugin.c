@@ -13,11 +13,12 @@
  */
 
 #include "qkd_plugin.h"
-#include "qkd_link.h"
+#include "qkd_links.h"
+#include "qkd_ke.h"
+
+#include <curl/curl.h>
 
 #include <daemon.h>
-#include <collections/linked_list.h>
-#include <threading/rwlock.h>
 
 typedef struct private_qkd_plugin_t private_qkd_plugin_t;
 
@@ -32,14 +33,9 @@ struct private_qkd_plugin_t {
 	qkd_plugin_t public;
 
 	/**
-	 * Configured links, as qkd_link_t*
+	 * Configured links
 	 */
-	linked_list_t *links;
-
-	/**
-	 * Lock for links
-	 */
-	rwlock_t *lock;
+	qkd_links_t *links;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -49,54 +45,21 @@ METHOD(plugin_t, get_name, char*,
 }
 
 /**
- * (Re-)load the links from charon.plugins.qkd.links, replacing the
- * current ones. Invalid links are logged and skipped.
- */
-static void load_links(private_qkd_plugin_t *this)
-{
-	enumerator_t *enumerator;
-	linked_list_t *links;
-	qkd_link_t *link;
-	char *name;
-
-	links = linked_list_create();
-	enumerator = lib->settings->create_section_enumerator(lib->settings,
-										"%s.plugins.qkd.links", lib->ns);
-	while (enumerator->enumerate(enumerator, &name))
-	{
-		link = qkd_link_create_from_settings(name);
-		if (link)
-		{
-			DBG2(DBG_CFG, "qkd link '%s': KME %s, SAE '%s' <-> '%s', %u-bit "
-				 "keys", name, link->get_kme(link), link->get_sae_id(link),
-				 link->get_peer_sae_id(link), link->get_key_size(link));
-			links->insert_last(links, link);
-		}
-		else
-		{
-			DBG1(DBG_CFG, "qkd link '%s' skipped", name);
-		}
-	}
-	enumerator->destroy(enumerator);
-
-	this->lock->write_lock(this->lock);
-	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
-	this->links = links;
-	this->lock->unlock(this->lock);
-
-	DBG1(DBG_CFG, "qkd: %d link%s configured", links->get_count(links),
-		 links->get_count(links) == 1 ? "" : "s");
-}
-
-/**
- * Register or unregister the plugin's functionality
+ * Load the links and make the qkd key exchange method known by name
  */
 static bool plugin_cb(private_qkd_plugin_t *this,
 					  plugin_feature_t *feature, bool reg, void *cb_data)
 {
 	if (reg)
 	{
-		load_links(this);
+		this->links->load(this->links);
+		qkd_ke_register_names(TRUE);
+		lib->proposal->register_token(lib->proposal, "qkd",
+							KEY_EXCHANGE_METHOD, QKD_KE_METHOD, 0);
+	}
+	else
+	{
+		qkd_ke_register_names(FALSE);
 	}
 	return TRUE;
 }
@@ -107,6 +70,9 @@ METHOD(plugin_t, get_features, int,
 	static plugin_feature_t f[] = {
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "qkd"),
+		PLUGIN_REGISTER(KE, qkd_ke_create),
+			PLUGIN_PROVIDE(KE, QKD_KE_METHOD),
+				PLUGIN_DEPENDS(CUSTOM, "qkd"),
 	};
 	*features = f;
 	return countof(f);
@@ -115,15 +81,16 @@ METHOD(plugin_t, get_features, int,
 METHOD(plugin_t, reload, bool,
 	private_qkd_plugin_t *this)
 {
-	load_links(this);
+	this->links->load(this->links);
 	return TRUE;
 }
 
 METHOD(plugin_t, destroy, void,
 	private_qkd_plugin_t *this)
 {
-	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
-	this->lock->destroy(this->lock);
+	qkd_ke_set_links(NULL);
+	this->links->destroy(this->links);
+	curl_global_cleanup();
 	free(this);
 }
 
@@ -134,6 +101,12 @@ plugin_t *qkd_plugin_create()
 {
 	private_qkd_plugin_t *this;
 
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	{
+		DBG1(DBG_LIB, "qkd: initializing libcurl failed");
+		return NULL;
+	}
+
 	INIT(this,
 		.public = {
 			.plugin = {
@@ -143,9 +116,9 @@ plugin_t *qkd_plugin_create()
 				.destroy = _destroy,
 			},
 		},
-		.links = linked_list_create(),
-		.lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
+		.links = qkd_links_create(),
 	);
+	qkd_ke_set_links(this->links);
 
 	return &this->public.plugin;
 }

@@ -12,4 +12,6 @@
  * for more details.
  */
 
+TEST_SUITE(key_suite_create)
 TEST_SUITE(link_suite_create)
+TEST_SUITE(kme_client_suite_create)

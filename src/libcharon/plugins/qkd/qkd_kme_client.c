@@ -1,0 +1,531 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_kme_client.h"
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include <utils/debug.h>
+#include <threading/mutex.h>
+
+/**
+ * Largest response accepted from a KME, in bytes
+ */
+#define MAX_RESPONSE (1024 * 1024)
+
+ENUM(qkd_kme_result_names, QKD_KME_OK, QKD_KME_INVALID_RESPONSE,
+	"ok",
+	"bad request (HTTP 400)",
+	"unauthorized (HTTP 401)",
+	"unavailable (HTTP 503)",
+	"HTTP error",
+	"transport error",
+	"invalid response",
+);
+
+typedef struct private_qkd_kme_client_t private_qkd_kme_client_t;
+
+/**
+ * Private data of a qkd_kme_client_t object.
+ */
+struct private_qkd_kme_client_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_kme_client_t public;
+
+	/**
+	 * Configuration, strings owned
+	 */
+	qkd_kme_client_cfg_t cfg;
+
+	/**
+	 * Reused libcurl handle (keeps the TLS connection open)
+	 */
+	CURL *curl;
+
+	/**
+	 * Serializes calls on the handle
+	 */
+	mutex_t *mutex;
+};
+
+/**
+ * Response being received
+ */
+typedef struct {
+	/** response body, wiped after use */
+	chunk_t data;
+	/** TRUE if the body exceeded MAX_RESPONSE */
+	bool too_large;
+} response_t;
+
+/**
+ * libcurl write callback collecting the body, up to MAX_RESPONSE
+ */
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, response_t *resp)
+{
+	size_t len = size * nmemb;
+	chunk_t grown;
+
+	if (resp->data.len + len > MAX_RESPONSE)
+	{
+		resp->too_large = TRUE;
+		return 0;
+	}
+	/* grow by copying, so that no unwiped copy of key material remains */
+	grown = chunk_alloc(resp->data.len + len);
+	memcpy(grown.ptr, resp->data.ptr, resp->data.len);
+	memcpy(grown.ptr + resp->data.len, ptr, len);
+	chunk_clear(&resp->data);
+	resp->data = grown;
+	return len;
+}
+
+/**
+ * Perform one call: method GET if body is NULL, POST with a JSON body
+ * otherwise. On QKD_KME_OK, json receives the parsed response.
+ */
+static qkd_kme_result_t call(private_qkd_kme_client_t *this, char *what,
+							 char *path, char *body, json_object **json)
+{
+	response_t resp = {};
+	struct curl_slist *headers = NULL;
+	char url[512], errbuf[CURL_ERROR_SIZE] = "";
+	json_tokener *tokener;
+	json_object *msg;
+	qkd_kme_result_t result;
+	long status = 0;
+	CURLcode res;
+
+	*json = NULL;
+	if (snprintf(url, sizeof(url), "%s/api/v1/keys/%s", this->cfg.url,
+				 path) >= sizeof(url))
+	{
+		DBG1(DBG_CFG, "qkd KME %s: %s URL too long", this->cfg.url, what);
+		return QKD_KME_TRANSPORT_ERROR;
+	}
+
+	this->mutex->lock(this->mutex);
+	curl_easy_setopt(this->curl, CURLOPT_URL, url);
+	curl_easy_setopt(this->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(this->curl, CURLOPT_WRITEDATA, &resp);
+	if (body)
+	{
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(this->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(this->curl, CURLOPT_HTTPHEADER, headers);
+	}
+	else
+	{
+		curl_easy_setopt(this->curl, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(this->curl, CURLOPT_HTTPHEADER, NULL);
+	}
+	res = curl_easy_perform(this->curl);
+	if (res == CURLE_OK)
+	{
+		curl_easy_getinfo(this->curl, CURLINFO_RESPONSE_CODE, &status);
+	}
+	curl_easy_setopt(this->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(this->curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(this->curl, CURLOPT_ERRORBUFFER, NULL);
+	this->mutex->unlock(this->mutex);
+	curl_slist_free_all(headers);
+
+	if (res != CURLE_OK)
+	{
+		DBG1(DBG_CFG, "qkd KME %s: %s failed: %s", this->cfg.url, what,
+			 resp.too_large ? "response too large" :
+			 (errbuf[0] ? errbuf : curl_easy_strerror(res)));
+		chunk_clear(&resp.data);
+		return QKD_KME_TRANSPORT_ERROR;
+	}
+
+	tokener = json_tokener_new();
+	*json = json_tokener_parse_ex(tokener, resp.data.ptr, resp.data.len);
+	if (*json && json_tokener_get_parse_end(tokener) != resp.data.len)
+	{	/* trailing garbage */
+		json_object_put(*json);
+		*json = NULL;
+	}
+	json_tokener_free(tokener);
+	chunk_clear(&resp.data);
+
+	switch (status)
+	{
+		case 200:
+			if (*json && json_object_is_type(*json, json_type_object))
+			{
+				return QKD_KME_OK;
+			}
+			DBG1(DBG_CFG, "qkd KME %s: %s failed: response is no JSON object",
+				 this->cfg.url, what);
+			json_object_put(*json);
+			*json = NULL;
+			return QKD_KME_INVALID_RESPONSE;
+		case 400:
+			result = QKD_KME_BAD_REQUEST;
+			break;
+		case 401:
+			result = QKD_KME_UNAUTHORIZED;
+			break;
+		case 503:
+			result = QKD_KME_UNAVAILABLE;
+			break;
+		default:
+			result = QKD_KME_HTTP_ERROR;
+			break;
+	}
+	msg = NULL;
+	if (*json)
+	{
+		json_object_object_get_ex(*json, "message", &msg);
+	}
+	DBG1(DBG_CFG, "qkd KME %s: %s failed: HTTP %ld%s%s", this->cfg.url, what,
+		 status, msg ? ": " : "", msg ? json_object_get_string(msg) : "");
+	json_object_put(*json);
+	*json = NULL;
+	return result;
+}
+
+/**
+ * Get a non-negative integer member of a JSON object
+ */
+static bool get_uint(json_object *obj, char *name, u_int *value)
+{
+	json_object *member;
+	int64_t v;
+
+	if (!json_object_object_get_ex(obj, name, &member) ||
+		!json_object_is_type(member, json_type_int))
+	{
+		return FALSE;
+	}
+	v = json_object_get_int64(member);
+	if (v < 0 || v > UINT_MAX)
+	{
+		return FALSE;
+	}
+	*value = v;
+	return TRUE;
+}
+
+METHOD(qkd_kme_client_t, get_status, qkd_kme_result_t,
+	private_qkd_kme_client_t *this, qkd_kme_status_t *status)
+{
+	json_object *json;
+	qkd_kme_result_t result;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/status", this->cfg.peer_sae_id);
+	result = call(this, "status", path, NULL, &json);
+	if (result != QKD_KME_OK)
+	{
+		return result;
+	}
+	*status = (qkd_kme_status_t){};
+	if (!get_uint(json, "key_size", &status->key_size) ||
+		!get_uint(json, "stored_key_count", &status->stored_key_count) ||
+		!get_uint(json, "max_key_count", &status->max_key_count) ||
+		!get_uint(json, "max_key_per_request", &status->max_key_per_request) ||
+		!get_uint(json, "max_key_size", &status->max_key_size) ||
+		!get_uint(json, "min_key_size", &status->min_key_size))
+	{
+		DBG1(DBG_CFG, "qkd KME %s: status failed: missing or invalid fields",
+			 this->cfg.url);
+		result = QKD_KME_INVALID_RESPONSE;
+	}
+	json_object_put(json);
+	return result;
+}
+
+/**
+ * Wipe the string value of a JSON member in place (key material)
+ */
+static void wipe_json_string(json_object *str)
+{
+	if (str && json_object_is_type(str, json_type_string))
+	{
+		memwipe((char*)json_object_get_string(str),
+				json_object_get_string_len(str));
+	}
+}
+
+/**
+ * Wipe all key strings of a key container
+ */
+static void wipe_container(json_object *json)
+{
+	json_object *list, *entry, *key;
+	size_t i;
+
+	if (json_object_object_get_ex(json, "keys", &list) &&
+		json_object_is_type(list, json_type_array))
+	{
+		for (i = 0; i < json_object_array_length(list); i++)
+		{
+			entry = json_object_array_get_idx(list, i);
+			if (json_object_is_type(entry, json_type_object) &&
+				json_object_object_get_ex(entry, "key", &key))
+			{
+				wipe_json_string(key);
+			}
+		}
+	}
+}
+
+/**
+ * Check whether a key with the given ID is already in an array
+ */
+static bool contains_id(array_t *keys, uint8_t id[QKD_KEY_ID_LEN])
+{
+	qkd_key_t *key;
+	int i;
+
+	for (i = 0; i < array_count(keys); i++)
+	{
+		array_get(keys, i, &key);
+		if (memeq(key->id, id, QKD_KEY_ID_LEN))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * Parse and validate a key container: exactly number keys of size bits,
+ * UUID key_IDs, no duplicates.
+ */
+static bool parse_container(private_qkd_kme_client_t *this, char *what,
+							json_object *json, u_int number, u_int size,
+							array_t **keys)
+{
+	json_object *list, *entry, *id, *key;
+	uint8_t bin[QKD_KEY_ID_LEN];
+	chunk_t material;
+	char *reason = NULL;
+	size_t i;
+
+	*keys = array_create(0, 0);
+	if (!json_object_object_get_ex(json, "keys", &list) ||
+		!json_object_is_type(list, json_type_array))
+	{
+		reason = "no keys array";
+	}
+	else if (json_object_array_length(list) != number)
+	{
+		reason = "wrong number of keys";
+	}
+	for (i = 0; !reason && i < number; i++)
+	{
+		entry = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(entry, json_type_object) ||
+			!json_object_object_get_ex(entry, "key_ID", &id) ||
+			!json_object_object_get_ex(entry, "key", &key) ||
+			!json_object_is_type(id, json_type_string) ||
+			!json_object_is_type(key, json_type_string))
+		{
+			reason = "key entry without key_ID and key strings";
+			break;
+		}
+		if (!qkd_key_id_parse(json_object_get_string(id), bin))
+		{
+			reason = "key_ID is not a UUID";
+			break;
+		}
+		if (contains_id(*keys, bin))
+		{
+			reason = "duplicate key_ID";
+			break;
+		}
+		material = chunk_from_base64(
+						chunk_create((char*)json_object_get_string(key),
+									 json_object_get_string_len(key)), NULL);
+		if (material.len != size / 8 ||
+			json_object_get_string_len(key) != (size / 8 + 2) / 3 * 4)
+		{
+			chunk_clear(&material);
+			reason = "key of wrong size or not base64";
+			break;
+		}
+		array_insert(*keys, ARRAY_TAIL, qkd_key_create(bin, material));
+	}
+	wipe_container(json);
+	if (reason)
+	{
+		DBG1(DBG_CFG, "qkd KME %s: %s failed: invalid key container: %s",
+			 this->cfg.url, what, reason);
+		qkd_key_array_destroy(*keys);
+		*keys = NULL;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+METHOD(qkd_kme_client_t, get_keys, qkd_kme_result_t,
+	private_qkd_kme_client_t *this, u_int number, u_int size, array_t **keys)
+{
+	json_object *json;
+	qkd_kme_result_t result;
+	char path[256], body[128];
+
+	*keys = NULL;
+	if (!number || !size || size % 8)
+	{
+		DBG1(DBG_CFG, "qkd KME %s: enc_keys: invalid request for %u keys of "
+			 "%u bits", this->cfg.url, number, size);
+		return QKD_KME_BAD_REQUEST;
+	}
+	snprintf(path, sizeof(path), "%s/enc_keys", this->cfg.peer_sae_id);
+	snprintf(body, sizeof(body), "{\"number\":%u,\"size\":%u}", number, size);
+	result = call(this, "enc_keys", path, body, &json);
+	if (result != QKD_KME_OK)
+	{
+		return result;
+	}
+	if (!parse_container(this, "enc_keys", json, number, size, keys))
+	{
+		result = QKD_KME_INVALID_RESPONSE;
+	}
+	json_object_put(json);
+	return result;
+}
+
+METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
+	private_qkd_kme_client_t *this, uint8_t ids[][QKD_KEY_ID_LEN],
+	u_int count, u_int size, array_t **keys)
+{
+	json_object *json, *list, *entry;
+	qkd_kme_result_t result;
+	char path[256], uuid[QKD_KEY_ID_STRLEN + 1];
+	qkd_key_t *key;
+	u_int i;
+
+	*keys = NULL;
+	if (!count || !size || size % 8)
+	{
+		return QKD_KME_BAD_REQUEST;
+	}
+	list = json_object_new_array();
+	for (i = 0; i < count; i++)
+	{
+		qkd_key_id_format(ids[i], uuid);
+		entry = json_object_new_object();
+		json_object_object_add(entry, "key_ID", json_object_new_string(uuid));
+		json_object_array_add(list, entry);
+	}
+	json = json_object_new_object();
+	json_object_object_add(json, "key_IDs", list);
+	snprintf(path, sizeof(path), "%s/dec_keys", this->cfg.peer_sae_id);
+	result = call(this, "dec_keys", path,
+				  (char*)json_object_to_json_string_ext(json,
+										JSON_C_TO_STRING_PLAIN), &list);
+	json_object_put(json);
+	if (result != QKD_KME_OK)
+	{
+		return result;
+	}
+	json = list;
+	if (!parse_container(this, "dec_keys", json, count, size, keys))
+	{
+		result = QKD_KME_INVALID_RESPONSE;
+	}
+	json_object_put(json);
+	for (i = 0; result == QKD_KME_OK && i < count; i++)
+	{
+		array_get(*keys, i, &key);
+		if (!memeq(key->id, ids[i], QKD_KEY_ID_LEN))
+		{
+			DBG1(DBG_CFG, "qkd KME %s: dec_keys failed: returned keys do not "
+				 "match the requested key_IDs", this->cfg.url);
+			qkd_key_array_destroy(*keys);
+			*keys = NULL;
+			result = QKD_KME_INVALID_RESPONSE;
+		}
+	}
+	return result;
+}
+
+METHOD(qkd_kme_client_t, destroy, void,
+	private_qkd_kme_client_t *this)
+{
+	curl_easy_cleanup(this->curl);
+	this->mutex->destroy(this->mutex);
+	free(this->cfg.url);
+	free(this->cfg.peer_sae_id);
+	free(this->cfg.cert);
+	free(this->cfg.key);
+	free(this->cfg.cacert);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_kme_client_t *qkd_kme_client_create(qkd_kme_client_cfg_t *cfg)
+{
+	private_qkd_kme_client_t *this;
+	CURL *curl;
+
+	curl = curl_easy_init();
+	if (!curl)
+	{
+		DBG1(DBG_CFG, "qkd KME %s: initializing libcurl failed", cfg->url);
+		return NULL;
+	}
+
+	INIT(this,
+		.public = {
+			.get_status = _get_status,
+			.get_keys = _get_keys,
+			.get_keys_by_id = _get_keys_by_id,
+			.destroy = _destroy,
+		},
+		.cfg = {
+			.url = strdup(cfg->url),
+			.peer_sae_id = strdup(cfg->peer_sae_id),
+			.cert = strdup(cfg->cert),
+			.key = strdup(cfg->key),
+			.cacert = strdup(cfg->cacert),
+			.connect_timeout = cfg->connect_timeout,
+			.timeout = cfg->timeout,
+		},
+		.curl = curl,
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	/* strip trailing slashes of the base URL */
+	while (strlen(this->cfg.url) && this->cfg.url[strlen(this->cfg.url) - 1] == '/')
+	{
+		this->cfg.url[strlen(this->cfg.url) - 1] = '\0';
+	}
+
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, this->cfg.cacert);
+	curl_easy_setopt(curl, CURLOPT_SSLCERT, this->cfg.cert);
+	curl_easy_setopt(curl, CURLOPT_SSLKEY, this->cfg.key);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)cfg->timeout);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "strongSwan qkd plugin");
+
+	return &this->public;
+}

@@ -1,0 +1,57 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * Access to the KME simulator the tests run against (see with-kme-sim).
+ *
+ * @defgroup kme_test_utils kme_test_utils
+ * @{ @ingroup qkd
+ */
+
+#ifndef KME_TEST_UTILS_H_
+#define KME_TEST_UTILS_H_
+
+#include "qkd_kme_client.h"
+
+/**
+ * Get a test environment variable, failing the test if unset.
+ *
+ * @param name		variable name
+ * @return			value
+ */
+char *kme_test_env(char *name);
+
+/**
+ * Create a client for an SAE of the test PKI.
+ *
+ * @param kme		"A" or "B" (QKD_TEST_KME_A/B)
+ * @param sae		own SAE ID (certificate name)
+ * @param peer		peer SAE ID
+ * @return			client
+ */
+qkd_kme_client_t *kme_test_client(char *kme, char *sae, char *peer);
+
+/**
+ * Arm a fault in the simulator.
+ *
+ * @param json		fault as JSON, e.g. {"kme":"kme-a","fault":"503","count":1}
+ */
+void kme_test_fault(char *json);
+
+/**
+ * Clear all faults of the simulator.
+ */
+void kme_test_clear_faults();
+
+#endif /** KME_TEST_UTILS_H_ @}*/

@@ -1,0 +1,407 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/*
+ * Whole IKEv2 exchanges in-process (strongSwan's exchange_test_helper) with
+ * the qkd key exchange, its keys coming from the real KME simulator.
+ *
+ * Both IKE SAs live in this process: the initiator ("init") uses link
+ * "to-resp" (SAE moon at kme-a, selected by connection name), the responder
+ * uses link "to-init" (SAE sun at kme-b, selected by address in
+ * IKE_SA_INIT and by its connection name "resp" afterwards).
+ */
+
+#include <test_suite.h>
+
+#include <daemon.h>
+#include <tests/utils/exchange_test_helper.h>
+#include <tests/utils/exchange_test_asserts.h>
+#include <tests/utils/sa_asserts.h>
+
+#include "qkd_ke.h"
+#include "../kme_test_utils.h"
+
+/**
+ * Count the lines of the KME log containing a string
+ */
+static int kme_log_count(char *what)
+{
+	char line[1024];
+	int count = 0;
+	FILE *file;
+
+	file = fopen(kme_test_env("QKD_TEST_KME_LOG"), "r");
+	ck_assert(file);
+	while (fgets(line, sizeof(line), file))
+	{
+		if (strstr(line, what))
+		{
+			count++;
+		}
+	}
+	fclose(file);
+	return count;
+}
+
+#define MOON_ENC "kme=kme-a sae=moon POST /api/v1/keys/sun/enc_keys -> 200"
+#define MOON_DEC "kme=kme-a sae=moon POST /api/v1/keys/sun/dec_keys -> 200"
+#define SUN_ENC "kme=kme-b sae=sun POST /api/v1/keys/moon/enc_keys -> 200"
+#define SUN_DEC "kme=kme-b sae=sun POST /api/v1/keys/moon/dec_keys -> 200"
+
+/**
+ * KME log counters before a test
+ */
+static int moon_enc, moon_dec, sun_enc, sun_dec;
+
+/**
+ * Links of both sides
+ */
+static qkd_links_t *links;
+
+/**
+ * Configure the two links, with a rate limit for the responder
+ */
+static void load_links(int unauth_rate)
+{
+	char *pki = kme_test_env("QKD_TEST_PKI");
+	char conf[4096];
+
+	snprintf(conf, sizeof(conf),
+		"%s { accept_private_algs = yes\n"
+		"plugins { qkd { links {\n"
+		"  to-resp {\n"
+		"    kme = %s\n    sae_id = moon\n    peer_sae_id = sun\n"
+		"    cert = %s/moon.crt\n    key = %s/moon.key\n"
+		"    cacert = %s/ca.crt\n    connections = init\n"
+		"  }\n"
+		"  to-init {\n"
+		"    kme = %s\n    sae_id = sun\n    peer_sae_id = moon\n"
+		"    cert = %s/sun.crt\n    key = %s/sun.key\n"
+		"    cacert = %s/ca.crt\n    connections = resp\n"
+		"    remote_addrs = 127.0.0.1\n    unauth_rate = %d\n"
+		"  }\n"
+		"} } } }\n", lib->ns, kme_test_env("QKD_TEST_KME_A"), pki, pki, pki,
+		kme_test_env("QKD_TEST_KME_B"), pki, pki, pki, unauth_rate);
+	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
+	ck_assert_int_eq(links->load(links), 2);
+}
+
+START_SETUP(setup_links)
+{
+	links = qkd_links_create();
+	qkd_ke_set_links(links);
+	load_links(10);
+	moon_enc = kme_log_count(MOON_ENC);
+	moon_dec = kme_log_count(MOON_DEC);
+	sun_enc = kme_log_count(SUN_ENC);
+	sun_dec = kme_log_count(SUN_DEC);
+}
+END_SETUP
+
+START_TEARDOWN(teardown_links)
+{
+	kme_test_clear_faults();
+	qkd_ke_set_links(NULL);
+	links->destroy(links);
+}
+END_TEARDOWN
+
+/**
+ * Assert how many keys moon and sun got as master and slave since setup
+ */
+static void assert_kme_calls(int m_enc, int m_dec, int s_enc, int s_dec)
+{
+	ck_assert_int_eq(kme_log_count(MOON_ENC) - moon_enc, m_enc);
+	ck_assert_int_eq(kme_log_count(MOON_DEC) - moon_dec, m_dec);
+	ck_assert_int_eq(kme_log_count(SUN_ENC) - sun_enc, s_enc);
+	ck_assert_int_eq(kme_log_count(SUN_DEC) - sun_dec, s_dec);
+}
+
+/**
+ * Assert that an IKE SA uses the given key exchange methods
+ */
+static void assert_ike_methods(ike_sa_t *ike_sa, key_exchange_method_t ke,
+							   key_exchange_method_t ake1)
+{
+	proposal_t *proposal = ike_sa->get_proposal(ike_sa);
+	uint16_t alg;
+
+	ck_assert(proposal->get_algorithm(proposal, KEY_EXCHANGE_METHOD, &alg,
+									  NULL));
+	ck_assert_int_eq(alg, ke);
+	if (ake1)
+	{
+		ck_assert(proposal->get_algorithm(proposal,
+								ADDITIONAL_KEY_EXCHANGE_1, &alg, NULL));
+		ck_assert_int_eq(alg, ake1);
+	}
+}
+
+/**
+ * IKE proposals: qkd alone, and qkd as additional key exchange
+ */
+static struct {
+	char *ike;
+	key_exchange_method_t ke;
+	key_exchange_method_t ake1;
+} ike_confs[] = {
+	{ "aes128-sha256-qkd", QKD_KE_METHOD, KE_NONE },
+	{ "aes128-sha256-modp3072-ke1_qkd", MODP_3072_BIT, QKD_KE_METHOD },
+};
+
+START_TEST(test_establish)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .ike = ike_confs[_i].ike, },
+		.responder = { .ike = ike_confs[_i].ike, },
+	};
+	ike_sa_t *a, *b;
+
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
+	/* IKE_AUTH only succeeds if both derived the same keys */
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	assert_ike_methods(a, ike_confs[_i].ke, ike_confs[_i].ake1);
+	assert_ike_methods(b, ike_confs[_i].ke, ike_confs[_i].ake1);
+	/* the initiator sent the first KE payload: moon master, sun slave */
+	assert_kme_calls(1, 0, 0, 1);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+/**
+ * Process the messages of an exchange started by a, alternating b and a
+ */
+static void run_exchanges(ike_sa_t *a, ike_sa_t *b, int messages)
+{
+	int i;
+
+	for (i = 0; i < messages; i++)
+	{
+		exchange_test_helper->process_message(exchange_test_helper,
+											  i % 2 ? a : b, NULL);
+	}
+}
+
+/**
+ * Find the only installed CHILD_SA's inbound SPI
+ */
+static uint32_t installed_spi(ike_sa_t *ike_sa)
+{
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+	uint32_t spi = 0;
+	int count = 0;
+
+	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (enumerator->enumerate(enumerator, &child_sa))
+	{
+		if (child_sa->get_state(child_sa) == CHILD_INSTALLED)
+		{
+			spi = child_sa->get_spi(child_sa, TRUE);
+			count++;
+		}
+	}
+	enumerator->destroy(enumerator);
+	ck_assert_int_eq(count, 1);
+	return spi;
+}
+
+START_TEST(test_child_rekey)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
+		.responder = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
+	};
+	ike_sa_t *a, *b;
+	uint32_t old, new;
+
+	if (_i)
+	{	/* the IKE responder (sun) rekeys: it is master for the key */
+		exchange_test_helper->establish_sa(exchange_test_helper, &b, &a,
+										   &conf);
+	}
+	else
+	{
+		exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
+										   &conf);
+	}
+	/* the CHILD_SA of IKE_AUTH needs no key exchange */
+	assert_kme_calls(0, 0, 0, 0);
+
+	old = installed_spi(a);
+	call_ikesa(a, rekey_child_sa, PROTO_ESP, old);
+	/* CREATE_CHILD_SA, IKE_FOLLOWUP_KE, INFORMATIONAL (delete) */
+	run_exchanges(a, b, 6);
+	/* one new CHILD_SA installed on each side (the old one is deleted) */
+	new = installed_spi(a);
+	ck_assert(new != old);
+	installed_spi(b);
+	if (_i)
+	{
+		assert_kme_calls(0, 1, 1, 0);
+	}
+	else
+	{
+		assert_kme_calls(1, 0, 0, 1);
+	}
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+/**
+ * Count the IKE SAs in the manager that are established with the given
+ * methods, other than the two given ones
+ */
+static int count_new_ike_sas(ike_sa_t *a, ike_sa_t *b, key_exchange_method_t ke,
+							 key_exchange_method_t ake1)
+{
+	enumerator_t *enumerator;
+	ike_sa_t *ike_sa;
+	int count = 0;
+
+	enumerator = charon->ike_sa_manager->create_enumerator(
+											charon->ike_sa_manager, FALSE);
+	while (enumerator->enumerate(enumerator, &ike_sa))
+	{
+		if (ike_sa != a && ike_sa != b &&
+			ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
+		{
+			assert_ike_methods(ike_sa, ke, ake1);
+			count++;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return count;
+}
+
+START_TEST(test_ike_rekey)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .ike = "aes128-sha256-modp3072-ke1_qkd", },
+		.responder = { .ike = "aes128-sha256-modp3072-ke1_qkd", },
+	};
+	ike_sa_t *a, *b;
+
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
+	assert_kme_calls(1, 0, 0, 1);
+
+	/* the IKE responder rekeys the IKE_SA: sun is master this time */
+	call_ikesa(b, rekey);
+	/* CREATE_CHILD_SA, IKE_FOLLOWUP_KE */
+	run_exchanges(b, a, 4);
+	assert_kme_calls(1, 1, 1, 1);
+	assert_ike_sa_state(a, IKE_REKEYED);
+	assert_ike_sa_state(b, IKE_DELETING);
+	/* both new IKE_SAs are established, with the QKD key */
+	ck_assert_int_eq(count_new_ike_sas(a, b, MODP_3072_BIT, QKD_KE_METHOD), 2);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+	charon->ike_sa_manager->flush(charon->ike_sa_manager);
+}
+END_TEST
+
+START_TEST(test_kme_unavailable)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .ike = "aes128-sha256-qkd", },
+		.responder = { .ike = "aes128-sha256-qkd", },
+	};
+	ike_sa_t *a, *b;
+	child_cfg_t *child;
+	status_t status;
+
+	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"503\",\"count\":1,"
+				   "\"call\":\"dec_keys\"}");
+	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
+											&conf);
+	call_ikesa(a, initiate, child, NULL);
+	b->get_id(b)->set_initiator_spi(b->get_id(b),
+									a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	/* IKE_SA_INIT -->, sun can't get the key and refuses */
+	assert_single_notify(OUT, NO_PROPOSAL_CHOSEN);
+	status = exchange_test_helper->process_message(exchange_test_helper, b,
+												   NULL);
+	ck_assert_int_eq(status, DESTROY_ME);
+	/* <-- N(NO_PROP) */
+	status = exchange_test_helper->process_message(exchange_test_helper, a,
+												   NULL);
+	ck_assert_int_eq(status, DESTROY_ME);
+	assert_kme_calls(1, 0, 0, 0);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+START_TEST(test_rate_limit)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .ike = "aes128-sha256-qkd", },
+		.responder = { .ike = "aes128-sha256-qkd", },
+	};
+	ike_sa_t *a, *b;
+	child_cfg_t *child;
+	status_t status;
+
+	/* the responder allows one fetch per second for unauthenticated peers */
+	load_links(1);
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+
+	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
+											&conf);
+	call_ikesa(a, initiate, child, NULL);
+	b->get_id(b)->set_initiator_spi(b->get_id(b),
+									a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	assert_single_notify(OUT, NO_PROPOSAL_CHOSEN);
+	status = exchange_test_helper->process_message(exchange_test_helper, b,
+												   NULL);
+	ck_assert_int_eq(status, DESTROY_ME);
+	/* moon got two keys, sun fetched only one */
+	assert_kme_calls(2, 0, 0, 1);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+Suite *ke_exchange_suite_create()
+{
+	Suite *s;
+	TCase *tc;
+
+	s = suite_create("qkd key exchange");
+
+	tc = tcase_create("IKE_SA");
+	tcase_add_checked_fixture(tc, setup_links, teardown_links);
+	tcase_add_loop_test(tc, test_establish, 0, countof(ike_confs));
+	tcase_add_test(tc, test_ike_rekey);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("CHILD_SA rekey");
+	tcase_add_checked_fixture(tc, setup_links, teardown_links);
+	tcase_add_loop_test(tc, test_child_rekey, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("failures");
+	tcase_add_checked_fixture(tc, setup_links, teardown_links);
+	tcase_add_test(tc, test_kme_unavailable);
+	tcase_add_test(tc, test_rate_limit);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
