@@ -314,24 +314,30 @@ START_TEST(test_ike_rekey)
 }
 END_TEST
 
-START_TEST(test_kme_unavailable)
+/**
+ * Pure qkd IKE proposal
+ */
+static exchange_test_sa_conf_t qkd_only_conf = {
+	.initiator = { .ike = "aes128-sha256-qkd", },
+	.responder = { .ike = "aes128-sha256-qkd", },
+};
+
+/**
+ * Initiate an IKE_SA the responder refuses in IKE_SA_INIT with
+ * NO_PROPOSAL_CHOSEN; both IKE_SAs are gone afterwards.
+ */
+static void initiate_refused()
 {
-	exchange_test_sa_conf_t conf = {
-		.initiator = { .ike = "aes128-sha256-qkd", },
-		.responder = { .ike = "aes128-sha256-qkd", },
-	};
 	ike_sa_t *a, *b;
 	child_cfg_t *child;
 	status_t status;
 
-	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"503\",\"count\":1,"
-				   "\"call\":\"dec_keys\"}");
 	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
-											&conf);
+											&qkd_only_conf);
 	call_ikesa(a, initiate, child, NULL);
 	b->get_id(b)->set_initiator_spi(b->get_id(b),
 									a->get_id(a)->get_initiator_spi(a->get_id(a)));
-	/* IKE_SA_INIT -->, sun can't get the key and refuses */
+	/* IKE_SA_INIT --> */
 	assert_single_notify(OUT, NO_PROPOSAL_CHOSEN);
 	status = exchange_test_helper->process_message(exchange_test_helper, b,
 												   NULL);
@@ -340,42 +346,35 @@ START_TEST(test_kme_unavailable)
 	status = exchange_test_helper->process_message(exchange_test_helper, a,
 												   NULL);
 	ck_assert_int_eq(status, DESTROY_ME);
-	assert_kme_calls(1, 0, 0, 0);
 	call_ikesa(a, destroy);
 	call_ikesa(b, destroy);
+}
+
+START_TEST(test_kme_unavailable)
+{
+	/* sun can't get the key and refuses, moon discards its key */
+	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"503\",\"count\":1,"
+				   "\"call\":\"dec_keys\"}");
+	initiate_refused();
+	assert_kme_calls(1, 0, 0, 0);
 }
 END_TEST
 
 START_TEST(test_rate_limit)
 {
-	exchange_test_sa_conf_t conf = {
-		.initiator = { .ike = "aes128-sha256-qkd", },
-		.responder = { .ike = "aes128-sha256-qkd", },
-	};
 	ike_sa_t *a, *b;
-	child_cfg_t *child;
-	status_t status;
 
 	/* the responder allows one fetch per second for unauthenticated peers */
 	load_links(1);
-	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
+									   &qkd_only_conf);
 	assert_ike_sa_state(b, IKE_ESTABLISHED);
 	call_ikesa(a, destroy);
 	call_ikesa(b, destroy);
 
-	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
-											&conf);
-	call_ikesa(a, initiate, child, NULL);
-	b->get_id(b)->set_initiator_spi(b->get_id(b),
-									a->get_id(a)->get_initiator_spi(a->get_id(a)));
-	assert_single_notify(OUT, NO_PROPOSAL_CHOSEN);
-	status = exchange_test_helper->process_message(exchange_test_helper, b,
-												   NULL);
-	ck_assert_int_eq(status, DESTROY_ME);
+	initiate_refused();
 	/* moon got two keys, sun fetched only one */
 	assert_kme_calls(2, 0, 0, 1);
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
 }
 END_TEST
 
