@@ -2,17 +2,20 @@
 # environment (moon, sun, winnetou, alice, ...) as network namespaces, with
 # the same names and addresses. Sourced by testing/scenario and testing/demo.
 #
-# Host NAME is namespace qkd-NAME; its files (config, pid dir, /var/log)
+# Host NAME is namespace $TB_NS-NAME (TB_NS defaults to "qkd", another
+# value runs a second test bed beside the first); its files (config, pid
+# dir, /var/log)
 # live in $TB_RUN/NAME and are bound over the real paths by hostwrap.
-# Three bridges in namespace qkd-sw stand for strongSwan's networks:
+# Three bridges in namespace $TB_NS-sw stand for strongSwan's networks:
 #   br0: 192.168.0.0/24, fec0::/16  (moon, sun, winnetou, carol, dave)
 #   br1: 10.1.0.0/16, fec1::/16     (moon's inner net: alice, venus)
 #   br2: 10.2.0.0/16, fec2::/16     (sun's inner net: bob)
 
 TB_PREFIX=${STRONGSWAN_PREFIX:-/opt/strongswan-qkd}
-TB_RUN=${TB_RUN:-/run/qkd-testbed}
+TB_NS=${TB_NS:-qkd}
+TB_RUN=${TB_RUN:-/run/$TB_NS-testbed}
 TB_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TB_SW=qkd-sw
+TB_SW=$TB_NS-sw
 
 # host -> "bridge ipv4/len ipv6/len [gw4 gw6]" per interface (eth0, eth1)
 declare -A TB_ETH0=(
@@ -37,7 +40,7 @@ tb_exec()
 {
 	local host=$1
 	shift
-	ip netns exec "qkd-$host" "$TB_LIB/hostwrap" "$TB_RUN/$host" "$TB_PREFIX" "$@"
+	ip netns exec "$TB_NS-$host" "$TB_LIB/hostwrap" "$TB_RUN/$host" "$TB_PREFIX" "$@"
 }
 
 # Run a shell command line on a host: tb_sh HOST "command line"
@@ -52,14 +55,14 @@ tb_iface()
 	local host=$1 ifname=$2 br v4 v6 gw4 gw6
 	read -r br v4 v6 gw4 gw6 <<<"$3"
 	ip -n $TB_SW link add "$host-$ifname" type veth peer name "$ifname" \
-		netns "qkd-$host"
+		netns "$TB_NS-$host"
 	ip -n $TB_SW link set "$host-$ifname" master "$br" up
-	ip -n "qkd-$host" link set "$ifname" up
-	ip -n "qkd-$host" addr add "$v4" dev "$ifname"
-	ip -n "qkd-$host" addr add "$v6" dev "$ifname" nodad
+	ip -n "$TB_NS-$host" link set "$ifname" up
+	ip -n "$TB_NS-$host" addr add "$v4" dev "$ifname"
+	ip -n "$TB_NS-$host" addr add "$v6" dev "$ifname" nodad
 	if [ -n "$gw4" ]; then
-		ip -n "qkd-$host" route add default via "$gw4"
-		ip -n "qkd-$host" -6 route add default via "$gw6"
+		ip -n "$TB_NS-$host" route add default via "$gw4"
+		ip -n "$TB_NS-$host" -6 route add default via "$gw6"
 	fi
 }
 
@@ -69,11 +72,11 @@ tb_host_create()
 {
 	local host=$1 dir=$TB_RUN/$1
 	[ -n "${TB_ETH0[$host]:-}" ] || { tb_log "unknown host '$host'"; return 1; }
-	ip netns add "qkd-$host"
-	ip -n "qkd-$host" link set lo up
+	ip netns add "$TB_NS-$host"
+	ip -n "$TB_NS-$host" link set lo up
 	tb_iface "$host" eth0 "${TB_ETH0[$host]:-}"
 	[ -z "${TB_ETH1[$host]:-}" ] || tb_iface "$host" eth1 "${TB_ETH1[$host]:-}"
-	ip netns exec "qkd-$host" sysctl -qw net.ipv4.ip_forward=1 \
+	ip netns exec "$TB_NS-$host" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1
 	mkdir -p "$dir/etc" "$dir/run" "$dir/log"
 	# strongSwan's host names, no resolver
@@ -136,12 +139,12 @@ tb_host_files()
 tb_destroy()
 {
 	local ns pids
-	for ns in $(ip netns list 2>/dev/null | awk '/^qkd-/ {print $1}'); do
+	for ns in $(ip netns list 2>/dev/null | awk -v p="$TB_NS-" 'index($1, p) == 1 {print $1}'); do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -z "$pids" ] || kill $pids 2>/dev/null
 	done
 	sleep 0.2
-	for ns in $(ip netns list 2>/dev/null | awk '/^qkd-/ {print $1}'); do
+	for ns in $(ip netns list 2>/dev/null | awk -v p="$TB_NS-" 'index($1, p) == 1 {print $1}'); do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -z "$pids" ] || kill -9 $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null

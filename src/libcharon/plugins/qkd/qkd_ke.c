@@ -97,6 +97,11 @@ struct private_qkd_ke_t {
 	qkd_key_t *key;
 
 	/**
+	 * The link's pool, NULL if keys are fetched one by one
+	 */
+	qkd_pool_t *pool;
+
+	/**
 	 * Whether the exchange is complete (the peer's KE data was processed)
 	 */
 	bool complete;
@@ -131,14 +136,30 @@ static bool rate_limit_ok(private_qkd_ke_t *this)
 }
 
 /**
- * Get a new key from the KME as master
+ * Get a new key as master: from the pool, or directly from the KME
  */
 static bool fetch_as_master(private_qkd_ke_t *this)
 {
 	qkd_kme_client_t *client;
 	qkd_kme_result_t result;
 	array_t *keys;
+	u_int capacity, low, wait, lifetime;
 
+	if (this->pool)
+	{
+		this->link->get_pool_settings(this->link, &capacity, &low, &wait,
+									  &lifetime);
+		this->key = this->pool->take(this->pool, wait);
+		if (!this->key)
+		{
+			DBG1(DBG_IKE, "qkd: no Idle key in the pool of link '%s' for "
+				 "%s[%u] (waited %u ms)", this->link->get_name(this->link),
+				 this->sa_name, this->sa_id, wait);
+			return FALSE;
+		}
+		log_key(this, "took pooled");
+		return TRUE;
+	}
 	client = this->link->get_client(this->link);
 	if (!client)
 	{
@@ -190,7 +211,28 @@ static bool fetch_as_slave(private_qkd_ke_t *this, chunk_t id)
 	}
 	array_remove(keys, ARRAY_HEAD, &this->key);
 	qkd_key_array_destroy(keys);
+	if (this->pool && !this->pool->add_pending(this->pool, this->key))
+	{	/* known already: used before, never again */
+		log_key(this, "refused peer's");
+		qkd_key_destroy(this->key);
+		this->key = NULL;
+		return FALSE;
+	}
 	log_key(this, "got peer's");
+	return TRUE;
+}
+
+/**
+ * Both sides hold the key: it is bound to this key exchange now
+ */
+static bool complete(private_qkd_ke_t *this)
+{
+	if (this->pool &&
+		!this->pool->set_status(this->pool, this->key->id, QKD_KEY_ACTIVE))
+	{
+		return FALSE;
+	}
+	this->complete = TRUE;
 	return TRUE;
 }
 
@@ -233,8 +275,7 @@ METHOD(key_exchange_t, set_public_key, bool,
 				 "bytes)", this->sa_name, this->sa_id, value.len);
 			return FALSE;
 		}
-		this->complete = TRUE;
-		return TRUE;
+		return complete(this);
 	}
 	if (value.len != QKD_KEY_ID_LEN)
 	{
@@ -247,12 +288,7 @@ METHOD(key_exchange_t, set_public_key, bool,
 		return this->key && memeq(value.ptr, this->key->id, QKD_KEY_ID_LEN);
 	}
 	this->role = ROLE_SLAVE;
-	if (!fetch_as_slave(this, value))
-	{
-		return FALSE;
-	}
-	this->complete = TRUE;
-	return TRUE;
+	return fetch_as_slave(this, value) && complete(this);
 }
 
 METHOD(key_exchange_t, get_shared_secret, bool,
@@ -282,9 +318,18 @@ METHOD(key_exchange_t, get_method, key_exchange_method_t,
 METHOD(key_exchange_t, destroy, void,
 	private_qkd_ke_t *this)
 {
-	if (this->key && !this->complete)
+	if (this->key)
 	{
-		log_key(this, "discarded unused");
+		if (!this->complete)
+		{
+			log_key(this, "discarded unused");
+		}
+		/* used or not, its material left the pool: never again */
+		if (this->pool)
+		{
+			this->pool->set_status(this->pool, this->key->id,
+								   QKD_KEY_EXPIRED);
+		}
 	}
 	qkd_key_destroy(this->key);
 	this->link->destroy(this->link);
@@ -338,6 +383,7 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 			.destroy = _destroy,
 		},
 		.link = link,
+		.pool = link->get_pool(link),
 		.sa_name = strdup(ike_sa->get_name(ike_sa)),
 		.sa_id = ike_sa->get_unique_id(ike_sa),
 		.authenticated = ike_sa->get_state(ike_sa) != IKE_CREATED &&

@@ -42,6 +42,14 @@
  */
 #define QKD_DEFAULT_UNAUTH_RATE 10
 
+/**
+ * Default pool settings: capacity, low watermark, wait (s), lifetime (s)
+ */
+#define QKD_DEFAULT_POOL_CAPACITY 1024
+#define QKD_DEFAULT_POOL_LOW 64
+#define QKD_DEFAULT_POOL_WAIT 2.0
+#define QKD_DEFAULT_KEY_LIFETIME 86400
+
 typedef struct private_qkd_link_t private_qkd_link_t;
 
 /**
@@ -130,6 +138,16 @@ struct private_qkd_link_t {
 	timeval_t refilled;
 
 	/**
+	 * Pool capacity, low watermark, wait (ms), key lifetime (s)
+	 */
+	u_int pool_capacity, pool_low, pool_wait, key_lifetime;
+
+	/**
+	 * Key pool, if any
+	 */
+	qkd_pool_t *pool;
+
+	/**
 	 * KME client, created on first use
 	 */
 	qkd_kme_client_t *client;
@@ -181,6 +199,28 @@ METHOD(qkd_link_t, get_key_size, u_int,
 	private_qkd_link_t *this)
 {
 	return this->key_size;
+}
+
+METHOD(qkd_link_t, get_pool_settings, void,
+	private_qkd_link_t *this, u_int *capacity, u_int *low, u_int *wait,
+	u_int *lifetime)
+{
+	*capacity = this->pool_capacity;
+	*low = this->pool_low;
+	*wait = this->pool_wait;
+	*lifetime = this->key_lifetime;
+}
+
+METHOD(qkd_link_t, get_pool, qkd_pool_t*,
+	private_qkd_link_t *this)
+{
+	return this->pool;
+}
+
+METHOD(qkd_link_t, set_pool, void,
+	private_qkd_link_t *this, qkd_pool_t *pool)
+{
+	this->pool = pool;
 }
 
 METHOD(qkd_link_t, get_client, qkd_kme_client_t*,
@@ -318,18 +358,18 @@ static linked_list_t *get_list(char *name, char *option)
 }
 
 /**
- * Read a timeout in seconds as ms, 0 if not between 1 ms and one hour
+ * Read a time in seconds as ms, UINT_MAX if not between min ms and one hour
  */
-static u_int get_ms(char *name, char *option, double def)
+static u_int get_ms(char *name, char *option, double def, u_int min)
 {
 	double value;
 
 	value = lib->settings->get_double(lib->settings,
 						"%s.plugins.qkd.links.%s.%s", def, lib->ns, name,
 						option);
-	if (value < 0.001 || value > 3600)
+	if (value * 1000 < min || value > 3600)
 	{
-		return 0;
+		return UINT_MAX;
 	}
 	return value * 1000;
 }
@@ -394,13 +434,22 @@ static bool validate(private_qkd_link_t *this)
 			 QKD_MAX_KEY_SIZE);
 		return FALSE;
 	}
+	if ((int)this->pool_capacity <= 0 || (int)this->pool_low < 0 ||
+		this->pool_low > this->pool_capacity ||
+		this->pool_wait == UINT_MAX || !this->key_lifetime)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': pool_capacity must be positive, "
+			 "pool_low between 0 and pool_capacity, pool_wait between 0 and 3600, "
+			 "key_lifetime positive", this->name);
+		return FALSE;
+	}
 	if ((int)this->unauth_rate < 0)
 	{
 		DBG1(DBG_CFG, "qkd link '%s': unauth_rate must not be negative",
 			 this->name);
 		return FALSE;
 	}
-	if (!this->timeout || !this->connect_timeout)
+	if (this->timeout == UINT_MAX || this->connect_timeout == UINT_MAX)
 	{
 		DBG1(DBG_CFG, "qkd link '%s': timeouts must be between 0.001 and "
 			 "3600 seconds", this->name);
@@ -447,6 +496,9 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_peer_sae_id = _get_peer_sae_id,
 			.get_tls_files = _get_tls_files,
 			.get_key_size = _get_key_size,
+			.get_pool_settings = _get_pool_settings,
+			.get_pool = _get_pool,
+			.set_pool = _set_pool,
 			.get_client = _get_client,
 			.allow_unauthenticated = _allow_unauthenticated,
 			.matches = _matches,
@@ -465,12 +517,22 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 						QKD_DEFAULT_KEY_SIZE, lib->ns, name),
 		.connections = get_list(name, "connections"),
 		.remote_addrs = linked_list_create(),
-		.timeout = get_ms(name, "timeout", QKD_DEFAULT_TIMEOUT),
+		.timeout = get_ms(name, "timeout", QKD_DEFAULT_TIMEOUT, 1),
 		.connect_timeout = get_ms(name, "connect_timeout",
-								  QKD_DEFAULT_CONNECT_TIMEOUT),
+								  QKD_DEFAULT_CONNECT_TIMEOUT, 1),
 		.unauth_rate = lib->settings->get_int(lib->settings,
 						"%s.plugins.qkd.links.%s.unauth_rate",
 						QKD_DEFAULT_UNAUTH_RATE, lib->ns, name),
+		.pool_capacity = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.pool_capacity",
+						QKD_DEFAULT_POOL_CAPACITY, lib->ns, name),
+		.pool_low = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.pool_low",
+						QKD_DEFAULT_POOL_LOW, lib->ns, name),
+		.pool_wait = get_ms(name, "pool_wait", QKD_DEFAULT_POOL_WAIT, 0),
+		.key_lifetime = lib->settings->get_time(lib->settings,
+						"%s.plugins.qkd.links.%s.key_lifetime",
+						QKD_DEFAULT_KEY_LIFETIME, lib->ns, name),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.ref = 1,
 	);

@@ -21,6 +21,7 @@
 #define QKD_LINK_H_
 
 #include "qkd_kme_client.h"
+#include "qkd_pool.h"
 
 #include <library.h>
 #include <networking/host.h>
@@ -80,6 +81,31 @@ struct qkd_link_t {
 	 * @return			key size in bits (a multiple of 8)
 	 */
 	u_int (*get_key_size)(qkd_link_t *this);
+
+	/**
+	 * Pool settings of this link.
+	 *
+	 * @param capacity	receives the maximum number of Idle keys
+	 * @param low		receives the low watermark of Idle keys
+	 * @param wait		receives the ms a key exchange waits for a refill
+	 * @param lifetime	receives the survival time of keys, seconds
+	 */
+	void (*get_pool_settings)(qkd_link_t *this, u_int *capacity, u_int *low,
+							  u_int *wait, u_int *lifetime);
+
+	/**
+	 * Get the key pool of this link.
+	 *
+	 * @return			pool, NULL if keys are fetched one by one
+	 */
+	qkd_pool_t *(*get_pool)(qkd_link_t *this);
+
+	/**
+	 * Set the key pool of this link (owned by qkd_links_t).
+	 *
+	 * @param pool		pool, NULL for none
+	 */
+	void (*set_pool)(qkd_link_t *this, qkd_pool_t *pool);
 
 	/**
 	 * Get the client for this link's KME, created on first use.

@@ -13,10 +13,18 @@
  */
 
 #include "qkd_links.h"
+#include "qkd_refill.h"
 
 #include <daemon.h>
 #include <collections/linked_list.h>
+#include <collections/hashtable.h>
 #include <threading/rwlock.h>
+
+/**
+ * Default location of the pool database and its storage key
+ */
+#define DEFAULT_POOL_DATABASE "sqlite:///var/lib/strongswan/qkd-pool.db"
+#define DEFAULT_POOL_KEYFILE "/var/lib/strongswan/qkd-pool.key"
 
 typedef struct private_qkd_links_t private_qkd_links_t;
 
@@ -39,7 +47,133 @@ struct private_qkd_links_t {
 	 * Lock for links
 	 */
 	rwlock_t *lock;
+
+	/**
+	 * Persistent pool store, NULL if pools are disabled
+	 */
+	qkd_pool_store_t *store;
+
+	/**
+	 * Whether opening the store was tried
+	 */
+	bool store_tried;
+
+	/**
+	 * Pools and their refill jobs by link name, as pool_entry_t
+	 */
+	hashtable_t *pools;
 };
+
+/**
+ * Open the pool store on first use (crypto and database plugins are
+ * available from then on)
+ */
+static void open_store(private_qkd_links_t *this)
+{
+	if (this->store_tried)
+	{
+		return;
+	}
+	this->store_tried = TRUE;
+	if (!lib->settings->get_bool(lib->settings, "%s.plugins.qkd.pool.enable",
+								 TRUE, lib->ns))
+	{
+		return;
+	}
+	this->store = qkd_pool_store_create(
+				lib->settings->get_str(lib->settings,
+						"%s.plugins.qkd.pool.database", DEFAULT_POOL_DATABASE,
+						lib->ns),
+				lib->settings->get_str(lib->settings,
+						"%s.plugins.qkd.pool.keyfile", DEFAULT_POOL_KEYFILE,
+						lib->ns));
+	if (!this->store)
+	{
+		DBG1(DBG_CFG, "qkd: key pools disabled, keys are fetched from the KME "
+			 "during key exchanges");
+	}
+}
+
+/**
+ * The pool of a link name, kept across reloads
+ */
+typedef struct {
+	/** link name */
+	char *name;
+	/** the pool */
+	qkd_pool_t *pool;
+	/** its refill job, NULL while the link is not configured */
+	qkd_refill_t *refill;
+} pool_entry_t;
+
+/**
+ * Give a loaded link its pool, creating pool and refill job if needed
+ */
+static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
+{
+	pool_entry_t *entry;
+	u_int capacity, low, wait, lifetime;
+
+	entry = this->pools->get(this->pools, link->get_name(link));
+	if (!entry)
+	{
+		link->get_pool_settings(link, &capacity, &low, &wait, &lifetime);
+		INIT(entry,
+			.name = strdup(link->get_name(link)),
+			.pool = qkd_pool_create(this->store, link->get_name(link),
+									capacity),
+		);
+		this->pools->put(this->pools, entry->name, entry);
+	}
+	link->set_pool(link, entry->pool);
+	if (entry->refill)
+	{
+		entry->refill->set_link(entry->refill, link);
+	}
+	else
+	{
+		entry->refill = qkd_refill_create(link);
+	}
+}
+
+/**
+ * Check whether a list of links has one with the given name
+ */
+static bool has_link(linked_list_t *links, char *name)
+{
+	enumerator_t *enumerator;
+	qkd_link_t *link;
+	bool found = FALSE;
+
+	enumerator = links->create_enumerator(links);
+	while (!found && enumerator->enumerate(enumerator, &link))
+	{
+		found = streq(link->get_name(link), name);
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Stop refilling pools of links that are gone (the pools stay, key
+ * exchanges may still use them)
+ */
+static void detach_pools(private_qkd_links_t *this, linked_list_t *links)
+{
+	enumerator_t *enumerator;
+	pool_entry_t *entry;
+
+	enumerator = this->pools->create_enumerator(this->pools);
+	while (enumerator->enumerate(enumerator, NULL, &entry))
+	{
+		if (entry->refill && !has_link(links, entry->name))
+		{
+			entry->refill->destroy(entry->refill);
+			entry->refill = NULL;
+		}
+	}
+	enumerator->destroy(enumerator);
+}
 
 METHOD(qkd_links_t, load, u_int,
 	private_qkd_links_t *this)
@@ -58,6 +192,14 @@ METHOD(qkd_links_t, load, u_int,
 		link = qkd_link_create_from_settings(name);
 		if (link)
 		{
+			open_store(this);
+		}
+		if (link && this->store)
+		{
+			attach_pool(this, link);
+		}
+		if (link)
+		{
 			DBG2(DBG_CFG, "qkd link '%s': KME %s, SAE '%s' <-> '%s', %u-bit "
 				 "keys", name, link->get_kme(link), link->get_sae_id(link),
 				 link->get_peer_sae_id(link), link->get_key_size(link));
@@ -70,6 +212,10 @@ METHOD(qkd_links_t, load, u_int,
 	}
 	enumerator->destroy(enumerator);
 	count = links->get_count(links);
+	if (this->store)
+	{
+		detach_pools(this, links);
+	}
 
 	this->lock->write_lock(this->lock);
 	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
@@ -108,9 +254,20 @@ METHOD(qkd_links_t, select_link, qkd_link_t*,
 	return best;
 }
 
+CALLBACK(destroy_entry, void,
+	pool_entry_t *entry, const void *key)
+{
+	DESTROY_IF(entry->refill);
+	entry->pool->destroy(entry->pool);
+	free(entry->name);
+	free(entry);
+}
+
 METHOD(qkd_links_t, destroy, void,
 	private_qkd_links_t *this)
 {
+	this->pools->destroy_function(this->pools, destroy_entry);
+	DESTROY_IF(this->store);
 	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
 	this->lock->destroy(this->lock);
 	free(this);
@@ -131,6 +288,8 @@ qkd_links_t *qkd_links_create()
 		},
 		.links = linked_list_create(),
 		.lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
+		.pools = hashtable_create(hashtable_hash_str, hashtable_equals_str, 4),
 	);
+
 	return &this->public;
 }

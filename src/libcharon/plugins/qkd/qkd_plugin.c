@@ -70,6 +70,13 @@ METHOD(plugin_t, get_features, int,
 	static plugin_feature_t f[] = {
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "qkd"),
+				/* for the key pools, which are disabled without them */
+				PLUGIN_SDEPEND(DATABASE, DB_SQLITE),
+				PLUGIN_SDEPEND(AEAD, ENCR_AES_GCM_ICV16, 32),
+				PLUGIN_SDEPEND(KDF, KDF_PRF),
+				PLUGIN_SDEPEND(KDF, KDF_PRF_PLUS),
+				PLUGIN_SDEPEND(RNG, RNG_STRONG),
+				PLUGIN_SDEPEND(RNG, RNG_TRUE),
 		PLUGIN_REGISTER(KE, qkd_ke_create),
 			PLUGIN_PROVIDE(KE, QKD_KE_METHOD),
 				PLUGIN_DEPENDS(CUSTOM, "qkd"),

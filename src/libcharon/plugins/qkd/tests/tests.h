@@ -15,3 +15,4 @@
 TEST_SUITE(key_suite_create)
 TEST_SUITE(link_suite_create)
 TEST_SUITE(kme_client_suite_create)
+TEST_SUITE(pool_suite_create)

@@ -70,16 +70,18 @@ static int moon_enc, moon_dec, sun_enc, sun_dec;
 static qkd_links_t *links;
 
 /**
- * Configure the two links, with a rate limit for the responder
+ * Configure the two links, with a rate limit for the responder. Keys are
+ * fetched during the exchanges (no pools: these tests run no threads for
+ * refill jobs).
  */
-static void load_links(int unauth_rate)
+static void configure_links(int unauth_rate)
 {
 	char *pki = kme_test_env("QKD_TEST_PKI");
 	char conf[4096];
 
 	snprintf(conf, sizeof(conf),
 		"%s { accept_private_algs = yes\n"
-		"plugins { qkd { links {\n"
+		"plugins { qkd { pool { enable = no }\nlinks {\n"
 		"  to-resp {\n"
 		"    kme = %s\n    sae_id = moon\n    peer_sae_id = sun\n"
 		"    cert = %s/moon.crt\n    key = %s/moon.key\n"
@@ -94,11 +96,20 @@ static void load_links(int unauth_rate)
 		"} } } }\n", lib->ns, kme_test_env("QKD_TEST_KME_A"), pki, pki, pki,
 		kme_test_env("QKD_TEST_KME_B"), pki, pki, pki, unauth_rate);
 	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
+}
+
+/**
+ * (Re-)load the links with a rate limit for the responder
+ */
+static void load_links(int unauth_rate)
+{
+	configure_links(unauth_rate);
 	ck_assert_int_eq(links->load(links), 2);
 }
 
 START_SETUP(setup_links)
 {
+	configure_links(10);
 	links = qkd_links_create();
 	qkd_ke_set_links(links);
 	load_links(10);

@@ -1,0 +1,821 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_pool.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include <utils/debug.h>
+#include <collections/linked_list.h>
+#include <threading/mutex.h>
+#include <threading/condvar.h>
+
+ENUM(qkd_key_status_names, QKD_KEY_IDLE, QKD_KEY_EXPIRED,
+	"Idle",
+	"Pending",
+	"Active",
+	"Expired",
+);
+
+/**
+ * Status byte of a key: original (bits 0-1), AuthKey (2-3), EncKey (4-5)
+ */
+#define ORIG(b) ((qkd_key_status_t)((b) & 0x03))
+#define DERIVED(b, which) ((qkd_key_status_t)(((b) >> (2 + 2 * (which))) & 0x03))
+#define WITH_DERIVED(b, which, s) \
+	(((b) & ~(0x03 << (2 + 2 * (which)))) | ((s) << (2 + 2 * (which))))
+#define ALL_EXPIRED (QKD_KEY_EXPIRED | QKD_KEY_EXPIRED << 2 | \
+					 QKD_KEY_EXPIRED << 4)
+
+typedef struct private_qkd_pool_t private_qkd_pool_t;
+
+/**
+ * A key in Index order: where it lives
+ */
+typedef struct {
+	/** key ID, in the batch */
+	uint8_t *id;
+	/** batch of the key */
+	qkd_batch_t *batch;
+	/** position in the batch */
+	u_int idx;
+} entry_t;
+
+/**
+ * Private data of a qkd_pool_t object.
+ */
+struct private_qkd_pool_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_pool_t public;
+
+	/**
+	 * Persistent store
+	 */
+	qkd_pool_store_t *store;
+
+	/**
+	 * Link name
+	 */
+	char *link;
+
+	/**
+	 * Maximum number of Idle keys
+	 */
+	u_int capacity;
+
+	/**
+	 * Batches, as qkd_batch_t*
+	 */
+	linked_list_t *batches;
+
+	/**
+	 * All keys, sorted by ID unless dirty
+	 */
+	entry_t *entries;
+
+	/**
+	 * Number of entries, and allocated entries
+	 */
+	u_int count, size;
+
+	/**
+	 * Whether entries need sorting
+	 */
+	bool dirty;
+
+	/**
+	 * No Idle key below this position in entries
+	 */
+	u_int first_idle;
+
+	/**
+	 * Original keys per status
+	 */
+	u_int counts[4];
+
+	/**
+	 * Last successful refill
+	 */
+	time_t last_refill;
+
+	/**
+	 * Last refill error
+	 */
+	char last_error[128];
+
+	/**
+	 * Protects everything above
+	 */
+	mutex_t *mutex;
+
+	/**
+	 * Signals changes of the Idle count
+	 */
+	condvar_t *condvar;
+};
+
+/**
+ * Compare two entries by key ID
+ */
+static int entry_cmp(const void *a, const void *b)
+{
+	return memcmp(((entry_t*)a)->id, ((entry_t*)b)->id, QKD_KEY_ID_LEN);
+}
+
+/**
+ * Sort the entries if needed
+ */
+static void sort_entries(private_qkd_pool_t *this)
+{
+	if (this->dirty)
+	{
+		qsort(this->entries, this->count, sizeof(entry_t), entry_cmp);
+		this->dirty = FALSE;
+		this->first_idle = 0;
+	}
+}
+
+/**
+ * Find the entry of a key ID
+ */
+static entry_t *find(private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	entry_t key = { .id = id };
+
+	sort_entries(this);
+	return bsearch(&key, this->entries, this->count, sizeof(entry_t),
+				   entry_cmp);
+}
+
+/**
+ * Add the keys of a batch to the entries and counts
+ */
+static void add_entries(private_qkd_pool_t *this, qkd_batch_t *batch)
+{
+	u_int i;
+
+	if (this->count + batch->count > this->size)
+	{
+		this->size = max(this->size * 2, this->count + batch->count);
+		this->entries = realloc(this->entries, this->size * sizeof(entry_t));
+	}
+	for (i = 0; i < batch->count; i++)
+	{
+		this->entries[this->count++] = (entry_t){
+			.id = batch->ids + i * QKD_KEY_ID_LEN,
+			.batch = batch,
+			.idx = i,
+		};
+		this->counts[ORIG(batch->status[i])]++;
+	}
+	this->batches->insert_last(this->batches, batch);
+	this->dirty = TRUE;
+}
+
+/**
+ * Drop a batch whose keys all expired, from the store and from memory
+ */
+static void drop_batch(private_qkd_pool_t *this, qkd_batch_t *batch)
+{
+	u_int i, j;
+
+	if (!this->store->remove(this->store, batch))
+	{	/* its stored keys are wiped already, try again on next start */
+		DBG1(DBG_CFG, "qkd pool '%s': deleting batch %d failed", this->link,
+			 batch->rowid);
+	}
+	for (i = j = 0; i < this->count; i++)
+	{
+		if (this->entries[i].batch != batch)
+		{
+			this->entries[j++] = this->entries[i];
+		}
+	}
+	this->count = j;
+	this->first_idle = 0;
+	this->counts[QKD_KEY_EXPIRED] -= batch->count;
+	this->batches->remove(this->batches, batch, NULL);
+	qkd_batch_destroy(batch);
+}
+
+/**
+ * Check whether all keys of a batch expired
+ */
+static bool all_expired(qkd_batch_t *batch)
+{
+	u_int i;
+
+	for (i = 0; i < batch->count; i++)
+	{
+		if (batch->status[i] != ALL_EXPIRED)
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * Store changed status bytes (and wiped keys) of a batch, or undo them.
+ * old_status/old_keys hold the previous state.
+ */
+static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
+						 uint8_t *old_status, chunk_t old_keys)
+{
+	u_int i;
+
+	if (!this->store->update(this->store, this->link, batch))
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': storing a status change failed, "
+			 "change undone", this->link);
+		memcpy(batch->status, old_status, batch->count);
+		memcpy(batch->keys.ptr, old_keys.ptr, batch->keys.len);
+		return FALSE;
+	}
+	for (i = 0; i < batch->count; i++)
+	{
+		this->counts[ORIG(old_status[i])]--;
+		this->counts[ORIG(batch->status[i])]++;
+	}
+	if (all_expired(batch))
+	{
+		drop_batch(this, batch);
+	}
+	return TRUE;
+}
+
+/**
+ * Set the status byte of a key in its batch, wiping the key if it expires
+ */
+static void set_byte(qkd_batch_t *batch, u_int idx, uint8_t status)
+{
+	batch->status[idx] = status;
+	if (ORIG(status) == QKD_KEY_EXPIRED)
+	{
+		batch->status[idx] = ALL_EXPIRED;
+		memwipe(batch->keys.ptr + idx * batch->key_len, batch->key_len);
+	}
+}
+
+/**
+ * Change the status byte of one key, durably
+ */
+static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status)
+{
+	qkd_batch_t *batch = entry->batch;
+	uint8_t old_status[batch->count];
+	chunk_t old_keys;
+	bool ok;
+
+	memcpy(old_status, batch->status, batch->count);
+	old_keys = chunk_clone(batch->keys);
+	set_byte(batch, entry->idx, status);
+	ok = commit_batch(this, batch, old_status, old_keys);
+	chunk_clear(&old_keys);
+	return ok;
+}
+
+/**
+ * Check an original key transition
+ */
+static bool legal(qkd_key_status_t from, qkd_key_status_t to)
+{
+	switch (to)
+	{
+		case QKD_KEY_PENDING:
+			return from == QKD_KEY_IDLE;
+		case QKD_KEY_ACTIVE:
+			return from == QKD_KEY_PENDING;
+		case QKD_KEY_EXPIRED:
+			return from != QKD_KEY_EXPIRED;
+		case QKD_KEY_IDLE:
+		default:
+			return FALSE;
+	}
+}
+
+/**
+ * Check whether one of the first n IDs of a batch is the given one
+ */
+static bool batch_has_id(qkd_batch_t *batch, u_int n,
+						 uint8_t id[QKD_KEY_ID_LEN])
+{
+	u_int i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (memeq(batch->ids + i * QKD_KEY_ID_LEN, id, QKD_KEY_ID_LEN))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+METHOD(qkd_pool_t, add, bool,
+	private_qkd_pool_t *this, array_t *keys)
+{
+	qkd_batch_t *batch;
+	qkd_key_t *key;
+	u_int i, count = array_count(keys);
+
+	if (!count)
+	{
+		return TRUE;
+	}
+	array_get(keys, ARRAY_HEAD, &key);
+	batch = qkd_batch_create(count, key->key.len, time(NULL));
+	this->mutex->lock(this->mutex);
+	for (i = 0; i < count; i++)
+	{
+		array_get(keys, i, &key);
+		if (key->key.len != batch->key_len || find(this, key->id) ||
+			batch_has_id(batch, i, key->id))
+		{
+			DBG1(DBG_CFG, "qkd pool '%s': batch with a known or duplicate "
+				 "key ID or mixed key sizes refused", this->link);
+			break;
+		}
+		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
+		memcpy(batch->keys.ptr + i * batch->key_len, key->key.ptr,
+			   batch->key_len);
+	}
+	if (i < count)
+	{
+		this->mutex->unlock(this->mutex);
+		qkd_batch_destroy(batch);
+		return FALSE;
+	}
+	if (this->counts[QKD_KEY_IDLE] + count > this->capacity)
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': %u keys would exceed the capacity of "
+			 "%u Idle keys, refused", this->link, count, this->capacity);
+		this->mutex->unlock(this->mutex);
+		qkd_batch_destroy(batch);
+		return FALSE;
+	}
+	if (!this->store->insert(this->store, this->link, batch))
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': storing %u keys failed", this->link,
+			 count);
+		this->mutex->unlock(this->mutex);
+		qkd_batch_destroy(batch);
+		return FALSE;
+	}
+	add_entries(this, batch);
+	this->condvar->broadcast(this->condvar);
+	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
+/**
+ * Find the Idle key with the lowest Index
+ */
+static entry_t *find_idle(private_qkd_pool_t *this)
+{
+	entry_t *entry;
+
+	sort_entries(this);
+	for (; this->first_idle < this->count; this->first_idle++)
+	{
+		entry = &this->entries[this->first_idle];
+		if (ORIG(entry->batch->status[entry->idx]) == QKD_KEY_IDLE)
+		{
+			return entry;
+		}
+	}
+	return NULL;
+}
+
+METHOD(qkd_pool_t, take, qkd_key_t*,
+	private_qkd_pool_t *this, u_int timeout)
+{
+	timeval_t deadline;
+	entry_t *entry;
+	qkd_key_t *key = NULL;
+	qkd_batch_t *batch;
+
+	time_monotonic(&deadline);
+	timeval_add_ms(&deadline, timeout);
+	this->mutex->lock(this->mutex);
+	while (!(entry = find_idle(this)))
+	{
+		if (!timeout || this->condvar->timed_wait_abs(this->condvar,
+												this->mutex, deadline))
+		{
+			break;
+		}
+	}
+	if (entry)
+	{
+		batch = entry->batch;
+		/* stored as Pending before the key leaves the pool */
+		if (change(this, entry, QKD_KEY_PENDING))
+		{
+			key = qkd_key_create(entry->id, chunk_clone(chunk_create(
+								 batch->keys.ptr + entry->idx * batch->key_len,
+								 batch->key_len)));
+		}
+		this->condvar->broadcast(this->condvar);
+	}
+	this->mutex->unlock(this->mutex);
+	return key;
+}
+
+METHOD(qkd_pool_t, add_pending, bool,
+	private_qkd_pool_t *this, qkd_key_t *key)
+{
+	qkd_batch_t *batch;
+
+	batch = qkd_batch_create(1, key->key.len, time(NULL));
+	memcpy(batch->ids, key->id, QKD_KEY_ID_LEN);
+	memcpy(batch->keys.ptr, key->key.ptr, key->key.len);
+	batch->status[0] = QKD_KEY_PENDING;
+
+	this->mutex->lock(this->mutex);
+	if (find(this, key->id))
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': key ID offered by the peer is known "
+			 "already, refused", this->link);
+		this->mutex->unlock(this->mutex);
+		qkd_batch_destroy(batch);
+		return FALSE;
+	}
+	if (!this->store->insert(this->store, this->link, batch))
+	{
+		this->mutex->unlock(this->mutex);
+		qkd_batch_destroy(batch);
+		return FALSE;
+	}
+	add_entries(this, batch);
+	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
+METHOD(qkd_pool_t, set_status, bool,
+	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+	qkd_key_status_t status)
+{
+	entry_t *entry;
+	uint8_t byte;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		byte = entry->batch->status[entry->idx];
+		if (legal(ORIG(byte), status))
+		{
+			ok = change(this, entry, (byte & ~0x03) | status);
+		}
+		else
+		{
+			DBG1(DBG_CFG, "qkd pool '%s': key status change %N -> %N refused",
+				 this->link, qkd_key_status_names, ORIG(byte),
+				 qkd_key_status_names, status);
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qkd_pool_t, set_derived_status, bool,
+	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+	qkd_derived_t which, qkd_key_status_t status)
+{
+	qkd_key_status_t from;
+	entry_t *entry;
+	uint8_t byte;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		byte = entry->batch->status[entry->idx];
+		from = DERIVED(byte, which);
+		if ((status == QKD_KEY_ACTIVE && from == QKD_KEY_IDLE &&
+			 ORIG(byte) == QKD_KEY_ACTIVE) ||
+			(status == QKD_KEY_EXPIRED && from != QKD_KEY_EXPIRED))
+		{
+			ok = change(this, entry, WITH_DERIVED(byte, which, status));
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qkd_pool_t, get_status, bool,
+	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+	qkd_key_status_t *status, qkd_key_status_t *auth, qkd_key_status_t *enc)
+{
+	entry_t *entry;
+	uint8_t byte;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		byte = entry->batch->status[entry->idx];
+		*status = ORIG(byte);
+		if (auth)
+		{
+			*auth = DERIVED(byte, QKD_AUTH_KEY);
+		}
+		if (enc)
+		{
+			*enc = DERIVED(byte, QKD_ENC_KEY);
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return entry != NULL;
+}
+
+/**
+ * HKDF-SHA256 without salt
+ */
+static bool hkdf(chunk_t ikm, char *info, size_t len, chunk_t *okm)
+{
+	uint8_t zero[HASH_SIZE_SHA256] = {}, prk[HASH_SIZE_SHA256];
+	kdf_t *extract, *expand;
+	bool ok;
+
+	extract = lib->crypto->create_kdf(lib->crypto, KDF_PRF, PRF_HMAC_SHA2_256);
+	expand = lib->crypto->create_kdf(lib->crypto, KDF_PRF_PLUS,
+									 PRF_HMAC_SHA2_256);
+	ok = extract && expand &&
+		 extract->set_param(extract, KDF_PARAM_KEY, chunk_from_thing(zero)) &&
+		 extract->set_param(extract, KDF_PARAM_SALT, ikm) &&
+		 extract->get_bytes(extract, sizeof(prk), prk) &&
+		 expand->set_param(expand, KDF_PARAM_KEY, chunk_from_thing(prk)) &&
+		 expand->set_param(expand, KDF_PARAM_SALT, chunk_from_str(info)) &&
+		 expand->allocate_bytes(expand, len, okm);
+	memwipe(prk, sizeof(prk));
+	DESTROY_IF(extract);
+	DESTROY_IF(expand);
+	return ok;
+}
+
+METHOD(qkd_pool_t, derive, bool,
+	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN], qkd_derived_t which,
+	chunk_t *key)
+{
+	entry_t *entry;
+	chunk_t ikm;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry && ORIG(entry->batch->status[entry->idx]) == QKD_KEY_ACTIVE)
+	{
+		ikm = chunk_create(entry->batch->keys.ptr +
+						   entry->idx * entry->batch->key_len,
+						   entry->batch->key_len);
+		ok = hkdf(ikm, which == QKD_AUTH_KEY ? "QKD AuthKey" : "QKD EncKey",
+				  ikm.len, key);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qkd_pool_t, get_index, u_int,
+	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	entry_t *entry;
+	u_int index = 0;
+
+	this->mutex->lock(this->mutex);
+	entry = find(this, id);
+	if (entry)
+	{
+		index = entry - this->entries + 1;
+	}
+	this->mutex->unlock(this->mutex);
+	return index;
+}
+
+/**
+ * Expire the keys of a batch whose status is in a mask of
+ * (1 << qkd_key_status_t) bits, durably. The batch is gone if all its keys
+ * expired. Returns the number of keys expired.
+ */
+static u_int expire_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
+						  u_int mask)
+{
+	uint8_t old_status[batch->count];
+	chunk_t old_keys;
+	u_int i, expired = 0;
+
+	memcpy(old_status, batch->status, batch->count);
+	old_keys = chunk_clone(batch->keys);
+	for (i = 0; i < batch->count; i++)
+	{
+		if (batch->status[i] != ALL_EXPIRED &&
+			(mask & (1 << ORIG(batch->status[i]))))
+		{
+			set_byte(batch, i, QKD_KEY_EXPIRED);
+			expired++;
+		}
+	}
+	if (expired && !commit_batch(this, batch, old_status, old_keys))
+	{
+		expired = 0;
+	}
+	chunk_clear(&old_keys);
+	return expired;
+}
+
+METHOD(qkd_pool_t, expire, u_int,
+	private_qkd_pool_t *this, u_int lifetime)
+{
+	enumerator_t *enumerator;
+	linked_list_t *old;
+	qkd_batch_t *batch;
+	time_t now = time(NULL);
+	u_int expired = 0;
+
+	this->mutex->lock(this->mutex);
+	/* collect first, expiring may drop batches */
+	old = linked_list_create();
+	enumerator = this->batches->create_enumerator(this->batches);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		if (batch->created + lifetime <= now)
+		{
+			old->insert_last(old, batch);
+		}
+	}
+	enumerator->destroy(enumerator);
+	while (old->remove_first(old, (void**)&batch) == SUCCESS)
+	{
+		expired += expire_batch(this, batch, 1 << QKD_KEY_IDLE);
+	}
+	old->destroy(old);
+	this->mutex->unlock(this->mutex);
+	if (expired)
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': %u Idle keys older than %us expired",
+			 this->link, expired, lifetime);
+	}
+	return expired;
+}
+
+METHOD(qkd_pool_t, refilled, void,
+	private_qkd_pool_t *this, char *error)
+{
+	this->mutex->lock(this->mutex);
+	if (error)
+	{
+		snprintf(this->last_error, sizeof(this->last_error), "%s", error);
+	}
+	else
+	{
+		this->last_refill = time(NULL);
+		this->last_error[0] = '\0';
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qkd_pool_t, wait_below, bool,
+	private_qkd_pool_t *this, u_int level, u_int timeout)
+{
+	bool below;
+
+	this->mutex->lock(this->mutex);
+	below = this->counts[QKD_KEY_IDLE] < level;
+	if (!below)
+	{
+		this->condvar->timed_wait(this->condvar, this->mutex, timeout);
+		below = this->counts[QKD_KEY_IDLE] < level;
+	}
+	this->mutex->unlock(this->mutex);
+	return below;
+}
+
+METHOD(qkd_pool_t, wakeup, void,
+	private_qkd_pool_t *this)
+{
+	this->mutex->lock(this->mutex);
+	this->condvar->broadcast(this->condvar);
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qkd_pool_t, get_stats, void,
+	private_qkd_pool_t *this, qkd_pool_stats_t *stats)
+{
+	enumerator_t *enumerator;
+	qkd_batch_t *batch;
+	u_int i;
+
+	*stats = (qkd_pool_stats_t){};
+	this->mutex->lock(this->mutex);
+	memcpy(stats->count, this->counts, sizeof(stats->count));
+	enumerator = this->batches->create_enumerator(this->batches);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		for (i = 0; i < batch->count; i++)
+		{
+			if (ORIG(batch->status[i]) == QKD_KEY_IDLE &&
+				(!stats->oldest_idle || batch->created < stats->oldest_idle))
+			{
+				stats->oldest_idle = batch->created;
+			}
+		}
+	}
+	enumerator->destroy(enumerator);
+	stats->last_refill = this->last_refill;
+	memcpy(stats->last_error, this->last_error, sizeof(stats->last_error));
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qkd_pool_t, destroy, void,
+	private_qkd_pool_t *this)
+{
+	this->batches->destroy_function(this->batches, (void*)qkd_batch_destroy);
+	free(this->entries);
+	this->condvar->destroy(this->condvar);
+	this->mutex->destroy(this->mutex);
+	free(this->link);
+	free(this);
+}
+
+/**
+ * Load the stored batches, expiring what a previous run left in use
+ */
+static void load(private_qkd_pool_t *this)
+{
+	enumerator_t *enumerator;
+	qkd_batch_t *batch;
+	u_int expired = 0;
+
+	enumerator = this->store->create_enumerator(this->store, this->link);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		if (all_expired(batch))
+		{	/* a deletion that failed before */
+			this->store->remove(this->store, batch);
+			qkd_batch_destroy(batch);
+			continue;
+		}
+		add_entries(this, batch);
+		/* keys Pending or Active may have been used before a crash */
+		expired += expire_batch(this, batch,
+						1 << QKD_KEY_PENDING | 1 << QKD_KEY_ACTIVE);
+	}
+	enumerator->destroy(enumerator);
+	DBG1(DBG_CFG, "qkd pool '%s': %u Idle keys loaded, %u keys left in use "
+		 "by the last run expired", this->link, this->counts[QKD_KEY_IDLE],
+		 expired);
+}
+
+/*
+ * Described in header
+ */
+qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
+							u_int capacity)
+{
+	private_qkd_pool_t *this;
+
+	INIT(this,
+		.public = {
+			.add = _add,
+			.take = _take,
+			.add_pending = _add_pending,
+			.set_status = _set_status,
+			.set_derived_status = _set_derived_status,
+			.get_status = _get_status,
+			.derive = _derive,
+			.get_index = _get_index,
+			.expire = _expire,
+			.refilled = _refilled,
+			.wait_below = _wait_below,
+			.wakeup = _wakeup,
+			.get_stats = _get_stats,
+			.destroy = _destroy,
+		},
+		.store = store,
+		.link = strdup(link),
+		.capacity = capacity,
+		.batches = linked_list_create(),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+	);
+	load(this);
+	return &this->public;
+}

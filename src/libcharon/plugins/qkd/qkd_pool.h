@@ -1,0 +1,226 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qkd_pool qkd_pool
+ * @{ @ingroup qkd
+ */
+
+#ifndef QKD_POOL_H_
+#define QKD_POOL_H_
+
+#include "qkd_key.h"
+#include "qkd_pool_store.h"
+
+typedef struct qkd_pool_t qkd_pool_t;
+typedef struct qkd_pool_stats_t qkd_pool_stats_t;
+typedef enum qkd_key_status_t qkd_key_status_t;
+typedef enum qkd_derived_t qkd_derived_t;
+
+/**
+ * Status of a key (draft-qu-ipv6-quantum-key-sync-negotiation, tables 3
+ * and 4). Original keys go Idle -> Pending -> Active -> Expired; derived
+ * keys Idle -> Active -> Expired. Any key may expire at any time; a key
+ * whose material left the pool never becomes Idle again.
+ */
+enum qkd_key_status_t {
+	/** in the pool, unused */
+	QKD_KEY_IDLE = 0,
+	/** reserved for a key exchange or negotiation (original key only) */
+	QKD_KEY_PENDING = 1,
+	/** bound to a session */
+	QKD_KEY_ACTIVE = 2,
+	/** used up or too old: material wiped */
+	QKD_KEY_EXPIRED = 3,
+};
+
+/**
+ * Enum names for qkd_key_status_t.
+ */
+extern enum_name_t *qkd_key_status_names;
+
+/**
+ * Keys derived from each original key.
+ */
+enum qkd_derived_t {
+	/** integrity key (e.g. HMAC-SHA256) */
+	QKD_AUTH_KEY,
+	/** encryption key (e.g. AES-256-GCM) */
+	QKD_ENC_KEY,
+};
+
+/**
+ * Pool levels and history, for logs and status dumps.
+ */
+struct qkd_pool_stats_t {
+	/** original keys per status */
+	u_int count[4];
+	/** creation time of the oldest Idle key, 0 if none */
+	time_t oldest_idle;
+	/** time of the last successful refill, 0 if none */
+	time_t last_refill;
+	/** last refill error, empty if none */
+	char last_error[128];
+};
+
+/**
+ * The quantum key pool of one link: persistent, encrypted, every key used
+ * exactly once.
+ *
+ * The Index of a key is its position (1, 2, ...) when the pool is sorted by
+ * key ID. A key is marked Pending durably before its material leaves the
+ * pool. On start, keys that were Pending or Active when charon stopped
+ * are expired (their sessions are gone) and never handed out again; Idle
+ * keys stay.
+ */
+struct qkd_pool_t {
+
+	/**
+	 * Add keys fetched from the KME as Idle keys, stored before they are
+	 * usable.
+	 *
+	 * @param keys		array of qkd_key_t*, all of the same size (copied)
+	 * @return			FALSE if not stored (or beyond capacity), pool unchanged
+	 */
+	bool (*add)(qkd_pool_t *this, array_t *keys);
+
+	/**
+	 * Take the Idle key with the lowest Index: it becomes Pending (stored)
+	 * before a copy of it is returned.
+	 *
+	 * @param timeout	ms to wait for a refill if no key is Idle, 0 for none
+	 * @return			copy of the key (caller destroys), NULL if none
+	 */
+	qkd_key_t *(*take)(qkd_pool_t *this, u_int timeout);
+
+	/**
+	 * Record a key the peer chose (fetched by ID as slave) as Pending.
+	 *
+	 * @param key		key (copied)
+	 * @return			FALSE if the key ID is known already or not stored
+	 */
+	bool (*add_pending)(qkd_pool_t *this, qkd_key_t *key);
+
+	/**
+	 * Change the status of an original key. Expiring a key wipes its
+	 * material and those of its derived keys, and expires them.
+	 *
+	 * @param id		key ID
+	 * @param status	new status
+	 * @return			FALSE if unknown, illegal transition or not stored
+	 */
+	bool (*set_status)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+					   qkd_key_status_t status);
+
+	/**
+	 * Change the status of a derived key (Idle -> Active -> Expired, only
+	 * while the original key is Active, or Expired anytime).
+	 *
+	 * @param id		key ID of the original key
+	 * @param which		which derived key
+	 * @param status	new status
+	 * @return			FALSE if unknown, illegal transition or not stored
+	 */
+	bool (*set_derived_status)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+							   qkd_derived_t which, qkd_key_status_t status);
+
+	/**
+	 * Get the statuses of a key.
+	 *
+	 * @param id		key ID
+	 * @param status	receives the status of the original key
+	 * @param auth		receives the status of the AuthKey, or NULL
+	 * @param enc		receives the status of the EncKey, or NULL
+	 * @return			FALSE if the key is unknown
+	 */
+	bool (*get_status)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+					   qkd_key_status_t *status, qkd_key_status_t *auth,
+					   qkd_key_status_t *enc);
+
+	/**
+	 * Get a derived key of an Active original key:
+	 * HKDF-SHA256(IKM = key, salt = none, info = "QKD AuthKey"/"QKD EncKey"),
+	 * as long as the original key.
+	 *
+	 * @param id		key ID
+	 * @param which		which derived key
+	 * @param key		receives the derived key (caller clears)
+	 * @return			FALSE if unknown or not Active
+	 */
+	bool (*derive)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+				   qkd_derived_t which, chunk_t *key);
+
+	/**
+	 * Get the Index of a key.
+	 *
+	 * @param id		key ID
+	 * @return			Index (1-based), 0 if unknown
+	 */
+	u_int (*get_index)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN]);
+
+	/**
+	 * Expire Idle keys older than the survival time.
+	 *
+	 * @param lifetime	survival time in seconds
+	 * @return			number of keys expired
+	 */
+	u_int (*expire)(qkd_pool_t *this, u_int lifetime);
+
+	/**
+	 * Record the outcome of a refill attempt.
+	 *
+	 * @param error		NULL on success, else what went wrong
+	 */
+	void (*refilled)(qkd_pool_t *this, char *error);
+
+	/**
+	 * Wait until the number of Idle keys is below a level.
+	 *
+	 * @param level		Idle count to wait for going below
+	 * @param timeout	ms to wait at most
+	 * @return			TRUE if below level
+	 */
+	bool (*wait_below)(qkd_pool_t *this, u_int level, u_int timeout);
+
+	/**
+	 * Wake up all waiters (e.g. to shut down).
+	 */
+	void (*wakeup)(qkd_pool_t *this);
+
+	/**
+	 * Get levels and history.
+	 *
+	 * @param stats		receives the stats
+	 */
+	void (*get_stats)(qkd_pool_t *this, qkd_pool_stats_t *stats);
+
+	/**
+	 * Destroy a qkd_pool_t, wiping all keys in memory.
+	 */
+	void (*destroy)(qkd_pool_t *this);
+};
+
+/**
+ * Load the pool of a link from the store, expiring keys left Pending or
+ * Active by a previous run.
+ *
+ * @param store		persistent store (not owned)
+ * @param link		link name
+ * @param capacity	maximum number of Idle keys
+ * @return			pool
+ */
+qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
+							u_int capacity);
+
+#endif /** QKD_POOL_H_ @}*/

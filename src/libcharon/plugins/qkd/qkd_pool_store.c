@@ -1,0 +1,478 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_pool_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utils/debug.h>
+#include <database/database.h>
+#include <threading/mutex.h>
+
+/**
+ * Length of the storage key
+ */
+#define STORAGE_KEY_LEN 32
+
+/**
+ * Length of the random nonce each seal derives its key from
+ */
+#define SEAL_NONCE_LEN 16
+
+/**
+ * AES-256-GCM key (32) and salt (4) derived per seal
+ */
+#define SEAL_KEY_LEN 36
+
+/**
+ * Label of the seal key derivation
+ */
+#define SEAL_LABEL "strongSwan qkd pool seal"
+
+typedef struct private_qkd_pool_store_t private_qkd_pool_store_t;
+
+/**
+ * Private data of a qkd_pool_store_t object.
+ */
+struct private_qkd_pool_store_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_pool_store_t public;
+
+	/**
+	 * The database
+	 */
+	database_t *db;
+
+	/**
+	 * Storage key
+	 */
+	chunk_t key;
+
+	/**
+	 * HKDF-Extract (HMAC-SHA256 keyed with the storage key)
+	 */
+	kdf_t *extract;
+
+	/**
+	 * HKDF-Expand (prf+ of RFC 7296, identical to HKDF-Expand)
+	 */
+	kdf_t *expand;
+
+	/**
+	 * AES-256-GCM
+	 */
+	aead_t *aead;
+
+	/**
+	 * Source of seal nonces
+	 */
+	rng_t *rng;
+
+	/**
+	 * Serializes access, held from begin() to commit()
+	 */
+	mutex_t *mutex;
+};
+
+/*
+ * Described in header
+ */
+qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created)
+{
+	qkd_batch_t *this;
+
+	INIT(this,
+		.count = count,
+		.key_len = key_len,
+		.created = created,
+		.ids = calloc(count, QKD_KEY_ID_LEN),
+		.keys = chunk_alloc(count * key_len),
+		.status = calloc(count, 1),
+	);
+	memset(this->keys.ptr, 0, this->keys.len);
+	return this;
+}
+
+/*
+ * Described in header
+ */
+void qkd_batch_destroy(qkd_batch_t *this)
+{
+	if (this)
+	{
+		chunk_clear(&this->keys);
+		free(this->ids);
+		free(this->status);
+		free(this);
+	}
+}
+
+/**
+ * Set up the AEAD with the key of a seal nonce
+ */
+static bool set_seal_key(private_qkd_pool_store_t *this, chunk_t nonce)
+{
+	uint8_t prk[HASH_SIZE_SHA256], key[SEAL_KEY_LEN];
+	bool ok;
+
+	/* HKDF-Extract(salt = nonce, IKM = storage key) */
+	ok = this->extract->set_param(this->extract, KDF_PARAM_KEY, nonce) &&
+		 this->extract->set_param(this->extract, KDF_PARAM_SALT, this->key) &&
+		 this->extract->get_bytes(this->extract, sizeof(prk), prk) &&
+	/* HKDF-Expand(PRK, info = label, 36) */
+		 this->expand->set_param(this->expand, KDF_PARAM_KEY,
+								 chunk_create(prk, sizeof(prk))) &&
+		 this->expand->set_param(this->expand, KDF_PARAM_SALT,
+								 chunk_from_str(SEAL_LABEL)) &&
+		 this->expand->get_bytes(this->expand, sizeof(key), key) &&
+		 this->aead->set_key(this->aead, chunk_create(key, sizeof(key)));
+	memwipe(prk, sizeof(prk));
+	memwipe(key, sizeof(key));
+	return ok;
+}
+
+/**
+ * Associated data of a batch: link name, key IDs, key length, status bytes
+ */
+static chunk_t assoc_data(char *link, qkd_batch_t *batch)
+{
+	uint32_t key_len = htonl(batch->key_len);
+
+	return chunk_cat("cccc", chunk_create(link, strlen(link) + 1),
+					 chunk_create(batch->ids, batch->count * QKD_KEY_ID_LEN),
+					 chunk_from_thing(key_len),
+					 chunk_create(batch->status, batch->count));
+}
+
+/**
+ * Seal the keys of a batch: nonce | ciphertext | ICV
+ */
+static bool seal(private_qkd_pool_store_t *this, char *link,
+				 qkd_batch_t *batch, chunk_t *sealed)
+{
+	uint8_t iv[8] = {};
+	chunk_t nonce, assoc, encrypted;
+	bool ok;
+
+	nonce = chunk_alloca(SEAL_NONCE_LEN);
+	if (!this->rng->get_bytes(this->rng, nonce.len, nonce.ptr) ||
+		!set_seal_key(this, nonce))
+	{
+		return FALSE;
+	}
+	/* every seal has a key of its own, so a fixed IV is fine */
+	assoc = assoc_data(link, batch);
+	ok = this->aead->encrypt(this->aead, batch->keys, assoc,
+							 chunk_from_thing(iv), &encrypted);
+	chunk_free(&assoc);
+	if (!ok)
+	{
+		return FALSE;
+	}
+	*sealed = chunk_cat("cm", nonce, encrypted);
+	return TRUE;
+}
+
+/**
+ * Open sealed keys into a batch
+ */
+static bool unseal(private_qkd_pool_store_t *this, char *link,
+				   qkd_batch_t *batch, chunk_t sealed)
+{
+	uint8_t iv[8] = {};
+	chunk_t assoc, plain;
+	bool ok;
+
+	if (sealed.len != SEAL_NONCE_LEN + batch->keys.len +
+								this->aead->get_icv_size(this->aead) ||
+		!set_seal_key(this, chunk_create(sealed.ptr, SEAL_NONCE_LEN)))
+	{
+		return FALSE;
+	}
+	assoc = assoc_data(link, batch);
+	ok = this->aead->decrypt(this->aead, chunk_skip(sealed, SEAL_NONCE_LEN),
+							 assoc, chunk_from_thing(iv), &plain);
+	chunk_free(&assoc);
+	if (!ok)
+	{
+		return FALSE;
+	}
+	memcpy(batch->keys.ptr, plain.ptr, batch->keys.len);
+	chunk_clear(&plain);
+	return TRUE;
+}
+
+METHOD(qkd_pool_store_t, insert, bool,
+	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch)
+{
+	chunk_t sealed;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	if (seal(this, link, batch, &sealed))
+	{
+		ok = this->db->execute(this->db, &batch->rowid,
+				"INSERT INTO qkd_batches (link, created, key_len, ids, status, "
+				"sealed) VALUES (?, ?, ?, ?, ?, ?)",
+				DB_TEXT, link, DB_UINT, (u_int)batch->created,
+				DB_UINT, batch->key_len,
+				DB_BLOB, chunk_create(batch->ids,
+									  batch->count * QKD_KEY_ID_LEN),
+				DB_BLOB, chunk_create(batch->status, batch->count),
+				DB_BLOB, sealed) == 1;
+		chunk_free(&sealed);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qkd_pool_store_t, update, bool,
+	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch)
+{
+	chunk_t sealed;
+	bool ok = FALSE;
+
+	this->mutex->lock(this->mutex);
+	if (seal(this, link, batch, &sealed))
+	{
+		ok = this->db->execute(this->db, NULL,
+				"UPDATE qkd_batches SET status = ?, sealed = ? WHERE id = ?",
+				DB_BLOB, chunk_create(batch->status, batch->count),
+				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
+		chunk_free(&sealed);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qkd_pool_store_t, remove_, bool,
+	private_qkd_pool_store_t *this, qkd_batch_t *batch)
+{
+	bool ok;
+
+	this->mutex->lock(this->mutex);
+	ok = this->db->execute(this->db, NULL,
+				"DELETE FROM qkd_batches WHERE id = ?",
+				DB_INT, batch->rowid) == 1;
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qkd_pool_store_t, begin, bool,
+	private_qkd_pool_store_t *this)
+{
+	this->mutex->lock(this->mutex);
+	if (!this->db->transaction(this->db, FALSE))
+	{
+		this->mutex->unlock(this->mutex);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+METHOD(qkd_pool_store_t, commit, bool,
+	private_qkd_pool_store_t *this)
+{
+	bool ok;
+
+	ok = this->db->commit(this->db);
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
+	private_qkd_pool_store_t *this, char *link)
+{
+	enumerator_t *enumerator;
+	linked_list_t *batches;
+	qkd_batch_t *batch;
+	chunk_t ids, status, sealed;
+	u_int created, key_len;
+	int rowid;
+
+	batches = linked_list_create();
+	this->mutex->lock(this->mutex);
+	enumerator = this->db->query(this->db,
+				"SELECT id, created, key_len, ids, status, sealed "
+				"FROM qkd_batches WHERE link = ? ORDER BY id",
+				DB_TEXT, link,
+				DB_INT, DB_UINT, DB_UINT, DB_BLOB, DB_BLOB, DB_BLOB);
+	while (enumerator &&
+		   enumerator->enumerate(enumerator, &rowid, &created, &key_len,
+								 &ids, &status, &sealed))
+	{
+		if (!key_len || key_len > 1024 || !status.len ||
+			ids.len != status.len * QKD_KEY_ID_LEN)
+		{
+			DBG1(DBG_CFG, "qkd pool '%s': stored batch %d malformed, skipped",
+				 link, rowid);
+			continue;
+		}
+		batch = qkd_batch_create(status.len, key_len, created);
+		batch->rowid = rowid;
+		memcpy(batch->ids, ids.ptr, ids.len);
+		memcpy(batch->status, status.ptr, status.len);
+		if (!unseal(this, link, batch, sealed))
+		{
+			DBG1(DBG_CFG, "qkd pool '%s': stored batch %d does not "
+				 "authenticate (wrong storage key or modified), skipped",
+				 link, rowid);
+			qkd_batch_destroy(batch);
+			continue;
+		}
+		batches->insert_last(batches, batch);
+	}
+	DESTROY_IF(enumerator);
+	this->mutex->unlock(this->mutex);
+	return enumerator_create_cleaner(batches->create_enumerator(batches),
+				(void*)batches->destroy, batches);
+}
+
+METHOD(qkd_pool_store_t, destroy, void,
+	private_qkd_pool_store_t *this)
+{
+	DESTROY_IF(this->db);
+	DESTROY_IF(this->extract);
+	DESTROY_IF(this->expand);
+	DESTROY_IF(this->aead);
+	DESTROY_IF(this->rng);
+	DESTROY_IF(this->mutex);
+	chunk_clear(&this->key);
+	free(this);
+}
+
+/**
+ * Load the storage key, or create it (mode 0600) with a strong RNG
+ */
+static bool load_key(private_qkd_pool_store_t *this, char *keyfile)
+{
+	chunk_t *data;
+	rng_t *rng;
+	int fd;
+
+	data = chunk_map(keyfile, FALSE);
+	if (data)
+	{
+		if (data->len == STORAGE_KEY_LEN)
+		{
+			this->key = chunk_clone(*data);
+		}
+		chunk_unmap_clear(data);
+		if (!this->key.len)
+		{
+			DBG1(DBG_CFG, "qkd pool: storage key file '%s' is not %d bytes",
+				 keyfile, STORAGE_KEY_LEN);
+			return FALSE;
+		}
+		return TRUE;
+	}
+	if (errno != ENOENT)
+	{
+		DBG1(DBG_CFG, "qkd pool: reading storage key file '%s' failed: %s",
+			 keyfile, strerror(errno));
+		return FALSE;
+	}
+	rng = lib->crypto->create_rng(lib->crypto, RNG_TRUE);
+	if (!rng || !rng->allocate_bytes(rng, STORAGE_KEY_LEN, &this->key))
+	{
+		DESTROY_IF(rng);
+		DBG1(DBG_CFG, "qkd pool: no RNG for the storage key");
+		return FALSE;
+	}
+	rng->destroy(rng);
+	fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL, S_IRUSR | S_IWUSR);
+	if (fd < 0 || write(fd, this->key.ptr, this->key.len) != this->key.len ||
+		fsync(fd) != 0)
+	{
+		DBG1(DBG_CFG, "qkd pool: creating storage key file '%s' failed: %s",
+			 keyfile, strerror(errno));
+		if (fd >= 0)
+		{
+			close(fd);
+			unlink(keyfile);
+		}
+		return FALSE;
+	}
+	close(fd);
+	DBG1(DBG_CFG, "qkd pool: created storage key file '%s'", keyfile);
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
+{
+	private_qkd_pool_store_t *this;
+
+	INIT(this,
+		.public = {
+			.insert = _insert,
+			.update = _update,
+			.remove = _remove_,
+			.begin = _begin,
+			.commit = _commit,
+			.create_enumerator = _create_enumerator,
+			.destroy = _destroy,
+		},
+		.extract = lib->crypto->create_kdf(lib->crypto, KDF_PRF,
+										   PRF_HMAC_SHA2_256),
+		.expand = lib->crypto->create_kdf(lib->crypto, KDF_PRF_PLUS,
+										  PRF_HMAC_SHA2_256),
+		.aead = lib->crypto->create_aead(lib->crypto, ENCR_AES_GCM_ICV16,
+										 32, 4),
+		.rng = lib->crypto->create_rng(lib->crypto, RNG_STRONG),
+		.mutex = mutex_create(MUTEX_TYPE_RECURSIVE),
+	);
+
+	if (!this->extract || !this->expand || !this->aead || !this->rng)
+	{
+		DBG1(DBG_CFG, "qkd pool: HMAC-SHA256, prf+ or AES-256-GCM not "
+			 "available");
+		destroy(this);
+		return NULL;
+	}
+	if (!load_key(this, keyfile))
+	{
+		destroy(this);
+		return NULL;
+	}
+	this->db = lib->db->create(lib->db, uri);
+	if (!this->db)
+	{
+		DBG1(DBG_CFG, "qkd pool: opening database '%s' failed", uri);
+		destroy(this);
+		return NULL;
+	}
+	/* overwrite deleted content (the pragma answers with a row) */
+	DESTROY_IF(this->db->query(this->db, "PRAGMA secure_delete = ON", DB_INT));
+	if (this->db->execute(this->db, NULL,
+			"CREATE TABLE IF NOT EXISTS qkd_batches ("
+			"id INTEGER PRIMARY KEY AUTOINCREMENT, "
+			"link TEXT NOT NULL, created INTEGER NOT NULL, "
+			"key_len INTEGER NOT NULL, ids BLOB NOT NULL, "
+			"status BLOB NOT NULL, sealed BLOB NOT NULL)") < 0)
+	{
+		DBG1(DBG_CFG, "qkd pool: setting up database '%s' failed", uri);
+		destroy(this);
+		return NULL;
+	}
+	return &this->public;
+}

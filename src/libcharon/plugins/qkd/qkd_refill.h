@@ -1,0 +1,60 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup qkd_refill qkd_refill
+ * @{ @ingroup qkd
+ */
+
+#ifndef QKD_REFILL_H_
+#define QKD_REFILL_H_
+
+#include "qkd_link.h"
+
+typedef struct qkd_refill_t qkd_refill_t;
+
+/**
+ * Background job keeping a link's pool filled, outside of any IKE exchange.
+ *
+ * When the pool has fewer Idle keys than the low watermark, it gets
+ * batches from the KME (enc_keys with number, at most max_key_per_request
+ * and stored_key_count of the KME status) until the pool is full. While
+ * the KME fails it backs off (1 s doubling to 60 s). Keys older than the
+ * link's survival time are expired. Pool levels are logged when they
+ * change between ok, low and dry.
+ */
+struct qkd_refill_t {
+
+	/**
+	 * Use the settings of a reloaded link from now on.
+	 *
+	 * @param link		link (referenced)
+	 */
+	void (*set_link)(qkd_refill_t *this, qkd_link_t *link);
+
+	/**
+	 * Stop the job and destroy it.
+	 */
+	void (*destroy)(qkd_refill_t *this);
+};
+
+/**
+ * Start refilling the pool of a link.
+ *
+ * @param link		link with a pool (referenced)
+ * @return			refill job
+ */
+qkd_refill_t *qkd_refill_create(qkd_link_t *link);
+
+#endif /** QKD_REFILL_H_ @}*/

@@ -1,0 +1,53 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * Status dump of a link's key pool, shared by every way it is shown.
+ *
+ * @defgroup qkd_status qkd_status
+ * @{ @ingroup qkd
+ */
+
+#ifndef QKD_STATUS_H_
+#define QKD_STATUS_H_
+
+#include "qkd_pool.h"
+
+/**
+ * Format the status of a pool, one "key: value" per line:
+ * link, idle, pending, active, expired, oldest_idle_age (s),
+ * last_refill_age (s, or "never"), last_error (or "none").
+ *
+ * @param buf		buffer
+ * @param len		size of buf
+ * @param link		link name
+ * @param stats		pool stats
+ * @param now		current time
+ * @return			TRUE if it fit into buf
+ */
+bool qkd_status_format(char *buf, size_t len, char *link,
+					   qkd_pool_stats_t *stats, time_t now);
+
+/**
+ * Write the status of a pool to a file atomically (temporary file and
+ * rename), creating the directory if needed.
+ *
+ * @param dir		directory
+ * @param link		link name, the file name
+ * @param status	formatted status
+ * @return			TRUE if written
+ */
+bool qkd_status_write(char *dir, char *link, char *status);
+
+#endif /** QKD_STATUS_H_ @}*/

@@ -1,0 +1,447 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/*
+ * The key pool on a real SQLite file: status transitions, encryption at
+ * rest, persistence, crash recovery, expiry.
+ */
+
+#include <test_suite.h>
+
+#include <unistd.h>
+
+#include "qkd_pool.h"
+
+/**
+ * Directory of the database and storage key of a test
+ */
+static char dir[] = "/tmp/qkd-test-pool-XXXXXX";
+
+/**
+ * Store and pool under test
+ */
+static qkd_pool_store_t *store;
+static qkd_pool_t *pool;
+
+/**
+ * Keys added in a test, as qkd_key_t*
+ */
+static array_t *keys;
+
+/**
+ * Open store and pool on the test files
+ */
+static void open_pool(u_int capacity)
+{
+	char uri[PATH_MAX], keyfile[PATH_MAX];
+
+	snprintf(uri, sizeof(uri), "sqlite://%s/pool.db", dir);
+	snprintf(keyfile, sizeof(keyfile), "%s/pool.key", dir);
+	store = qkd_pool_store_create(uri, keyfile);
+	ck_assert(store);
+	pool = qkd_pool_create(store, "test", capacity);
+}
+
+/**
+ * Close pool and store, like charon going down
+ */
+static void close_pool()
+{
+	pool->destroy(pool);
+	store->destroy(store);
+}
+
+/**
+ * Random keys with random IDs
+ */
+static array_t *make_keys(u_int count, size_t len)
+{
+	array_t *array = array_create(0, 0);
+	uint8_t id[QKD_KEY_ID_LEN];
+	chunk_t material;
+	rng_t *rng;
+	u_int i;
+
+	rng = lib->crypto->create_rng(lib->crypto, RNG_WEAK);
+	for (i = 0; i < count; i++)
+	{
+		ck_assert(rng->get_bytes(rng, sizeof(id), id));
+		ck_assert(rng->allocate_bytes(rng, len, &material));
+		array_insert(array, ARRAY_TAIL, qkd_key_create(id, material));
+	}
+	rng->destroy(rng);
+	return array;
+}
+
+/**
+ * Get a key of the keys array
+ */
+static qkd_key_t *key_at(u_int i)
+{
+	qkd_key_t *key;
+
+	ck_assert(array_get(keys, i, &key));
+	return key;
+}
+
+/**
+ * Assert the statuses of a key
+ */
+static void assert_status(qkd_key_t *key, qkd_key_status_t status,
+						  qkd_key_status_t auth, qkd_key_status_t enc)
+{
+	qkd_key_status_t s, a, e;
+
+	ck_assert(pool->get_status(pool, key->id, &s, &a, &e));
+	ck_assert_int_eq(s, status);
+	ck_assert_int_eq(a, auth);
+	ck_assert_int_eq(e, enc);
+}
+
+/**
+ * Assert the number of keys per status
+ */
+static void assert_counts(u_int idle, u_int pending, u_int active)
+{
+	qkd_pool_stats_t stats;
+
+	pool->get_stats(pool, &stats);
+	ck_assert_int_eq(stats.count[QKD_KEY_IDLE], idle);
+	ck_assert_int_eq(stats.count[QKD_KEY_PENDING], pending);
+	ck_assert_int_eq(stats.count[QKD_KEY_ACTIVE], active);
+}
+
+START_SETUP(setup_pool)
+{
+	strcpy(dir, "/tmp/qkd-test-pool-XXXXXX");
+	ck_assert(mkdtemp(dir));
+	open_pool(100);
+	keys = make_keys(10, 32);
+	ck_assert(pool->add(pool, keys));
+}
+END_SETUP
+
+START_TEARDOWN(teardown_pool)
+{
+	char cmd[PATH_MAX];
+
+	close_pool();
+	qkd_key_array_destroy(keys);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ignore_result(system(cmd));
+}
+END_TEARDOWN
+
+/**
+ * Find the key with the lowest ID
+ */
+static qkd_key_t *lowest_key()
+{
+	qkd_key_t *key, *lowest = NULL;
+	u_int i;
+
+	for (i = 0; i < array_count(keys); i++)
+	{
+		key = key_at(i);
+		if (!lowest || memcmp(key->id, lowest->id, QKD_KEY_ID_LEN) < 0)
+		{
+			lowest = key;
+		}
+	}
+	return lowest;
+}
+
+START_TEST(test_lifecycle)
+{
+	qkd_key_t *taken, *lowest = lowest_key();
+
+	assert_counts(10, 0, 0);
+	ck_assert_int_eq(pool->get_index(pool, lowest->id), 1);
+
+	/* generated: Idle/Idle/Idle, taken in Index order: Pending */
+	assert_status(lowest, QKD_KEY_IDLE, QKD_KEY_IDLE, QKD_KEY_IDLE);
+	taken = pool->take(pool, 0);
+	ck_assert(taken);
+	ck_assert(memeq(taken->id, lowest->id, QKD_KEY_ID_LEN));
+	ck_assert(chunk_equals(taken->key, lowest->key));
+	assert_status(lowest, QKD_KEY_PENDING, QKD_KEY_IDLE, QKD_KEY_IDLE);
+	assert_counts(9, 1, 0);
+
+	/* confirmed: Active, the EncKey used by the session: Active */
+	ck_assert(pool->set_status(pool, lowest->id, QKD_KEY_ACTIVE));
+	ck_assert(pool->set_derived_status(pool, lowest->id, QKD_ENC_KEY,
+									   QKD_KEY_ACTIVE));
+	assert_status(lowest, QKD_KEY_ACTIVE, QKD_KEY_IDLE, QKD_KEY_ACTIVE);
+	assert_counts(9, 0, 1);
+
+	/* used up: everything Expired */
+	ck_assert(pool->set_status(pool, lowest->id, QKD_KEY_EXPIRED));
+	assert_status(lowest, QKD_KEY_EXPIRED, QKD_KEY_EXPIRED, QKD_KEY_EXPIRED);
+	assert_counts(9, 0, 0);
+	qkd_key_destroy(taken);
+}
+END_TEST
+
+/**
+ * Illegal transitions of the original key, from the status reached by
+ * the given number of legal steps (Idle, Pending, Active, Expired)
+ */
+static struct {
+	u_int steps;
+	qkd_key_status_t to;
+} illegal[] = {
+	{ 0, QKD_KEY_IDLE },
+	{ 0, QKD_KEY_ACTIVE },
+	{ 1, QKD_KEY_IDLE },
+	{ 1, QKD_KEY_PENDING },
+	{ 2, QKD_KEY_IDLE },
+	{ 2, QKD_KEY_PENDING },
+	{ 2, QKD_KEY_ACTIVE },
+	{ 3, QKD_KEY_IDLE },
+	{ 3, QKD_KEY_PENDING },
+	{ 3, QKD_KEY_ACTIVE },
+	{ 3, QKD_KEY_EXPIRED },
+};
+
+START_TEST(test_illegal)
+{
+	qkd_key_status_t steps[] = { QKD_KEY_PENDING, QKD_KEY_ACTIVE,
+								 QKD_KEY_EXPIRED };
+	qkd_key_status_t before, after;
+	qkd_key_t *key = key_at(0);
+	u_int i;
+
+	for (i = 0; i < illegal[_i].steps; i++)
+	{
+		ck_assert(pool->set_status(pool, key->id, steps[i]));
+	}
+	ck_assert(pool->get_status(pool, key->id, &before, NULL, NULL));
+	ck_assert(!pool->set_status(pool, key->id, illegal[_i].to));
+	ck_assert(pool->get_status(pool, key->id, &after, NULL, NULL));
+	ck_assert_int_eq(before, after);
+}
+END_TEST
+
+START_TEST(test_derived)
+{
+	qkd_key_t *key = key_at(0);
+	chunk_t auth, enc, again;
+
+	/* derived keys only while the original key is Active */
+	ck_assert(!pool->derive(pool, key->id, QKD_AUTH_KEY, &auth));
+	ck_assert(!pool->set_derived_status(pool, key->id, QKD_AUTH_KEY,
+										QKD_KEY_ACTIVE));
+	ck_assert(pool->set_status(pool, key->id, QKD_KEY_PENDING));
+	ck_assert(!pool->set_derived_status(pool, key->id, QKD_AUTH_KEY,
+										QKD_KEY_ACTIVE));
+	ck_assert(pool->set_status(pool, key->id, QKD_KEY_ACTIVE));
+
+	ck_assert(pool->derive(pool, key->id, QKD_AUTH_KEY, &auth));
+	ck_assert(pool->derive(pool, key->id, QKD_ENC_KEY, &enc));
+	ck_assert(pool->derive(pool, key->id, QKD_AUTH_KEY, &again));
+	ck_assert_int_eq(auth.len, key->key.len);
+	ck_assert(chunk_equals(auth, again));
+	ck_assert(!chunk_equals(auth, enc));
+	ck_assert(!chunk_equals(auth, key->key));
+	chunk_clear(&again);
+
+	/* Idle -> Active -> Expired, never back */
+	ck_assert(pool->set_derived_status(pool, key->id, QKD_AUTH_KEY,
+									   QKD_KEY_ACTIVE));
+	ck_assert(!pool->set_derived_status(pool, key->id, QKD_AUTH_KEY,
+										QKD_KEY_ACTIVE));
+	ck_assert(pool->set_derived_status(pool, key->id, QKD_AUTH_KEY,
+									   QKD_KEY_EXPIRED));
+	ck_assert(!pool->set_derived_status(pool, key->id, QKD_AUTH_KEY,
+										QKD_KEY_ACTIVE));
+	assert_status(key, QKD_KEY_ACTIVE, QKD_KEY_EXPIRED, QKD_KEY_IDLE);
+	chunk_clear(&auth);
+	chunk_clear(&enc);
+}
+END_TEST
+
+START_TEST(test_refused_keys)
+{
+	array_t *more;
+	qkd_key_t *dup;
+
+	/* a known key ID, as batch or as peer's key */
+	more = make_keys(2, 32);
+	array_get(more, 0, &dup);
+	memcpy(dup->id, key_at(3)->id, QKD_KEY_ID_LEN);
+	ck_assert(!pool->add(pool, more));
+	ck_assert(!pool->add_pending(pool, key_at(3)));
+	qkd_key_array_destroy(more);
+
+	/* capacity of 100 Idle keys */
+	more = make_keys(91, 32);
+	ck_assert(!pool->add(pool, more));
+	qkd_key_array_destroy(more);
+	more = make_keys(90, 32);
+	ck_assert(pool->add(pool, more));
+	qkd_key_array_destroy(more);
+	assert_counts(100, 0, 0);
+}
+END_TEST
+
+/**
+ * Check whether a file contains some bytes
+ */
+static bool file_contains(char *name, chunk_t what)
+{
+	char path[PATH_MAX];
+	chunk_t *data;
+	bool found;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	data = chunk_map(path, FALSE);
+	if (!data)
+	{	/* e.g. no journal */
+		return FALSE;
+	}
+	found = memmem(data->ptr, data->len, what.ptr, what.len) != NULL;
+	chunk_unmap(data);
+	return found;
+}
+
+START_TEST(test_encrypted_at_rest)
+{
+	u_int i;
+
+	for (i = 0; i < array_count(keys); i++)
+	{
+		/* the IDs are stored in clear, so the search works... */
+		ck_assert(file_contains("pool.db", chunk_create(key_at(i)->id,
+														QKD_KEY_ID_LEN)));
+		/* ...and no key is */
+		ck_assert(!file_contains("pool.db", key_at(i)->key));
+		ck_assert(!file_contains("pool.db-journal", key_at(i)->key));
+		ck_assert(!file_contains("pool.db-wal", key_at(i)->key));
+	}
+}
+END_TEST
+
+START_TEST(test_persistence)
+{
+	qkd_key_t *taken, *lowest = lowest_key();
+
+	close_pool();
+	open_pool(100);
+	assert_counts(10, 0, 0);
+	taken = pool->take(pool, 0);
+	ck_assert(memeq(taken->id, lowest->id, QKD_KEY_ID_LEN));
+	ck_assert(chunk_equals(taken->key, lowest->key));
+	qkd_key_destroy(taken);
+}
+END_TEST
+
+START_TEST(test_crash_recovery)
+{
+	qkd_key_t *pending, *active;
+	qkd_key_status_t status;
+
+	pending = pool->take(pool, 0);
+	active = pool->take(pool, 0);
+	ck_assert(pool->set_status(pool, active->id, QKD_KEY_ACTIVE));
+	ck_assert(pool->add_pending(pool, key_at(0)) == FALSE);
+
+	/* charon dies without cleaning up: reopen the same files */
+	close_pool();
+	open_pool(100);
+
+	/* what was in use is never handed out again, no Idle key is lost */
+	assert_counts(8, 0, 0);
+	ck_assert(!pool->get_status(pool, pending->id, &status, NULL, NULL) ||
+			  status == QKD_KEY_EXPIRED);
+	ck_assert(!pool->get_status(pool, active->id, &status, NULL, NULL) ||
+			  status == QKD_KEY_EXPIRED);
+	/* and their material is gone from the file */
+	ck_assert(!file_contains("pool.db", pending->key));
+	ck_assert(!file_contains("pool.db", active->key));
+	qkd_key_destroy(pending);
+	qkd_key_destroy(active);
+}
+END_TEST
+
+START_TEST(test_expiry)
+{
+	array_t *fresh;
+	qkd_key_t *taken;
+
+	ck_assert_int_eq(pool->expire(pool, 3600), 0);
+	assert_counts(10, 0, 0);
+	ck_assert_int_eq(pool->expire(pool, 0), 10);
+	assert_counts(0, 0, 0);
+	ck_assert(pool->take(pool, 0) == NULL);
+
+	/* the whole batch is gone from the file */
+	ck_assert(!file_contains("pool.db", chunk_create(key_at(0)->id,
+													 QKD_KEY_ID_LEN)));
+	close_pool();
+	open_pool(100);
+	assert_counts(0, 0, 0);
+
+	fresh = make_keys(1, 16);
+	ck_assert(pool->add(pool, fresh));
+	taken = pool->take(pool, 0);
+	ck_assert(taken && taken->key.len == 16);
+	qkd_key_destroy(taken);
+	qkd_key_array_destroy(fresh);
+}
+END_TEST
+
+START_TEST(test_wrong_storage_key)
+{
+	char keyfile[PATH_MAX];
+	FILE *file;
+
+	close_pool();
+	snprintf(keyfile, sizeof(keyfile), "%s/pool.key", dir);
+	file = fopen(keyfile, "w");
+	ck_assert(file);
+	fputs("0123456789abcdef0123456789abcdef", file);
+	fclose(file);
+	open_pool(100);
+	/* nothing decrypts, nothing is used */
+	assert_counts(0, 0, 0);
+	ck_assert(pool->take(pool, 0) == NULL);
+}
+END_TEST
+
+Suite *pool_suite_create()
+{
+	Suite *s;
+	TCase *tc;
+
+	s = suite_create("qkd pool");
+
+	tc = tcase_create("statuses");
+	tcase_add_checked_fixture(tc, setup_pool, teardown_pool);
+	tcase_add_test(tc, test_lifecycle);
+	tcase_add_loop_test(tc, test_illegal, 0, countof(illegal));
+	tcase_add_test(tc, test_derived);
+	tcase_add_test(tc, test_refused_keys);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("storage");
+	tcase_add_checked_fixture(tc, setup_pool, teardown_pool);
+	tcase_add_test(tc, test_encrypted_at_rest);
+	tcase_add_test(tc, test_persistence);
+	tcase_add_test(tc, test_crash_recovery);
+	tcase_add_test(tc, test_expiry);
+	tcase_add_test(tc, test_wrong_storage_key);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
