@@ -19,6 +19,7 @@
 
 #include <utils/debug.h>
 #include <collections/linked_list.h>
+#include <collections/hashtable.h>
 #include <threading/mutex.h>
 #include <threading/condvar.h>
 
@@ -84,7 +85,12 @@ struct private_qkd_pool_t {
 	linked_list_t *batches;
 
 	/**
-	 * All keys, sorted by ID unless dirty
+	 * Batch of each key, by key ID (pointing into the batch)
+	 */
+	hashtable_t *ids;
+
+	/**
+	 * All keys, sorted by ID unless dirty (sorted when an Index is needed)
 	 */
 	entry_t *entries;
 
@@ -138,6 +144,22 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /**
+ * Hash a key ID (random bytes, any four do)
+ */
+static u_int hash_id(const void *id)
+{
+	return chunk_hash(chunk_create((u_char*)id, QKD_KEY_ID_LEN));
+}
+
+/**
+ * Compare two key IDs
+ */
+static bool equals_id(const void *a, const void *b)
+{
+	return memeq(a, b, QKD_KEY_ID_LEN);
+}
+
+/**
  * Sort the entries if needed
  */
 static void sort_entries(private_qkd_pool_t *this)
@@ -151,9 +173,40 @@ static void sort_entries(private_qkd_pool_t *this)
 }
 
 /**
- * Find the entry of a key ID
+ * Find the batch and position of a key ID
  */
-static entry_t *find(private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN])
+static bool lookup(private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
+				   entry_t *entry)
+{
+	qkd_batch_t *batch;
+
+	u_int i;
+
+	batch = this->ids->get(this->ids, id);
+	if (!batch)
+	{
+		return FALSE;
+	}
+	for (i = 0; i < batch->count; i++)
+	{
+		if (memeq(batch->ids + i * QKD_KEY_ID_LEN, id, QKD_KEY_ID_LEN))
+		{
+			*entry = (entry_t){
+				.id = batch->ids + i * QKD_KEY_ID_LEN,
+				.batch = batch,
+				.idx = i,
+			};
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * Find the entry of a key ID in Index order
+ */
+static entry_t *find_sorted(private_qkd_pool_t *this,
+							uint8_t id[QKD_KEY_ID_LEN])
 {
 	entry_t key = { .id = id };
 
@@ -181,6 +234,7 @@ static void add_entries(private_qkd_pool_t *this, qkd_batch_t *batch)
 			.batch = batch,
 			.idx = i,
 		};
+		this->ids->put(this->ids, batch->ids + i * QKD_KEY_ID_LEN, batch);
 		this->counts[ORIG(batch->status[i])]++;
 	}
 	this->batches->insert_last(this->batches, batch);
@@ -188,16 +242,22 @@ static void add_entries(private_qkd_pool_t *this, qkd_batch_t *batch)
 }
 
 /**
- * Drop a batch whose keys all expired, from the store and from memory
+ * Drop a batch whose keys all expired, from the store (unless removed
+ * already) and from memory
  */
-static void drop_batch(private_qkd_pool_t *this, qkd_batch_t *batch)
+static void drop_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
+					   bool removed)
 {
 	u_int i, j;
 
-	if (!this->store->remove(this->store, batch))
+	if (!removed && !this->store->remove(this->store, batch))
 	{	/* its stored keys are wiped already, try again on next start */
 		DBG1(DBG_CFG, "qkd pool '%s': deleting batch %d failed", this->link,
 			 batch->rowid);
+	}
+	for (i = 0; i < batch->count; i++)
+	{
+		this->ids->remove(this->ids, batch->ids + i * QKD_KEY_ID_LEN);
 	}
 	for (i = j = 0; i < this->count; i++)
 	{
@@ -235,11 +295,15 @@ static bool all_expired(qkd_batch_t *batch)
  * old_status/old_keys hold the previous state.
  */
 static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
-						 uint8_t *old_status, chunk_t old_keys)
+						 uint8_t *old_status, chunk_t old_keys, bool durable)
 {
+	bool gone;
 	u_int i;
 
-	if (!this->store->update(this->store, this->link, batch))
+	/* a batch whose keys all expired is deleted (secure_delete wipes the
+	 * row), no need to rewrite it first */
+	gone = all_expired(batch) && this->store->remove(this->store, batch);
+	if (!gone && !this->store->update(this->store, this->link, batch, durable))
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing a status change failed, "
 			 "change undone", this->link);
@@ -254,7 +318,7 @@ static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 	}
 	if (all_expired(batch))
 	{
-		drop_batch(this, batch);
+		drop_batch(this, batch, gone);
 	}
 	return TRUE;
 }
@@ -273,9 +337,10 @@ static void set_byte(qkd_batch_t *batch, u_int idx, uint8_t status)
 }
 
 /**
- * Change the status byte of one key, durably
+ * Change the status byte of one key, synced to disk if durable
  */
-static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status)
+static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status,
+				   bool durable)
 {
 	qkd_batch_t *batch = entry->batch;
 	uint8_t old_status[batch->count];
@@ -285,7 +350,7 @@ static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status)
 	memcpy(old_status, batch->status, batch->count);
 	old_keys = chunk_clone(batch->keys);
 	set_byte(batch, entry->idx, status);
-	ok = commit_batch(this, batch, old_status, old_keys);
+	ok = commit_batch(this, batch, old_status, old_keys, durable);
 	chunk_clear(&old_keys);
 	return ok;
 }
@@ -310,21 +375,32 @@ static bool legal(qkd_key_status_t from, qkd_key_status_t to)
 }
 
 /**
- * Check whether one of the first n IDs of a batch is the given one
+ * Compare two key IDs for qsort()
  */
-static bool batch_has_id(qkd_batch_t *batch, u_int n,
-						 uint8_t id[QKD_KEY_ID_LEN])
+static int id_cmp(const void *a, const void *b)
 {
+	return memcmp(a, b, QKD_KEY_ID_LEN);
+}
+
+/**
+ * Check whether a batch has the same key ID twice
+ */
+static bool batch_has_duplicates(qkd_batch_t *batch)
+{
+	uint8_t *sorted;
+	bool found = FALSE;
 	u_int i;
 
-	for (i = 0; i < n; i++)
+	sorted = malloc(batch->count * QKD_KEY_ID_LEN);
+	memcpy(sorted, batch->ids, batch->count * QKD_KEY_ID_LEN);
+	qsort(sorted, batch->count, QKD_KEY_ID_LEN, id_cmp);
+	for (i = 1; i < batch->count && !found; i++)
 	{
-		if (memeq(batch->ids + i * QKD_KEY_ID_LEN, id, QKD_KEY_ID_LEN))
-		{
-			return TRUE;
-		}
+		found = memeq(sorted + (i - 1) * QKD_KEY_ID_LEN,
+					  sorted + i * QKD_KEY_ID_LEN, QKD_KEY_ID_LEN);
 	}
-	return FALSE;
+	free(sorted);
+	return found;
 }
 
 METHOD(qkd_pool_t, add, bool,
@@ -332,6 +408,7 @@ METHOD(qkd_pool_t, add, bool,
 {
 	qkd_batch_t *batch;
 	qkd_key_t *key;
+	entry_t known;
 	u_int i, count = array_count(keys);
 
 	if (!count)
@@ -344,19 +421,23 @@ METHOD(qkd_pool_t, add, bool,
 	for (i = 0; i < count; i++)
 	{
 		array_get(keys, i, &key);
-		if (key->key.len != batch->key_len || find(this, key->id) ||
-			batch_has_id(batch, i, key->id))
+		if (key->key.len != batch->key_len || lookup(this, key->id, &known))
 		{
-			DBG1(DBG_CFG, "qkd pool '%s': batch with a known or duplicate "
-				 "key ID or mixed key sizes refused", this->link);
+			DBG1(DBG_CFG, "qkd pool '%s': batch with a known key ID or mixed "
+				 "key sizes refused", this->link);
 			break;
 		}
 		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
 		memcpy(batch->keys.ptr + i * batch->key_len, key->key.ptr,
 			   batch->key_len);
 	}
-	if (i < count)
+	if (i < count || batch_has_duplicates(batch))
 	{
+		if (i == count)
+		{
+			DBG1(DBG_CFG, "qkd pool '%s': batch with duplicate key IDs "
+				 "refused", this->link);
+		}
 		this->mutex->unlock(this->mutex);
 		qkd_batch_destroy(batch);
 		return FALSE;
@@ -369,7 +450,8 @@ METHOD(qkd_pool_t, add, bool,
 		qkd_batch_destroy(batch);
 		return FALSE;
 	}
-	if (!this->store->insert(this->store, this->link, batch))
+	/* synced: the KME delivered these keys once, they must not get lost */
+	if (!this->store->insert(this->store, this->link, batch, TRUE))
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing %u keys failed", this->link,
 			 count);
@@ -424,8 +506,8 @@ METHOD(qkd_pool_t, take, qkd_key_t*,
 	if (entry)
 	{
 		batch = entry->batch;
-		/* stored as Pending before the key leaves the pool */
-		if (change(this, entry, QKD_KEY_PENDING))
+		/* stored (and synced) as Pending before the key leaves the pool */
+		if (change(this, entry, QKD_KEY_PENDING, TRUE))
 		{
 			key = qkd_key_create(entry->id, chunk_clone(chunk_create(
 								 batch->keys.ptr + entry->idx * batch->key_len,
@@ -441,6 +523,7 @@ METHOD(qkd_pool_t, add_pending, bool,
 	private_qkd_pool_t *this, qkd_key_t *key)
 {
 	qkd_batch_t *batch;
+	entry_t known;
 
 	batch = qkd_batch_create(1, key->key.len, time(NULL));
 	memcpy(batch->ids, key->id, QKD_KEY_ID_LEN);
@@ -448,7 +531,7 @@ METHOD(qkd_pool_t, add_pending, bool,
 	batch->status[0] = QKD_KEY_PENDING;
 
 	this->mutex->lock(this->mutex);
-	if (find(this, key->id))
+	if (lookup(this, key->id, &known))
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': key ID offered by the peer is known "
 			 "already, refused", this->link);
@@ -456,7 +539,8 @@ METHOD(qkd_pool_t, add_pending, bool,
 		qkd_batch_destroy(batch);
 		return FALSE;
 	}
-	if (!this->store->insert(this->store, this->link, batch))
+	/* the KME refuses a second dec_keys for it anyway: no sync needed */
+	if (!this->store->insert(this->store, this->link, batch, FALSE))
 	{
 		this->mutex->unlock(this->mutex);
 		qkd_batch_destroy(batch);
@@ -471,18 +555,22 @@ METHOD(qkd_pool_t, set_status, bool,
 	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
 	qkd_key_status_t status)
 {
-	entry_t *entry;
+	entry_t e, *entry = NULL;
 	uint8_t byte;
 	bool ok = FALSE;
 
 	this->mutex->lock(this->mutex);
-	entry = find(this, id);
+	if (lookup(this, id, &e))
+	{
+		entry = &e;
+	}
 	if (entry)
 	{
 		byte = entry->batch->status[entry->idx];
 		if (legal(ORIG(byte), status))
 		{
-			ok = change(this, entry, (byte & ~0x03) | status);
+			/* Active and Expired both expire on restart: no sync needed */
+			ok = change(this, entry, (byte & ~0x03) | status, FALSE);
 		}
 		else
 		{
@@ -500,12 +588,15 @@ METHOD(qkd_pool_t, set_derived_status, bool,
 	qkd_derived_t which, qkd_key_status_t status)
 {
 	qkd_key_status_t from;
-	entry_t *entry;
+	entry_t e, *entry = NULL;
 	uint8_t byte;
 	bool ok = FALSE;
 
 	this->mutex->lock(this->mutex);
-	entry = find(this, id);
+	if (lookup(this, id, &e))
+	{
+		entry = &e;
+	}
 	if (entry)
 	{
 		byte = entry->batch->status[entry->idx];
@@ -514,7 +605,7 @@ METHOD(qkd_pool_t, set_derived_status, bool,
 			 ORIG(byte) == QKD_KEY_ACTIVE) ||
 			(status == QKD_KEY_EXPIRED && from != QKD_KEY_EXPIRED))
 		{
-			ok = change(this, entry, WITH_DERIVED(byte, which, status));
+			ok = change(this, entry, WITH_DERIVED(byte, which, status), FALSE);
 		}
 	}
 	this->mutex->unlock(this->mutex);
@@ -525,11 +616,14 @@ METHOD(qkd_pool_t, get_status, bool,
 	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
 	qkd_key_status_t *status, qkd_key_status_t *auth, qkd_key_status_t *enc)
 {
-	entry_t *entry;
+	entry_t e, *entry = NULL;
 	uint8_t byte;
 
 	this->mutex->lock(this->mutex);
-	entry = find(this, id);
+	if (lookup(this, id, &e))
+	{
+		entry = &e;
+	}
 	if (entry)
 	{
 		byte = entry->batch->status[entry->idx];
@@ -576,12 +670,15 @@ METHOD(qkd_pool_t, derive, bool,
 	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN], qkd_derived_t which,
 	chunk_t *key)
 {
-	entry_t *entry;
+	entry_t e, *entry = NULL;
 	chunk_t ikm;
 	bool ok = FALSE;
 
 	this->mutex->lock(this->mutex);
-	entry = find(this, id);
+	if (lookup(this, id, &e))
+	{
+		entry = &e;
+	}
 	if (entry && ORIG(entry->batch->status[entry->idx]) == QKD_KEY_ACTIVE)
 	{
 		ikm = chunk_create(entry->batch->keys.ptr +
@@ -601,7 +698,7 @@ METHOD(qkd_pool_t, get_index, u_int,
 	u_int index = 0;
 
 	this->mutex->lock(this->mutex);
-	entry = find(this, id);
+	entry = find_sorted(this, id);
 	if (entry)
 	{
 		index = entry - this->entries + 1;
@@ -633,7 +730,7 @@ static u_int expire_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 			expired++;
 		}
 	}
-	if (expired && !commit_batch(this, batch, old_status, old_keys))
+	if (expired && !commit_batch(this, batch, old_status, old_keys, FALSE))
 	{
 		expired = 0;
 	}
@@ -716,6 +813,25 @@ METHOD(qkd_pool_t, wakeup, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qkd_pool_t, get_count, u_int,
+	private_qkd_pool_t *this, qkd_key_status_t status)
+{
+	u_int count;
+
+	this->mutex->lock(this->mutex);
+	count = this->counts[status & 0x03];
+	this->mutex->unlock(this->mutex);
+	return count;
+}
+
+METHOD(qkd_pool_t, checkpoint, void,
+	private_qkd_pool_t *this)
+{
+	this->mutex->lock(this->mutex);
+	this->store->checkpoint(this->store);
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qkd_pool_t, get_stats, void,
 	private_qkd_pool_t *this, qkd_pool_stats_t *stats)
 {
@@ -747,6 +863,7 @@ METHOD(qkd_pool_t, get_stats, void,
 METHOD(qkd_pool_t, destroy, void,
 	private_qkd_pool_t *this)
 {
+	this->ids->destroy(this->ids);
 	this->batches->destroy_function(this->batches, (void*)qkd_batch_destroy);
 	free(this->entries);
 	this->condvar->destroy(this->condvar);
@@ -806,13 +923,16 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.refilled = _refilled,
 			.wait_below = _wait_below,
 			.wakeup = _wakeup,
+			.get_count = _get_count,
 			.get_stats = _get_stats,
+			.checkpoint = _checkpoint,
 			.destroy = _destroy,
 		},
 		.store = store,
 		.link = strdup(link),
 		.capacity = capacity,
 		.batches = linked_list_create(),
+		.ids = hashtable_create(hash_id, equals_id, 1024),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);

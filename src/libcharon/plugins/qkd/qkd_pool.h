@@ -199,11 +199,25 @@ struct qkd_pool_t {
 	void (*wakeup)(qkd_pool_t *this);
 
 	/**
-	 * Get levels and history.
+	 * Get the number of original keys with a status (cheap).
+	 *
+	 * @param status	status
+	 * @return			number of keys
+	 */
+	u_int (*get_count)(qkd_pool_t *this, qkd_key_status_t status);
+
+	/**
+	 * Get levels and history (walks all keys).
 	 *
 	 * @param stats		receives the stats
 	 */
 	void (*get_stats)(qkd_pool_t *this, qkd_pool_stats_t *stats);
+
+	/**
+	 * Move stored changes out of the write-ahead log (see
+	 * qkd_pool_store_t.checkpoint()).
+	 */
+	void (*checkpoint)(qkd_pool_t *this);
 
 	/**
 	 * Destroy a qkd_pool_t, wiping all keys in memory.

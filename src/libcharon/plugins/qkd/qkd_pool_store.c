@@ -86,7 +86,7 @@ struct private_qkd_pool_store_t {
 	rng_t *rng;
 
 	/**
-	 * Serializes access, held from begin() to commit()
+	 * Serializes access
 	 */
 	mutex_t *mutex;
 };
@@ -219,8 +219,18 @@ static bool unseal(private_qkd_pool_store_t *this, char *link,
 	return TRUE;
 }
 
+/**
+ * Switch between syncing every commit and syncing at checkpoints
+ */
+static void set_durable(private_qkd_pool_store_t *this, bool durable)
+{
+	this->db->execute(this->db, NULL, durable ? "PRAGMA synchronous = FULL"
+											  : "PRAGMA synchronous = NORMAL");
+}
+
 METHOD(qkd_pool_store_t, insert, bool,
-	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch)
+	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
+	bool durable)
 {
 	chunk_t sealed;
 	bool ok = FALSE;
@@ -228,6 +238,7 @@ METHOD(qkd_pool_store_t, insert, bool,
 	this->mutex->lock(this->mutex);
 	if (seal(this, link, batch, &sealed))
 	{
+		set_durable(this, durable);
 		ok = this->db->execute(this->db, &batch->rowid,
 				"INSERT INTO qkd_batches (link, created, key_len, ids, status, "
 				"sealed) VALUES (?, ?, ?, ?, ?, ?)",
@@ -237,6 +248,7 @@ METHOD(qkd_pool_store_t, insert, bool,
 									  batch->count * QKD_KEY_ID_LEN),
 				DB_BLOB, chunk_create(batch->status, batch->count),
 				DB_BLOB, sealed) == 1;
+		set_durable(this, FALSE);
 		chunk_free(&sealed);
 	}
 	this->mutex->unlock(this->mutex);
@@ -244,7 +256,8 @@ METHOD(qkd_pool_store_t, insert, bool,
 }
 
 METHOD(qkd_pool_store_t, update, bool,
-	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch)
+	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
+	bool durable)
 {
 	chunk_t sealed;
 	bool ok = FALSE;
@@ -252,10 +265,12 @@ METHOD(qkd_pool_store_t, update, bool,
 	this->mutex->lock(this->mutex);
 	if (seal(this, link, batch, &sealed))
 	{
+		set_durable(this, durable);
 		ok = this->db->execute(this->db, NULL,
 				"UPDATE qkd_batches SET status = ?, sealed = ? WHERE id = ?",
 				DB_BLOB, chunk_create(batch->status, batch->count),
 				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
+		set_durable(this, FALSE);
 		chunk_free(&sealed);
 	}
 	this->mutex->unlock(this->mutex);
@@ -275,26 +290,46 @@ METHOD(qkd_pool_store_t, remove_, bool,
 	return ok;
 }
 
-METHOD(qkd_pool_store_t, begin, bool,
-	private_qkd_pool_store_t *this)
+/**
+ * Run a pragma that answers with a row (the statement runs when the row
+ * is enumerated)
+ */
+static void pragma_query(private_qkd_pool_store_t *this, char *sql)
 {
-	this->mutex->lock(this->mutex);
-	if (!this->db->transaction(this->db, FALSE))
+	enumerator_t *enumerator;
+	char *value;
+
+	enumerator = this->db->query(this->db, sql, DB_TEXT);
+	if (enumerator)
 	{
-		this->mutex->unlock(this->mutex);
-		return FALSE;
+		if (!enumerator->enumerate(enumerator, &value))
+		{
+			DBG1(DBG_CFG, "qkd pool: '%s' failed", sql);
+		}
+		enumerator->destroy(enumerator);
 	}
-	return TRUE;
 }
 
-METHOD(qkd_pool_store_t, commit, bool,
+METHOD(qkd_pool_store_t, checkpoint, void,
 	private_qkd_pool_store_t *this)
 {
-	bool ok;
+	enumerator_t *enumerator;
+	int busy, logged, moved;
 
-	ok = this->db->commit(this->db);
+	this->mutex->lock(this->mutex);
+	/* answers busy flag, WAL frames, frames moved */
+	enumerator = this->db->query(this->db, "PRAGMA wal_checkpoint(TRUNCATE)",
+								 DB_INT, DB_INT, DB_INT);
+	if (enumerator)
+	{
+		if (!enumerator->enumerate(enumerator, &busy, &logged, &moved) ||
+			busy)
+		{
+			DBG1(DBG_CFG, "qkd pool: WAL checkpoint failed");
+		}
+		enumerator->destroy(enumerator);
+	}
 	this->mutex->unlock(this->mutex);
-	return ok;
 }
 
 METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
@@ -427,8 +462,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
 			.insert = _insert,
 			.update = _update,
 			.remove = _remove_,
-			.begin = _begin,
-			.commit = _commit,
+			.checkpoint = _checkpoint,
 			.create_enumerator = _create_enumerator,
 			.destroy = _destroy,
 		},
@@ -439,7 +473,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
 		.aead = lib->crypto->create_aead(lib->crypto, ENCR_AES_GCM_ICV16,
 										 32, 4),
 		.rng = lib->crypto->create_rng(lib->crypto, RNG_STRONG),
-		.mutex = mutex_create(MUTEX_TYPE_RECURSIVE),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 
 	if (!this->extract || !this->expand || !this->aead || !this->rng)
@@ -461,8 +495,10 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
 		destroy(this);
 		return NULL;
 	}
-	/* overwrite deleted content (the pragma answers with a row) */
-	DESTROY_IF(this->db->query(this->db, "PRAGMA secure_delete = ON", DB_INT));
+	/* overwrite deleted content, WAL with syncs only where asked for */
+	pragma_query(this, "PRAGMA secure_delete = ON");
+	pragma_query(this, "PRAGMA journal_mode = WAL");
+	set_durable(this, FALSE);
 	if (this->db->execute(this->db, NULL,
 			"CREATE TABLE IF NOT EXISTS qkd_batches ("
 			"id INTEGER PRIMARY KEY AUTOINCREMENT, "

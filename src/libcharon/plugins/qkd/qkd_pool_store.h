@@ -79,6 +79,11 @@ void qkd_batch_destroy(qkd_batch_t *batch);
  * nonce per seal; the associated data covers the link name, the key IDs
  * and the status bytes, so none of them can be changed unnoticed. Every
  * change rewrites the row with a fresh seal.
+ *
+ * The database runs in WAL mode. Every write survives charon being killed;
+ * writes marked durable are also synced to disk before they return (new
+ * keys, keys leaving the pool), the others (e.g. expiring a key that was
+ * in use, which a restart does anyway) are not.
  */
 struct qkd_pool_store_t {
 
@@ -87,18 +92,22 @@ struct qkd_pool_store_t {
 	 *
 	 * @param link		link name
 	 * @param batch		batch to store
-	 * @return			TRUE if stored durably
+	 * @param durable	TRUE to sync to disk before returning
+	 * @return			TRUE if stored
 	 */
-	bool (*insert)(qkd_pool_store_t *this, char *link, qkd_batch_t *batch);
+	bool (*insert)(qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
+				   bool durable);
 
 	/**
 	 * Rewrite a stored batch after a status change (resealed).
 	 *
 	 * @param link		link name
 	 * @param batch		batch to update
-	 * @return			TRUE if updated durably
+	 * @param durable	TRUE to sync to disk before returning
+	 * @return			TRUE if updated
 	 */
-	bool (*update)(qkd_pool_store_t *this, char *link, qkd_batch_t *batch);
+	bool (*update)(qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
+				   bool durable);
 
 	/**
 	 * Delete a stored batch.
@@ -109,18 +118,10 @@ struct qkd_pool_store_t {
 	bool (*remove)(qkd_pool_store_t *this, qkd_batch_t *batch);
 
 	/**
-	 * Start a transaction grouping several changes.
-	 *
-	 * @return			TRUE if started
+	 * Move what the WAL holds into the database file and truncate the WAL,
+	 * so that overwritten rows (wiped keys) don't linger there.
 	 */
-	bool (*begin)(qkd_pool_store_t *this);
-
-	/**
-	 * Commit the transaction started with begin().
-	 *
-	 * @return			TRUE if committed durably
-	 */
-	bool (*commit)(qkd_pool_store_t *this);
+	void (*checkpoint)(qkd_pool_store_t *this);
 
 	/**
 	 * Load all batches of a link. Batches that fail to decrypt or

@@ -70,6 +70,11 @@ struct private_qkd_refill_t {
 	u_int backoff;
 
 	/**
+	 * Last periodic housekeeping (expiry, status file, checkpoint)
+	 */
+	time_t housekeeping;
+
+	/**
 	 * Whether the pool is being filled up to its capacity
 	 */
 	bool filling;
@@ -128,10 +133,7 @@ static qkd_link_t *get_link(private_qkd_refill_t *this)
  */
 static u_int idle_keys(private_qkd_refill_t *this)
 {
-	qkd_pool_stats_t stats;
-
-	this->pool->get_stats(this->pool, &stats);
-	return stats.count[QKD_KEY_IDLE];
+	return this->pool->get_count(this->pool, QKD_KEY_IDLE);
 }
 
 /**
@@ -252,7 +254,14 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 
 	link = get_link(this);
 	link->get_pool_settings(link, &capacity, &low, &wait, &lifetime);
-	this->pool->expire(this->pool, lifetime);
+	/* walks all keys: once a second, not on every key taken */
+	if (time_monotonic(NULL) != this->housekeeping)
+	{
+		this->housekeeping = time_monotonic(NULL);
+		this->pool->expire(this->pool, lifetime);
+		this->pool->checkpoint(this->pool);
+		write_status(this, link);
+	}
 	idle = idle_keys(this);
 	log_level(this, link, low);
 
@@ -267,7 +276,6 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 		{
 			this->backoff = 0;
 			log_level(this, link, low);
-			write_status(this, link);
 			link->destroy(link);
 			return JOB_REQUEUE_DIRECT;
 		}
@@ -280,7 +288,6 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 	{
 		this->filling = FALSE;
 	}
-	write_status(this, link);
 	link->destroy(link);
 
 	if (this->backoff)
