@@ -18,12 +18,18 @@
 #include <json-c/json.h>
 
 #include <utils/debug.h>
+#include <collections/linked_list.h>
 #include <threading/mutex.h>
 
 /**
  * Largest response accepted from a KME, in bytes
  */
 #define MAX_RESPONSE (1024 * 1024)
+
+/**
+ * Most idle connections kept open to the KME
+ */
+#define MAX_IDLE_HANDLES 4
 
 ENUM(qkd_kme_result_names, QKD_KME_OK, QKD_KME_INVALID_RESPONSE,
 	"ok",
@@ -53,12 +59,12 @@ struct private_qkd_kme_client_t {
 	qkd_kme_client_cfg_t cfg;
 
 	/**
-	 * Reused libcurl handle (keeps the TLS connection open)
+	 * Idle libcurl handles, each keeping its TLS connection open, as CURL*
 	 */
-	CURL *curl;
+	linked_list_t *handles;
 
 	/**
-	 * Serializes calls on the handle
+	 * Protects handles
 	 */
 	mutex_t *mutex;
 };
@@ -96,6 +102,67 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, response_t *resp)
 }
 
 /**
+ * Create a libcurl handle set up for this KME
+ */
+static CURL *create_handle(private_qkd_kme_client_t *this)
+{
+	CURL *curl;
+
+	curl = curl_easy_init();
+	if (!curl)
+	{
+		return NULL;
+	}
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, this->cfg.cacert);
+	curl_easy_setopt(curl, CURLOPT_SSLCERT, this->cfg.cert);
+	curl_easy_setopt(curl, CURLOPT_SSLKEY, this->cfg.key);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+					 (long)this->cfg.connect_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)this->cfg.timeout);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "strongSwan qkd plugin");
+	return curl;
+}
+
+/**
+ * Get an idle handle (with an open connection if possible) or a new one,
+ * so that concurrent calls don't wait for each other
+ */
+static CURL *get_handle(private_qkd_kme_client_t *this)
+{
+	CURL *curl = NULL;
+
+	this->mutex->lock(this->mutex);
+	this->handles->remove_first(this->handles, (void**)&curl);
+	this->mutex->unlock(this->mutex);
+	return curl ?: create_handle(this);
+}
+
+/**
+ * Return a handle for reuse, closing it if enough are idle
+ */
+static void put_handle(private_qkd_kme_client_t *this, CURL *curl)
+{
+	this->mutex->lock(this->mutex);
+	if (this->handles->get_count(this->handles) < MAX_IDLE_HANDLES)
+	{
+		this->handles->insert_first(this->handles, curl);
+		curl = NULL;
+	}
+	this->mutex->unlock(this->mutex);
+	if (curl)
+	{
+		curl_easy_cleanup(curl);
+	}
+}
+
+/**
  * Perform one call: method GET if body is NULL, POST with a JSON body
  * otherwise. On QKD_KME_OK, json receives the parsed response.
  */
@@ -110,6 +177,7 @@ static qkd_kme_result_t call(private_qkd_kme_client_t *this, char *what,
 	qkd_kme_result_t result;
 	long status = 0;
 	CURLcode res;
+	CURL *curl;
 
 	*json = NULL;
 	if (snprintf(url, sizeof(url), "%s/api/v1/keys/%s", this->cfg.url,
@@ -119,30 +187,36 @@ static qkd_kme_result_t call(private_qkd_kme_client_t *this, char *what,
 		return QKD_KME_TRANSPORT_ERROR;
 	}
 
-	this->mutex->lock(this->mutex);
-	curl_easy_setopt(this->curl, CURLOPT_URL, url);
-	curl_easy_setopt(this->curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(this->curl, CURLOPT_WRITEDATA, &resp);
+	curl = get_handle(this);
+	if (!curl)
+	{
+		DBG1(DBG_CFG, "qkd KME %s: %s failed: no libcurl handle",
+			 this->cfg.url, what);
+		return QKD_KME_TRANSPORT_ERROR;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
 	if (body)
 	{
 		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(this->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(this->curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	}
 	else
 	{
-		curl_easy_setopt(this->curl, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(this->curl, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	}
-	res = curl_easy_perform(this->curl);
+	res = curl_easy_perform(curl);
 	if (res == CURLE_OK)
 	{
-		curl_easy_getinfo(this->curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	}
-	curl_easy_setopt(this->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(this->curl, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(this->curl, CURLOPT_ERRORBUFFER, NULL);
-	this->mutex->unlock(this->mutex);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+	put_handle(this, curl);
 	curl_slist_free_all(headers);
 
 	if (res != CURLE_OK)
@@ -463,7 +537,7 @@ METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
 METHOD(qkd_kme_client_t, destroy, void,
 	private_qkd_kme_client_t *this)
 {
-	curl_easy_cleanup(this->curl);
+	this->handles->destroy_function(this->handles, (void*)curl_easy_cleanup);
 	this->mutex->destroy(this->mutex);
 	free(this->cfg.url);
 	free(this->cfg.peer_sae_id);
@@ -481,13 +555,6 @@ qkd_kme_client_t *qkd_kme_client_create(qkd_kme_client_cfg_t *cfg)
 	private_qkd_kme_client_t *this;
 	CURL *curl;
 
-	curl = curl_easy_init();
-	if (!curl)
-	{
-		DBG1(DBG_CFG, "qkd KME %s: initializing libcurl failed", cfg->url);
-		return NULL;
-	}
-
 	INIT(this,
 		.public = {
 			.get_status = _get_status,
@@ -504,7 +571,7 @@ qkd_kme_client_t *qkd_kme_client_create(qkd_kme_client_cfg_t *cfg)
 			.connect_timeout = cfg->connect_timeout,
 			.timeout = cfg->timeout,
 		},
-		.curl = curl,
+		.handles = linked_list_create(),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	/* strip trailing slashes of the base URL */
@@ -513,19 +580,13 @@ qkd_kme_client_t *qkd_kme_client_create(qkd_kme_client_cfg_t *cfg)
 		this->cfg.url[strlen(this->cfg.url) - 1] = '\0';
 	}
 
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_CAINFO, this->cfg.cacert);
-	curl_easy_setopt(curl, CURLOPT_SSLCERT, this->cfg.cert);
-	curl_easy_setopt(curl, CURLOPT_SSLKEY, this->cfg.key);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)cfg->timeout);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "strongSwan qkd plugin");
-
+	curl = create_handle(this);
+	if (!curl)
+	{
+		DBG1(DBG_CFG, "qkd KME %s: initializing libcurl failed", cfg->url);
+		destroy(this);
+		return NULL;
+	}
+	put_handle(this, curl);
 	return &this->public;
 }
