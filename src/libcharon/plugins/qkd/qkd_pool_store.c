@@ -220,12 +220,17 @@ static bool unseal(private_qkd_pool_store_t *this, char *link,
 }
 
 /**
- * Switch between syncing every commit and syncing at checkpoints
+ * Sync the next commits to disk (FULL), or only at checkpoints (NORMAL,
+ * the default); nothing to do for writes that need no sync
  */
-static void set_durable(private_qkd_pool_store_t *this, bool durable)
+static void set_durable(private_qkd_pool_store_t *this, bool durable,
+						bool on)
 {
-	this->db->execute(this->db, NULL, durable ? "PRAGMA synchronous = FULL"
-											  : "PRAGMA synchronous = NORMAL");
+	if (durable)
+	{
+		this->db->execute(this->db, NULL, on ? "PRAGMA synchronous = FULL"
+											 : "PRAGMA synchronous = NORMAL");
+	}
 }
 
 METHOD(qkd_pool_store_t, insert, bool,
@@ -238,7 +243,7 @@ METHOD(qkd_pool_store_t, insert, bool,
 	this->mutex->lock(this->mutex);
 	if (seal(this, link, batch, &sealed))
 	{
-		set_durable(this, durable);
+		set_durable(this, durable, TRUE);
 		ok = this->db->execute(this->db, &batch->rowid,
 				"INSERT INTO qkd_batches (link, created, key_len, ids, status, "
 				"sealed) VALUES (?, ?, ?, ?, ?, ?)",
@@ -248,7 +253,7 @@ METHOD(qkd_pool_store_t, insert, bool,
 									  batch->count * QKD_KEY_ID_LEN),
 				DB_BLOB, chunk_create(batch->status, batch->count),
 				DB_BLOB, sealed) == 1;
-		set_durable(this, FALSE);
+		set_durable(this, durable, FALSE);
 		chunk_free(&sealed);
 	}
 	this->mutex->unlock(this->mutex);
@@ -265,12 +270,12 @@ METHOD(qkd_pool_store_t, update, bool,
 	this->mutex->lock(this->mutex);
 	if (seal(this, link, batch, &sealed))
 	{
-		set_durable(this, durable);
+		set_durable(this, durable, TRUE);
 		ok = this->db->execute(this->db, NULL,
 				"UPDATE qkd_batches SET status = ?, sealed = ? WHERE id = ?",
 				DB_BLOB, chunk_create(batch->status, batch->count),
 				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
-		set_durable(this, FALSE);
+		set_durable(this, durable, FALSE);
 		chunk_free(&sealed);
 	}
 	this->mutex->unlock(this->mutex);
@@ -498,7 +503,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
 	/* overwrite deleted content, WAL with syncs only where asked for */
 	pragma_query(this, "PRAGMA secure_delete = ON");
 	pragma_query(this, "PRAGMA journal_mode = WAL");
-	set_durable(this, FALSE);
+	set_durable(this, TRUE, FALSE);
 	if (this->db->execute(this->db, NULL,
 			"CREATE TABLE IF NOT EXISTS qkd_batches ("
 			"id INTEGER PRIMARY KEY AUTOINCREMENT, "
