@@ -114,10 +114,10 @@ static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
 	pool_entry_t *entry;
 	u_int capacity, low, wait, lifetime;
 
+	link->get_pool_settings(link, &capacity, &low, &wait, &lifetime);
 	entry = this->pools->get(this->pools, link->get_name(link));
 	if (!entry)
 	{
-		link->get_pool_settings(link, &capacity, &low, &wait, &lifetime);
 		INIT(entry,
 			.name = strdup(link->get_name(link)),
 			.pool = qkd_pool_create(this->store, link->get_name(link),
@@ -125,6 +125,8 @@ static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
 		);
 		this->pools->put(this->pools, entry->name, entry);
 	}
+	/* a reload may change the capacity */
+	entry->pool->set_capacity(entry->pool, capacity);
 	link->set_pool(link, entry->pool);
 	if (entry->refill)
 	{
@@ -193,13 +195,10 @@ METHOD(qkd_links_t, load, u_int,
 		if (link)
 		{
 			open_store(this);
-		}
-		if (link && this->store)
-		{
-			attach_pool(this, link);
-		}
-		if (link)
-		{
+			if (this->store)
+			{
+				attach_pool(this, link);
+			}
 			DBG2(DBG_CFG, "qkd link '%s': KME %s, SAE '%s' <-> '%s', %u-bit "
 				 "keys", name, link->get_kme(link), link->get_sae_id(link),
 				 link->get_peer_sae_id(link), link->get_key_size(link));

@@ -813,6 +813,14 @@ METHOD(qkd_pool_t, wakeup, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qkd_pool_t, set_capacity, void,
+	private_qkd_pool_t *this, u_int capacity)
+{
+	this->mutex->lock(this->mutex);
+	this->capacity = capacity;
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qkd_pool_t, get_count, u_int,
 	private_qkd_pool_t *this, qkd_key_status_t status)
 {
@@ -923,6 +931,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.refilled = _refilled,
 			.wait_below = _wait_below,
 			.wakeup = _wakeup,
+			.set_capacity = _set_capacity,
 			.get_count = _get_count,
 			.get_stats = _get_stats,
 			.checkpoint = _checkpoint,

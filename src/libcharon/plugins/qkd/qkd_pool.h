@@ -199,6 +199,13 @@ struct qkd_pool_t {
 	void (*wakeup)(qkd_pool_t *this);
 
 	/**
+	 * Change the maximum number of Idle keys (existing keys stay).
+	 *
+	 * @param capacity	maximum number of Idle keys
+	 */
+	void (*set_capacity)(qkd_pool_t *this, u_int capacity);
+
+	/**
 	 * Get the number of original keys with a status (cheap).
 	 *
 	 * @param status	status
