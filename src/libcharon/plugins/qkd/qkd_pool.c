@@ -707,6 +707,27 @@ METHOD(qkd_pool_t, get_index, u_int,
 	return index;
 }
 
+METHOD(qkd_pool_t, get_bitmap, u_int,
+	private_qkd_pool_t *this, chunk_t *bitmap)
+{
+	entry_t *entry;
+	u_int i, count;
+
+	this->mutex->lock(this->mutex);
+	sort_entries(this);
+	count = this->count;
+	*bitmap = chunk_alloc((count + 3) / 4);
+	memset(bitmap->ptr, 0, bitmap->len);
+	for (i = 0; i < count; i++)
+	{
+		entry = &this->entries[i];
+		bitmap->ptr[i / 4] |= ORIG(entry->batch->status[entry->idx]) <<
+							  (6 - 2 * (i % 4));
+	}
+	this->mutex->unlock(this->mutex);
+	return count;
+}
+
 /**
  * Expire the keys of a batch whose status is in a mask of
  * (1 << qkd_key_status_t) bits, durably. The batch is gone if all its keys
@@ -927,6 +948,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.get_status = _get_status,
 			.derive = _derive,
 			.get_index = _get_index,
+			.get_bitmap = _get_bitmap,
 			.expire = _expire,
 			.refilled = _refilled,
 			.wait_below = _wait_below,

@@ -170,6 +170,16 @@ struct qkd_pool_t {
 	u_int (*get_index)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN]);
 
 	/**
+	 * Get the statuses of all keys in Index order as a sync bitmap: 2 bits
+	 * per key, Index 1 in the most significant bits of the first byte,
+	 * Idle 00, Pending 01, Active 10, Expired 11 (the draft's "invalid").
+	 *
+	 * @param bitmap	receives the allocated bitmap, ceil(size / 4) bytes
+	 * @return			number of keys (pool size)
+	 */
+	u_int (*get_bitmap)(qkd_pool_t *this, chunk_t *bitmap);
+
+	/**
 	 * Expire Idle keys older than the survival time.
 	 *
 	 * @param lifetime	survival time in seconds
