@@ -197,7 +197,7 @@ static bool unseal(private_qkd_pool_store_t *this, char *link,
 				   qkd_batch_t *batch, chunk_t sealed)
 {
 	uint8_t iv[8] = {};
-	chunk_t assoc, plain;
+	chunk_t assoc, plain = chunk_empty;
 	bool ok;
 
 	if (sealed.len != SEAL_NONCE_LEN + batch->keys.len +
@@ -211,7 +211,8 @@ static bool unseal(private_qkd_pool_store_t *this, char *link,
 							 assoc, chunk_from_thing(iv), &plain);
 	chunk_free(&assoc);
 	if (!ok)
-	{
+	{	/* the output is allocated even if authentication fails */
+		chunk_clear(&plain);
 		return FALSE;
 	}
 	memcpy(batch->keys.ptr, plain.ptr, batch->keys.len);
