@@ -291,13 +291,43 @@ static bool all_expired(qkd_batch_t *batch)
 }
 
 /**
- * Store changed status bytes (and wiped keys) of a batch, or undo them.
- * old_status/old_keys hold the previous state.
+ * State of a batch before a change, to undo it if it can't be stored
+ */
+typedef struct {
+	/** status bytes before the change */
+	uint8_t *status;
+	/** key material before the change, only if the change wipes keys */
+	chunk_t keys;
+} snapshot_t;
+
+/**
+ * Remember the state of a batch before changing it
+ */
+static snapshot_t snapshot(qkd_batch_t *batch, bool wipes)
+{
+	return (snapshot_t){
+		.status = chunk_clone(chunk_create(batch->status, batch->count)).ptr,
+		.keys = wipes ? chunk_clone(batch->keys) : chunk_empty,
+	};
+}
+
+/**
+ * Release a snapshot, wiping its keys
+ */
+static void release(snapshot_t *old)
+{
+	free(old->status);
+	chunk_clear(&old->keys);
+}
+
+/**
+ * Store changed status bytes (and wiped keys) of a batch, or undo them
+ * from the snapshot, which is released either way.
  */
 static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
-						 uint8_t *old_status, chunk_t old_keys, bool durable)
+						 snapshot_t old, bool durable)
 {
-	bool gone;
+	bool gone, ok = TRUE;
 	u_int i;
 
 	/* a batch whose keys all expired is deleted (secure_delete wipes the
@@ -307,20 +337,27 @@ static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing a status change failed, "
 			 "change undone", this->link);
-		memcpy(batch->status, old_status, batch->count);
-		memcpy(batch->keys.ptr, old_keys.ptr, batch->keys.len);
-		return FALSE;
+		memcpy(batch->status, old.status, batch->count);
+		if (old.keys.ptr)
+		{
+			memcpy(batch->keys.ptr, old.keys.ptr, batch->keys.len);
+		}
+		ok = FALSE;
 	}
-	for (i = 0; i < batch->count; i++)
+	else
 	{
-		this->counts[ORIG(old_status[i])]--;
-		this->counts[ORIG(batch->status[i])]++;
+		for (i = 0; i < batch->count; i++)
+		{
+			this->counts[ORIG(old.status[i])]--;
+			this->counts[ORIG(batch->status[i])]++;
+		}
+		if (all_expired(batch))
+		{
+			drop_batch(this, batch, gone);
+		}
 	}
-	if (all_expired(batch))
-	{
-		drop_batch(this, batch, gone);
-	}
-	return TRUE;
+	release(&old);
+	return ok;
 }
 
 /**
@@ -343,16 +380,12 @@ static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status,
 				   bool durable)
 {
 	qkd_batch_t *batch = entry->batch;
-	uint8_t old_status[batch->count];
-	chunk_t old_keys;
-	bool ok;
+	snapshot_t old;
 
-	memcpy(old_status, batch->status, batch->count);
-	old_keys = chunk_clone(batch->keys);
+	/* only expiring wipes key material that an undo must restore */
+	old = snapshot(batch, ORIG(status) == QKD_KEY_EXPIRED);
 	set_byte(batch, entry->idx, status);
-	ok = commit_batch(this, batch, old_status, old_keys, durable);
-	chunk_clear(&old_keys);
-	return ok;
+	return commit_batch(this, batch, old, durable);
 }
 
 /**
@@ -736,12 +769,10 @@ METHOD(qkd_pool_t, get_bitmap, u_int,
 static u_int expire_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 						  u_int mask)
 {
-	uint8_t old_status[batch->count];
-	chunk_t old_keys;
+	snapshot_t old;
 	u_int i, expired = 0;
 
-	memcpy(old_status, batch->status, batch->count);
-	old_keys = chunk_clone(batch->keys);
+	old = snapshot(batch, TRUE);
 	for (i = 0; i < batch->count; i++)
 	{
 		if (batch->status[i] != ALL_EXPIRED &&
@@ -751,12 +782,12 @@ static u_int expire_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 			expired++;
 		}
 	}
-	if (expired && !commit_batch(this, batch, old_status, old_keys, FALSE))
+	if (!expired)
 	{
-		expired = 0;
+		release(&old);
+		return 0;
 	}
-	chunk_clear(&old_keys);
-	return expired;
+	return commit_batch(this, batch, old, FALSE) ? expired : 0;
 }
 
 METHOD(qkd_pool_t, expire, u_int,
