@@ -245,6 +245,19 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 }
 
 /**
+ * Run another round unless the job was stopped
+ */
+static job_requeue_t next_round(private_qkd_refill_t *this)
+{
+	job_requeue_t requeue;
+
+	this->mutex->lock(this->mutex);
+	requeue = this->running ? JOB_REQUEUE_DIRECT : JOB_REQUEUE_NONE;
+	this->mutex->unlock(this->mutex);
+	return requeue;
+}
+
+/**
  * One round of the job
  */
 static job_requeue_t refill(private_qkd_refill_t *this)
@@ -277,7 +290,7 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 			this->backoff = 0;
 			log_level(this, link, low);
 			link->destroy(link);
-			return JOB_REQUEUE_DIRECT;
+			return next_round(this);
 		}
 		this->backoff = this->backoff ? min(this->backoff * 2, BACKOFF_MAX)
 									  : BACKOFF_MIN;
@@ -304,14 +317,7 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 	{
 		this->pool->wait_below(this->pool, max(low, 1), CHECK_INTERVAL);
 	}
-	this->mutex->lock(this->mutex);
-	if (!this->running)
-	{
-		this->mutex->unlock(this->mutex);
-		return JOB_REQUEUE_NONE;
-	}
-	this->mutex->unlock(this->mutex);
-	return JOB_REQUEUE_DIRECT;
+	return next_round(this);
 }
 
 /**
