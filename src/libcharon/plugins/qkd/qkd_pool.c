@@ -602,8 +602,10 @@ METHOD(qkd_pool_t, set_status, bool,
 		byte = entry->batch->status[entry->idx];
 		if (legal(ORIG(byte), status))
 		{
-			/* Active and Expired both expire on restart: no sync needed */
-			ok = change(this, entry, (byte & ~0x03) | status, FALSE);
+			/* a key bound by negotiation is Pending before anybody may use
+			 * it (synced); Active and Expired both expire on restart */
+			ok = change(this, entry, (byte & ~0x03) | status,
+						status == QKD_KEY_PENDING);
 		}
 		else
 		{
@@ -738,6 +740,42 @@ METHOD(qkd_pool_t, get_index, u_int,
 	}
 	this->mutex->unlock(this->mutex);
 	return index;
+}
+
+METHOD(qkd_pool_t, get_id, bool,
+	private_qkd_pool_t *this, u_int index, uint8_t id[QKD_KEY_ID_LEN])
+{
+	bool found = FALSE;
+
+	this->mutex->lock(this->mutex);
+	sort_entries(this);
+	if (index >= 1 && index <= this->count)
+	{
+		memcpy(id, this->entries[index - 1].id, QKD_KEY_ID_LEN);
+		found = TRUE;
+	}
+	this->mutex->unlock(this->mutex);
+	return found;
+}
+
+METHOD(qkd_pool_t, get_pending, qkd_key_t*,
+	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	qkd_key_t *key = NULL;
+	qkd_batch_t *batch;
+	entry_t entry;
+
+	this->mutex->lock(this->mutex);
+	if (lookup(this, id, &entry) &&
+		ORIG(entry.batch->status[entry.idx]) == QKD_KEY_PENDING)
+	{
+		batch = entry.batch;
+		key = qkd_key_create(entry.id, chunk_clone(chunk_create(
+							 batch->keys.ptr + entry.idx * batch->key_len,
+							 batch->key_len)));
+	}
+	this->mutex->unlock(this->mutex);
+	return key;
 }
 
 METHOD(qkd_pool_t, get_bitmap, u_int,
@@ -979,6 +1017,8 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.get_status = _get_status,
 			.derive = _derive,
 			.get_index = _get_index,
+			.get_id = _get_id,
+			.get_pending = _get_pending,
 			.get_bitmap = _get_bitmap,
 			.expire = _expire,
 			.refilled = _refilled,

@@ -170,6 +170,25 @@ struct qkd_pool_t {
 	u_int (*get_index)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN]);
 
 	/**
+	 * Get the key ID at an Index.
+	 *
+	 * @param index		Index (1-based)
+	 * @param id		receives the key ID
+	 * @return			FALSE if there is no key at that Index
+	 */
+	bool (*get_id)(qkd_pool_t *this, u_int index, uint8_t id[QKD_KEY_ID_LEN]);
+
+	/**
+	 * Get a copy of a Pending key, e.g. one bound by a DOH negotiation
+	 * (qkd_pool_t.set_status() made it Pending, stored and synced).
+	 *
+	 * @param id		key ID
+	 * @return			copy of the key (caller destroys), NULL if unknown
+	 *					or not Pending
+	 */
+	qkd_key_t *(*get_pending)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN]);
+
+	/**
 	 * Get the statuses of all keys in Index order as a sync bitmap: 2 bits
 	 * per key, Index 1 in the most significant bits of the first byte,
 	 * Idle 00, Pending 01, Active 10, Expired 11 (the draft's "invalid").
