@@ -74,14 +74,16 @@ ENUM_END(qkd_doh_type_names, QKD_DOH_AUTH_KEY_OFFER);
 #define AUTH_MAC_OFFSET 10
 
 /**
- * Range message flag: bitmap is raw DEFLATE
+ * Range message flags: bitmap is raw DEFLATE; sender holds no negotiated
+ * keys with the receiver
  */
 #define RANGE_FLAG_DEFLATE 0x01
+#define RANGE_FLAG_RESET 0x02
 
 /**
- * AUTH_KEY_OFFER flag: understands range sync
+ * AUTH_KEY_OFFER flags
  */
-#define OFFER_FLAG_RANGE 0x01
+#define OFFER_FLAGS (QKD_DOH_OFFER_RANGE | QKD_DOH_OFFER_REQUEST)
 
 /**
  * TLV types of REQ_NEGOTIATE
@@ -324,6 +326,18 @@ bool qkd_doh_range_fit(chunk_t bitmap_all, uint32_t start, uint32_t max_count,
 }
 
 /**
+ * Check that the KEYID of an AUTH_KEY_OFFER suits its flags: all zero in a
+ * key request, not all zero in an offer
+ */
+static bool offer_id_ok(uint8_t flags, uint8_t keyid[QKD_KEY_ID_LEN])
+{
+	uint8_t zero[QKD_KEY_ID_LEN] = {};
+
+	return memeq(keyid, zero, QKD_KEY_ID_LEN) ==
+		   ((flags & QKD_DOH_OFFER_REQUEST) != 0);
+}
+
+/**
  * Write the Option Data of a range message
  */
 static bool encode_range(bio_writer_t *writer, qkd_doh_msg_t *msg)
@@ -354,7 +368,8 @@ static bool encode_range(bio_writer_t *writer, qkd_doh_msg_t *msg)
 	}
 	msg->range.deflate = deflate;
 	writer->write_uint8(writer, msg->type);
-	writer->write_uint8(writer, deflate ? RANGE_FLAG_DEFLATE : 0);
+	writer->write_uint8(writer, (deflate ? RANGE_FLAG_DEFLATE : 0) |
+						(msg->range.reset ? RANGE_FLAG_RESET : 0));
 	writer->write_uint32(writer, msg->range.start);
 	writer->write_uint32(writer, msg->range.count);
 	writer->write_uint32(writer, msg->range.pool_size);
@@ -462,7 +477,7 @@ static bool encode_message(bio_writer_t *writer, qkd_doh_msg_t *msg)
 		case QKD_DOH_ANNOUNCE_ACK:
 			return encode_announce(writer, msg);
 		case QKD_DOH_AUTH_KEY_OFFER:
-			if (msg->offer.flags & ~OFFER_FLAG_RANGE)
+			if ((msg->offer.flags & ~OFFER_FLAGS) || !offer_id_ok(msg->offer.flags, msg->offer.keyid))
 			{
 				return FALSE;
 			}
@@ -562,10 +577,11 @@ static bool decode_range(chunk_t data, qkd_doh_msg_t *msg)
 	bitmap = reader->peek(reader);
 	reader->destroy(reader);
 
-	if (flags & ~RANGE_FLAG_DEFLATE)
+	if (flags & ~(RANGE_FLAG_DEFLATE | RANGE_FLAG_RESET))
 	{
 		return invalid("unknown range flags");
 	}
+	msg->range.reset = flags & RANGE_FLAG_RESET;
 	if (!msg->range.start || !msg->range.count ||
 		(uint64_t)msg->range.start - 1 + msg->range.count >
 												msg->range.pool_size)
@@ -778,11 +794,15 @@ static bool decode_message(chunk_t data, qkd_doh_msg_t *msg)
 				return invalid("AUTH_KEY_OFFER length");
 			}
 			msg->offer.flags = data.ptr[1];
-			if (msg->offer.flags & ~OFFER_FLAG_RANGE)
+			if (msg->offer.flags & ~OFFER_FLAGS)
 			{
 				return invalid("unknown AUTH_KEY_OFFER flags");
 			}
 			memcpy(msg->offer.keyid, data.ptr + 2, QKD_KEY_ID_LEN);
+			if (!offer_id_ok(msg->offer.flags, msg->offer.keyid))
+			{
+				return invalid("AUTH_KEY_OFFER KEYID does not suit its flags");
+			}
 			return TRUE;
 		case QKD_DOH_AUTH:
 		default:
@@ -1018,6 +1038,7 @@ bool qkd_doh_msg_equals(qkd_doh_msg_t *a, qkd_doh_msg_t *b)
 			return a->range.start == b->range.start &&
 				   a->range.count == b->range.count &&
 				   a->range.pool_size == b->range.pool_size &&
+				   a->range.reset == b->range.reset &&
 				   same_data(a->range.bitmap, b->range.bitmap);
 		case QKD_DOH_REQ_NEGOTIATE:
 			return a->negotiate.index == b->negotiate.index &&

@@ -46,6 +46,17 @@
 #define QKD_DOH_MAX_ANNOUNCE 15
 
 /**
+ * AUTH_KEY_OFFER flag: the sender understands range sync messages
+ */
+#define QKD_DOH_OFFER_RANGE 0x01
+
+/**
+ * AUTH_KEY_OFFER flag: no offer but a request for one (KEYID all zero),
+ * sent by the end that lost its DOH key
+ */
+#define QKD_DOH_OFFER_REQUEST 0x02
+
+/**
  * Length of the MAC in the AUTH option
  */
 #define QKD_DOH_MAC_LEN 16
@@ -117,6 +128,8 @@ struct qkd_doh_msg_t {
 			uint32_t count;
 			/** sender's pool size */
 			uint32_t pool_size;
+			/** sender started afresh: holds no negotiated keys with us */
+			bool reset;
 			/** plain bitmap (ceil(count / 4) bytes), allocated on decode */
 			chunk_t bitmap;
 		} range;
@@ -167,7 +180,7 @@ struct qkd_doh_msg_t {
 
 		/** AUTH_KEY_OFFER */
 		struct {
-			/** flags, bit 0: understands range sync */
+			/** QKD_DOH_OFFER_RANGE, QKD_DOH_OFFER_REQUEST */
 			uint8_t flags;
 			/** KEYID of the offered DOH key */
 			uint8_t keyid[QKD_KEY_ID_LEN];

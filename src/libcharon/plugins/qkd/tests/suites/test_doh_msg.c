@@ -892,6 +892,7 @@ static bool range_decodes(uint8_t flags, uint32_t start, uint32_t count,
 		ck_assert_int_eq(dec.range.start, start);
 		ck_assert_int_eq(dec.range.count, count);
 		ck_assert_int_eq(dec.range.pool_size, pool_size);
+		ck_assert(dec.range.reset == ((flags & 0x02) != 0));
 		ck_assert_int_eq(dec.range.bitmap.len, (count + 3) / 4);
 		qkd_doh_msg_clear(&dec);
 	}
@@ -942,8 +943,9 @@ START_TEST(test_range_fields)
 	ck_assert(!range_decodes(0, 2, 9, 9, bitmap));
 	ck_assert(!range_decodes(0, 0xfffffff8, 9, 0xffffffff, bitmap));
 	ck_assert(!range_decodes(0, 0xffffffff, 9, 0xffffffff, bitmap));
-	/* flags other than bit 0 */
-	ck_assert(!range_decodes(0x02, 1, 9, 9, bitmap));
+	/* reset flag; flags other than bits 0 and 1 */
+	ck_assert(range_decodes(0x02, 1, 9, 9, bitmap));
+	ck_assert(!range_decodes(0x04, 1, 9, 9, bitmap));
 	ck_assert(!range_decodes(0x80, 1, 9, 9, bitmap));
 	/* bitmap length != ceil(count / 4) */
 	ck_assert(!range_decodes(0, 1, 8, 9, bitmap));
@@ -1485,9 +1487,18 @@ START_TEST(test_encode_invalid)
 	msg.type = 0x04;
 	ck_assert(!qkd_doh_encode(&msg, &auth_vec, NH_NONE, &doh, NULL));
 	msg.type = QKD_DOH_AUTH_KEY_OFFER;
-	msg.offer.flags = 0x02;
+	msg.offer.flags = 0x04;
 	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
 	ck_assert(doh.ptr == NULL);
+	/* an offer needs a KEYID, a request has none */
+	msg.offer.flags = QKD_DOH_OFFER_RANGE;
+	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+	msg.offer.flags = QKD_DOH_OFFER_REQUEST | QKD_DOH_OFFER_RANGE;
+	doh = encode(&msg, FALSE);
+	assert_decodes(doh, &msg);
+	chunk_free(&doh);
+	msg.offer.keyid[15] = 1;
+	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
 	/* an offer may be authenticated */
 	msg.offer.flags = 0x00;
 	doh = encode(&msg, TRUE);
