@@ -14,6 +14,8 @@
 
 #include "qkd_ke.h"
 
+#include "qkd_doh_peer.h"
+
 #include <daemon.h>
 
 ENUM_EXT(qkd_ke_method_names, QKD_KE_METHOD, QKD_KE_METHOD,
@@ -102,6 +104,11 @@ struct private_qkd_ke_t {
 	qkd_pool_t *pool;
 
 	/**
+	 * DOH with the link's peer, NULL if the link does not run DOH
+	 */
+	qkd_doh_peer_t *doh;
+
+	/**
 	 * Whether the exchange is complete (the peer's KE data was processed)
 	 */
 	bool complete;
@@ -145,6 +152,22 @@ static bool fetch_as_master(private_qkd_ke_t *this)
 	array_t *keys;
 	u_int capacity, low, wait, lifetime;
 
+	if (this->doh)
+	{	/* a key negotiated with the peer beforehand, no KME call */
+		this->link->get_pool_settings(this->link, &capacity, &low, &wait,
+									  &lifetime);
+		this->key = this->doh->take_bound(this->doh, wait);
+		if (!this->key)
+		{
+			DBG1(DBG_IKE, "qkd: no key negotiated over DOH with the peer of "
+				 "link '%s' for %s[%u] (waited %u ms)",
+				 this->link->get_name(this->link), this->sa_name, this->sa_id,
+				 wait);
+			return FALSE;
+		}
+		log_key(this, "took DOH-bound");
+		return TRUE;
+	}
 	if (this->pool)
 	{
 		this->link->get_pool_settings(this->link, &capacity, &low, &wait,
@@ -190,6 +213,20 @@ static bool fetch_as_slave(private_qkd_ke_t *this, chunk_t id)
 	uint8_t ids[1][QKD_KEY_ID_LEN];
 	array_t *keys;
 
+	if (this->doh)
+	{	/* only a key the peer negotiated with us over DOH */
+		memcpy(ids[0], id.ptr, QKD_KEY_ID_LEN);
+		this->key = this->doh->take_peer_bound(this->doh, ids[0]);
+		if (!this->key)
+		{
+			DBG1(DBG_IKE, "qkd: key %#B was not negotiated over DOH with the "
+				 "peer of link '%s', refused for %s[%u]", &id,
+				 this->link->get_name(this->link), this->sa_name, this->sa_id);
+			return FALSE;
+		}
+		log_key(this, "got peer's DOH-bound");
+		return TRUE;
+	}
 	if (!rate_limit_ok(this))
 	{
 		return FALSE;
@@ -384,6 +421,7 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 		},
 		.link = link,
 		.pool = link->get_pool(link),
+		.doh = link->get_doh_peer(link),
 		.sa_name = strdup(ike_sa->get_name(ike_sa)),
 		.sa_id = ike_sa->get_unique_id(ike_sa),
 		.authenticated = ike_sa->get_state(ike_sa) != IKE_CREATED &&

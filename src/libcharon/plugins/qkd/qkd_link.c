@@ -50,6 +50,16 @@
 #define QKD_DEFAULT_POOL_WAIT 2.0
 #define QKD_DEFAULT_KEY_LIFETIME 86400
 
+/**
+ * Default DOH settings: window (s), sync interval (s), first retransmission
+ * (s), keys per Key Offset, keys negotiated ahead per end
+ */
+#define QKD_DEFAULT_DOH_WINDOW 30
+#define QKD_DEFAULT_DOH_SYNC_INTERVAL 10.0
+#define QKD_DEFAULT_DOH_RETRANSMIT 0.5
+#define QKD_DEFAULT_DOH_KEYS_PER_OFFSET 1012
+#define QKD_DEFAULT_DOH_BOUND 2
+
 typedef struct private_qkd_link_t private_qkd_link_t;
 
 /**
@@ -148,6 +158,17 @@ struct private_qkd_link_t {
 	qkd_pool_t *pool;
 
 	/**
+	 * Whether DOH is enabled, and its settings
+	 */
+	bool doh_enabled;
+	qkd_doh_settings_t doh;
+
+	/**
+	 * DOH engine of the peer, if any
+	 */
+	qkd_doh_peer_t *doh_peer;
+
+	/**
 	 * KME client, created on first use
 	 */
 	qkd_kme_client_t *client;
@@ -221,6 +242,24 @@ METHOD(qkd_link_t, set_pool, void,
 	private_qkd_link_t *this, qkd_pool_t *pool)
 {
 	this->pool = pool;
+}
+
+METHOD(qkd_link_t, get_doh, qkd_doh_settings_t*,
+	private_qkd_link_t *this)
+{
+	return this->doh_enabled ? &this->doh : NULL;
+}
+
+METHOD(qkd_link_t, get_doh_peer, qkd_doh_peer_t*,
+	private_qkd_link_t *this)
+{
+	return this->doh_peer;
+}
+
+METHOD(qkd_link_t, set_doh_peer, void,
+	private_qkd_link_t *this, qkd_doh_peer_t *peer)
+{
+	this->doh_peer = peer;
 }
 
 METHOD(qkd_link_t, get_client, qkd_kme_client_t*,
@@ -312,6 +351,8 @@ METHOD(qkd_link_t, destroy, void,
 	this->connections->destroy_function(this->connections, free);
 	this->remote_addrs->destroy_offset(this->remote_addrs,
 									   offsetof(host_t, destroy));
+	DESTROY_IF(this->doh.local);
+	DESTROY_IF(this->doh.peer);
 	free(this->name);
 	free(this->kme);
 	free(this->sae_id);
@@ -402,6 +443,86 @@ static bool check_file(char *name, char *option, char *path)
 }
 
 /**
+ * Parse an IPv6 address option of the DOH settings, log if invalid
+ */
+static host_t *get_doh_host(char *name, char *option)
+{
+	host_t *host;
+	char *value;
+
+	value = lib->settings->get_str(lib->settings,
+						"%s.plugins.qkd.links.%s.%s", NULL, lib->ns, name,
+						option);
+	if (!value)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': option '%s' missing (doh = yes)", name,
+			 option);
+		return NULL;
+	}
+	host = host_create_from_string(value, 0);
+	if (!host || host->get_family(host) != AF_INET6 || host->is_anyaddr(host))
+	{
+		DBG1(DBG_CFG, "qkd link '%s': %s '%s' is no IPv6 unicast address",
+			 name, option, value);
+		DESTROY_IF(host);
+		return NULL;
+	}
+	return host;
+}
+
+/**
+ * Read and validate the DOH settings of a link
+ */
+static bool validate_doh(private_qkd_link_t *this)
+{
+	qkd_doh_settings_t *doh = &this->doh;
+
+	this->doh_enabled = lib->settings->get_bool(lib->settings,
+						"%s.plugins.qkd.links.%s.doh", FALSE, lib->ns,
+						this->name);
+	if (!this->doh_enabled)
+	{
+		return TRUE;
+	}
+	doh->local = get_doh_host(this->name, "doh_local");
+	doh->peer = get_doh_host(this->name, "doh_peer");
+	if (!doh->local || !doh->peer)
+	{
+		return FALSE;
+	}
+	if (doh->local->ip_equals(doh->local, doh->peer))
+	{
+		DBG1(DBG_CFG, "qkd link '%s': doh_local and doh_peer are the same "
+			 "address", this->name);
+		return FALSE;
+	}
+	doh->window = lib->settings->get_time(lib->settings,
+						"%s.plugins.qkd.links.%s.doh_window",
+						QKD_DEFAULT_DOH_WINDOW, lib->ns, this->name);
+	doh->sync_interval = get_ms(this->name, "doh_sync_interval",
+								QKD_DEFAULT_DOH_SYNC_INTERVAL, 100);
+	doh->retransmit = get_ms(this->name, "doh_retransmit",
+							 QKD_DEFAULT_DOH_RETRANSMIT, 10);
+	doh->keys_per_offset = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.doh_keys_per_offset",
+						QKD_DEFAULT_DOH_KEYS_PER_OFFSET, lib->ns, this->name);
+	doh->bound = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.doh_bound",
+						QKD_DEFAULT_DOH_BOUND, lib->ns, this->name);
+	if (!doh->window || doh->window > 3600 ||
+		doh->sync_interval == UINT_MAX || doh->retransmit == UINT_MAX ||
+		!doh->keys_per_offset || doh->keys_per_offset > 1012 ||
+		(int)doh->bound < 1 || doh->bound > 64)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': doh_window must be 1-3600 s, "
+			 "doh_sync_interval 0.1-3600 s, doh_retransmit 0.01-3600 s, "
+			 "doh_keys_per_offset 1-1012, doh_bound 1-64", this->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
  * Validate the loaded configuration and parse the peer addresses
  */
 static bool validate(private_qkd_link_t *this)
@@ -461,6 +582,10 @@ static bool validate(private_qkd_link_t *this)
 	{
 		return FALSE;
 	}
+	if (!validate_doh(this))
+	{
+		return FALSE;
+	}
 	addrs = get_list(this->name, "remote_addrs");
 	while (addrs->remove_first(addrs, (void**)&addr) == SUCCESS)
 	{
@@ -499,6 +624,9 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_pool_settings = _get_pool_settings,
 			.get_pool = _get_pool,
 			.set_pool = _set_pool,
+			.get_doh = _get_doh,
+			.get_doh_peer = _get_doh_peer,
+			.set_doh_peer = _set_doh_peer,
 			.get_client = _get_client,
 			.allow_unauthenticated = _allow_unauthenticated,
 			.matches = _matches,

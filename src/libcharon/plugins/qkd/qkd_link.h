@@ -27,6 +27,28 @@
 #include <networking/host.h>
 
 typedef struct qkd_link_t qkd_link_t;
+typedef struct qkd_doh_settings_t qkd_doh_settings_t;
+typedef struct qkd_doh_peer_t qkd_doh_peer_t;
+
+/**
+ * DOH settings of a link (docs/doh-profile.md).
+ */
+struct qkd_doh_settings_t {
+	/** own IPv6 address DOH messages are sent from */
+	host_t *local;
+	/** peer's IPv6 address */
+	host_t *peer;
+	/** timestamp acceptance window, seconds */
+	u_int window;
+	/** interval of periodic syncs, ms */
+	u_int sync_interval;
+	/** first retransmission timeout, ms (doubled per retry) */
+	u_int retransmit;
+	/** keys per Key Offset step of plain sync messages (B) */
+	u_int keys_per_offset;
+	/** number of keys each end keeps negotiated for its key exchanges */
+	u_int bound;
+};
 
 /**
  * Configuration of one QKD link: the local KME and the two SAEs (this
@@ -106,6 +128,27 @@ struct qkd_link_t {
 	 * @param pool		pool, NULL for none
 	 */
 	void (*set_pool)(qkd_link_t *this, qkd_pool_t *pool);
+
+	/**
+	 * Get the DOH settings of this link.
+	 *
+	 * @return			settings, NULL if the link does not run DOH
+	 */
+	qkd_doh_settings_t *(*get_doh)(qkd_link_t *this);
+
+	/**
+	 * Get the DOH engine of this link's peer.
+	 *
+	 * @return			DOH peer, NULL if the link does not run DOH
+	 */
+	qkd_doh_peer_t *(*get_doh_peer)(qkd_link_t *this);
+
+	/**
+	 * Set the DOH engine of this link's peer (owned by qkd_links_t).
+	 *
+	 * @param peer		DOH peer, NULL for none
+	 */
+	void (*set_doh_peer)(qkd_link_t *this, qkd_doh_peer_t *peer);
 
 	/**
 	 * Get the client for this link's KME, created on first use.

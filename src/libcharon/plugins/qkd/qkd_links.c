@@ -17,6 +17,8 @@
 
 #include <daemon.h>
 #include <collections/linked_list.h>
+#include "qkd_doh.h"
+
 #include <collections/hashtable.h>
 #include <threading/rwlock.h>
 
@@ -62,6 +64,11 @@ struct private_qkd_links_t {
 	 * Pools and their refill jobs by link name, as pool_entry_t
 	 */
 	hashtable_t *pools;
+
+	/**
+	 * DOH engine, created with the first link running DOH
+	 */
+	qkd_doh_t *doh;
 };
 
 /**
@@ -104,7 +111,56 @@ typedef struct {
 	qkd_pool_t *pool;
 	/** its refill job, NULL while the link is not configured */
 	qkd_refill_t *refill;
+	/** DOH with the link's peer, NULL if not configured */
+	qkd_doh_peer_t *doh;
+	/** DOH peers no longer driven (key exchanges may still use them) */
+	linked_list_t *retired;
 } pool_entry_t;
+
+/**
+ * Stop DOH of a pool entry (the state stays until shutdown)
+ */
+static void retire_doh(private_qkd_links_t *this, pool_entry_t *entry)
+{
+	if (entry->doh)
+	{
+		this->doh->remove(this->doh, entry->doh);
+		entry->retired->insert_last(entry->retired, entry->doh);
+		entry->doh = NULL;
+	}
+}
+
+/**
+ * Give a loaded link DOH with its peer, if configured
+ */
+static void attach_doh(private_qkd_links_t *this, pool_entry_t *entry,
+					   qkd_link_t *link)
+{
+	qkd_doh_settings_t *settings = link->get_doh(link);
+
+	if (entry->doh && (!settings ||
+		!entry->doh->matches(entry->doh, settings->local, settings->peer)))
+	{
+		retire_doh(this, entry);
+	}
+	if (!settings)
+	{
+		return;
+	}
+	if (entry->doh)
+	{
+		entry->doh->set_link(entry->doh, link);
+	}
+	else
+	{
+		if (!this->doh)
+		{
+			this->doh = qkd_doh_create();
+		}
+		entry->doh = this->doh->add(this->doh, link);
+	}
+	link->set_doh_peer(link, entry->doh);
+}
 
 /**
  * Give a loaded link its pool, creating pool and refill job if needed
@@ -122,12 +178,14 @@ static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
 			.name = strdup(link->get_name(link)),
 			.pool = qkd_pool_create(this->store, link->get_name(link),
 									capacity),
+			.retired = linked_list_create(),
 		);
 		this->pools->put(this->pools, entry->name, entry);
 	}
 	/* a reload may change the capacity */
 	entry->pool->set_capacity(entry->pool, capacity);
 	link->set_pool(link, entry->pool);
+	attach_doh(this, entry, link);
 	if (entry->refill)
 	{
 		entry->refill->set_link(entry->refill, link);
@@ -172,6 +230,7 @@ static void detach_pools(private_qkd_links_t *this, linked_list_t *links)
 		{
 			entry->refill->destroy(entry->refill);
 			entry->refill = NULL;
+			retire_doh(this, entry);
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -198,6 +257,11 @@ METHOD(qkd_links_t, load, u_int,
 			if (this->store)
 			{
 				attach_pool(this, link);
+			}
+			else if (link->get_doh(link))
+			{
+				DBG1(DBG_CFG, "qkd link '%s': DOH needs the key pool, not "
+					 "started", name);
 			}
 			DBG2(DBG_CFG, "qkd link '%s': KME %s, SAE '%s' <-> '%s', %u-bit "
 				 "keys", name, link->get_kme(link), link->get_sae_id(link),
@@ -257,6 +321,9 @@ CALLBACK(destroy_entry, void,
 	pool_entry_t *entry, const void *key)
 {
 	DESTROY_IF(entry->refill);
+	/* the engine destroyed the peers it drove */
+	entry->retired->destroy_offset(entry->retired,
+								   offsetof(qkd_doh_peer_t, destroy));
 	entry->pool->destroy(entry->pool);
 	free(entry->name);
 	free(entry);
@@ -265,6 +332,19 @@ CALLBACK(destroy_entry, void,
 METHOD(qkd_links_t, destroy, void,
 	private_qkd_links_t *this)
 {
+	enumerator_t *enumerator;
+	pool_entry_t *entry;
+
+	/* refill jobs announce to DOH peers: stop them first */
+	enumerator = this->pools->create_enumerator(this->pools);
+	while (enumerator->enumerate(enumerator, NULL, &entry))
+	{
+		DESTROY_IF(entry->refill);
+		entry->refill = NULL;
+	}
+	enumerator->destroy(enumerator);
+	/* stops the DOH job and destroys the peers it drives */
+	DESTROY_IF(this->doh);
 	this->pools->destroy_function(this->pools, destroy_entry);
 	DESTROY_IF(this->store);
 	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));

@@ -14,6 +14,7 @@
 
 #include "qkd_refill.h"
 #include "qkd_status.h"
+#include "qkd_doh_peer.h"
 
 #include <time.h>
 
@@ -92,7 +93,7 @@ struct private_qkd_refill_t {
 	/**
 	 * Status last written
 	 */
-	char status[512];
+	char status[2048];
 
 	/**
 	 * Whether the job is running, FALSE to stop it
@@ -177,15 +178,20 @@ static void log_level(private_qkd_refill_t *this, qkd_link_t *link, u_int low)
 static void write_status(private_qkd_refill_t *this, qkd_link_t *link)
 {
 	qkd_pool_stats_t stats;
+	qkd_doh_peer_t *doh;
 	char status[sizeof(this->status)];
+	size_t len;
 
 	if (!this->status_dir)
 	{
 		return;
 	}
 	this->pool->get_stats(this->pool, &stats);
+	doh = link->get_doh_peer(link);
 	if (qkd_status_format(status, sizeof(status), link->get_name(link),
 						  &stats, time(NULL)) &&
+		(len = strlen(status), !doh ||
+		 doh->format_status(doh, status + len, sizeof(status) - len)) &&
 		!streq(status, this->status) &&
 		qkd_status_write(this->status_dir, link->get_name(link), status))
 	{
@@ -202,6 +208,7 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 	qkd_kme_client_t *client;
 	qkd_kme_status_t status;
 	qkd_kme_result_t result;
+	qkd_doh_peer_t *doh;
 	array_t *keys;
 	char error[128];
 	u_int number;
@@ -239,6 +246,11 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 	}
 	DBG1(DBG_CFG, "qkd pool '%s': %u keys added", link->get_name(link),
 		 array_count(keys));
+	doh = link->get_doh_peer(link);
+	if (doh)
+	{	/* so that the peer holds them too */
+		doh->announce(doh, keys);
+	}
 	qkd_key_array_destroy(keys);
 	this->pool->refilled(this->pool, NULL);
 	return TRUE;
@@ -263,6 +275,7 @@ static job_requeue_t next_round(private_qkd_refill_t *this)
 static job_requeue_t refill(private_qkd_refill_t *this)
 {
 	qkd_link_t *link;
+	qkd_doh_peer_t *doh;
 	u_int capacity, low, wait, lifetime, idle;
 
 	link = get_link(this);
@@ -283,8 +296,9 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 	{
 		this->filling = TRUE;
 	}
-	if (this->filling && idle < capacity)
-	{
+	doh = link->get_doh_peer(link);
+	if (this->filling && idle < capacity && (!doh || doh->is_announcer(doh)))
+	{	/* with DOH, the other end gets the keys this end announces */
 		if (refill_once(this, link, capacity - idle))
 		{
 			this->backoff = 0;

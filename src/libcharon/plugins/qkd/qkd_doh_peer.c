@@ -1,0 +1,1540 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_doh_peer.h"
+#include "qkd_doh_guard.h"
+#include "qkd_doh_sync.h"
+
+#include <utils/debug.h>
+#include <collections/array.h>
+#include <collections/linked_list.h>
+#include <threading/mutex.h>
+#include <threading/condvar.h>
+
+#include <time.h>
+
+/**
+ * No Next Header
+ */
+#define NH_NONE 59
+
+/**
+ * Most tries of a request (negotiation, announce)
+ */
+#define MAX_TRIES 5
+
+/**
+ * Longest interval between offers or key requests, ms
+ */
+#define OFFER_INTERVAL_MAX 8000
+
+/**
+ * Least time between two new DOH keys the peer asks for, ms
+ */
+#define KEY_REQUEST_INTERVAL 5000
+
+/**
+ * Least time between two KME calls for offered keys, ms
+ */
+#define OFFER_FETCH_INTERVAL 1000
+
+/**
+ * Least time between two refusals sent for bad REQ_NEGOTIATEs, ms
+ */
+#define REFUSAL_INTERVAL 1000
+
+/**
+ * Interval of the summary log line of refused messages, ms
+ */
+#define DROP_LOG_INTERVAL 10000
+
+/**
+ * Announces sent but not acknowledged at once
+ */
+#define ANNOUNCE_WINDOW 8
+
+/**
+ * Announces received and waiting for their KME call
+ */
+#define INCOMING_MAX 64
+
+/**
+ * Delay of a sync after keys were added, to batch them, ms
+ */
+#define SYNC_SOON 200
+
+/**
+ * Auth Alg HMAC-SHA256, Enc Alg AES-256-GCM
+ */
+#define AUTH_ALG_HMAC_SHA256 0x02
+#define ENC_ALG_AES_256_GCM 0x01
+
+typedef struct private_qkd_doh_peer_t private_qkd_doh_peer_t;
+
+/**
+ * Retransmission state of a request
+ */
+typedef struct {
+	/** times sent */
+	u_int tries;
+	/** when to send next, ms */
+	uint64_t due;
+} retrans_t;
+
+/**
+ * An announce of up to 15 key IDs, sent or received
+ */
+typedef struct {
+	/** sequence number */
+	uint16_t seq;
+	/** number of key IDs */
+	uint8_t count;
+	/** the key IDs */
+	uint8_t ids[QKD_DOH_MAX_ANNOUNCE][QKD_KEY_ID_LEN];
+	/** retransmission (sent announces) */
+	retrans_t rt;
+} announce_t;
+
+/**
+ * Private data of a qkd_doh_peer_t object.
+ */
+struct private_qkd_doh_peer_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_doh_peer_t public;
+
+	/**
+	 * Link (referenced), its pool and DOH settings
+	 */
+	qkd_link_t *link;
+	qkd_pool_t *pool;
+	qkd_doh_settings_t settings;
+
+	/**
+	 * Own and peer's address
+	 */
+	host_t *local, *peer;
+
+	/**
+	 * Whether this end has the lower address (takes keys from the KME)
+	 */
+	bool announcer;
+
+	/**
+	 * Sends headers
+	 */
+	qkd_doh_send_t send;
+	void *send_data;
+
+	/**
+	 * MAC and anti-replay
+	 */
+	qkd_doh_guard_t *guard;
+
+	/**
+	 * Whether a DOH key is installed, its generation and key ID
+	 */
+	bool have_key;
+	uint8_t key_ref;
+	uint8_t key_id[QKD_KEY_ID_LEN];
+
+	/**
+	 * Whether the peer holds the current DOH key (it sent an authenticated
+	 * message with it, or we fetched it from the peer's offer)
+	 */
+	bool confirmed;
+
+	/**
+	 * Announcer: take a new DOH key when due
+	 */
+	bool want_key;
+	uint64_t key_due;
+
+	/**
+	 * Announcer: when the peer may ask for another new DOH key
+	 */
+	uint64_t request_ok;
+
+	/**
+	 * Announcer: offers of the current key; the other end: key requests
+	 */
+	retrans_t offer_rt;
+
+	/**
+	 * The other end: a key ID offered by the peer to fetch, and when
+	 */
+	bool offer_pending;
+	uint8_t offer_id[QKD_KEY_ID_LEN];
+	uint64_t fetch_due;
+
+	/**
+	 * When an offer of the current key last made us prove we hold it
+	 */
+	uint64_t proof_due;
+
+	/**
+	 * Peer's statuses as its syncs reported them
+	 */
+	chunk_t peer_bitmap;
+	uint32_t peer_size;
+	bool peer_known;
+
+	/**
+	 * Whether the peer acknowledged a sync carrying our reset flag
+	 */
+	bool reset_acked;
+
+	/**
+	 * When to sync next, ms
+	 */
+	uint64_t sync_due;
+
+	/**
+	 * The negotiation in flight
+	 */
+	struct {
+		bool active;
+		uint32_t index;
+		uint8_t id[QKD_KEY_ID_LEN];
+		uint32_t ts;
+		retrans_t rt;
+	} inflight;
+
+	/**
+	 * Timestamp of the last request sent more than once (the next one must
+	 * differ so late answers can't be mistaken for its answer)
+	 */
+	uint32_t blocked_ts;
+
+	/**
+	 * When to negotiate next, ms
+	 */
+	uint64_t neg_due;
+
+	/**
+	 * Keys bound for own key exchanges / for the peer's, key IDs
+	 */
+	array_t *own_bound;
+	array_t *peer_bound;
+
+	/**
+	 * Announces sent and not acknowledged, announce_t*
+	 */
+	linked_list_t *announces;
+	uint16_t announce_seq;
+
+	/**
+	 * Announces received, waiting for their KME call, announce_t*
+	 */
+	linked_list_t *incoming;
+
+	/**
+	 * When a refusal (status 0x03/0x04) may be sent next, ms
+	 */
+	uint64_t refusal_due;
+
+	/**
+	 * Refused messages since the last log line, and when to log next
+	 */
+	u_int drops;
+	char *drop_reason;
+	uint64_t drop_log_due;
+
+	/**
+	 * Counters
+	 */
+	qkd_doh_counters_t counters;
+
+	/**
+	 * Protects everything, signals bound keys
+	 */
+	mutex_t *mutex;
+	condvar_t *condvar;
+};
+
+/**
+ * Current monotonic time in ms
+ */
+static uint64_t now_ms()
+{
+	timeval_t tv;
+
+	time_monotonic(&tv);
+	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/**
+ * Record that a request was sent, doubling the timeout
+ */
+static void rt_sent(retrans_t *rt, uint64_t now, u_int base, u_int max)
+{
+	uint64_t timeout = (uint64_t)base << min(rt->tries, 16);
+
+	rt->due = now + min(timeout, (uint64_t)max);
+	rt->tries++;
+}
+
+/**
+ * Name of the link, for logs
+ */
+static char *name(private_qkd_doh_peer_t *this)
+{
+	return this->link->get_name(this->link);
+}
+
+/**
+ * Count a refused message and log a summary at most every 10 s
+ */
+static void refused(private_qkd_doh_peer_t *this, char *reason)
+{
+	uint64_t now = now_ms();
+
+	this->drops++;
+	this->drop_reason = reason;
+	if (now >= this->drop_log_due)
+	{
+		DBG1(DBG_NET, "qkd DOH '%s': refused %u message%s from %H in %us, "
+			 "latest: %s", name(this), this->drops,
+			 this->drops == 1 ? "" : "s", this->peer,
+			 DROP_LOG_INTERVAL / 1000, reason);
+		this->drops = 0;
+		this->drop_log_due = now + DROP_LOG_INTERVAL;
+	}
+}
+
+/**
+ * Encode, authenticate (unless auth is FALSE) and send a message
+ */
+static bool send_msg(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
+					 bool auth)
+{
+	qkd_doh_auth_t option;
+	chunk_t doh;
+	size_t mac_offset;
+	bool ok;
+
+	if (auth && !this->guard->prepare(this->guard, &option))
+	{
+		return FALSE;
+	}
+	if (!qkd_doh_encode(msg, auth ? &option : NULL, NH_NONE, &doh,
+						&mac_offset))
+	{
+		DBG1(DBG_NET, "qkd DOH '%s': encoding %N failed", name(this),
+			 qkd_doh_type_names, msg->type);
+		return FALSE;
+	}
+	ok = (!auth || this->guard->sign(this->guard, this->local, this->peer,
+									 doh, mac_offset)) &&
+		 this->send(this->send_data, this->local, this->peer, doh);
+	chunk_free(&doh);
+	if (ok)
+	{
+		this->counters.tx++;
+	}
+	return ok;
+}
+
+/**
+ * Whether authenticated messages flow both ways
+ */
+static bool established(private_qkd_doh_peer_t *this)
+{
+	return this->have_key && this->confirmed;
+}
+
+/**
+ * Check whether an array of key IDs holds one, remove it if asked
+ */
+static bool find_id(array_t *ids, uint8_t id[QKD_KEY_ID_LEN], bool remove)
+{
+	uint8_t item[QKD_KEY_ID_LEN];
+	int i;
+
+	for (i = 0; i < array_count(ids); i++)
+	{	/* elements are stored inline, array_get() copies one */
+		array_get(ids, i, item);
+		if (memeq(item, id, QKD_KEY_ID_LEN))
+		{
+			if (remove)
+			{
+				array_remove(ids, i, NULL);
+			}
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * Expire the keys of an array of bound key IDs and empty it
+ */
+static u_int expire_bound(private_qkd_doh_peer_t *this, array_t *ids)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	u_int count = 0;
+
+	while (array_remove(ids, ARRAY_HEAD, id))
+	{
+		if (this->pool->set_status(this->pool, id, QKD_KEY_EXPIRED))
+		{
+			count++;
+		}
+	}
+	return count;
+}
+
+/**
+ * The peer started afresh: keys negotiated with it before are gone there
+ */
+static void peer_reset(private_qkd_doh_peer_t *this)
+{
+	u_int count;
+
+	count = expire_bound(this, this->own_bound) +
+			expire_bound(this, this->peer_bound);
+	this->inflight.active = FALSE;
+	this->counters.reset_expired += count;
+	DBG1(DBG_NET, "qkd DOH '%s': %H started afresh, %u key%s negotiated "
+		 "with it before expired", name(this), this->peer, count,
+		 count == 1 ? "" : "s");
+}
+
+/**
+ * Mark an Index in the peer's view as not Idle
+ */
+static void peer_view_used(private_qkd_doh_peer_t *this, uint32_t index,
+						   u_int status)
+{
+	if (index >= 1 && index <= this->peer_size)
+	{
+		qkd_doh_bitmap_set(this->peer_bitmap, index - 1, status);
+	}
+}
+
+/**
+ * Send a sync round: the whole pool in range messages, the first with our
+ * reset flag until the peer acknowledged it
+ */
+static void send_sync(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	uint8_t blank = 0xff;
+	qkd_doh_msg_t empty = {
+		.type = QKD_DOH_REQ_SYNC,
+		.sync = {
+			.bitmap = chunk_from_thing(blank),
+		},
+	}, *msg;
+	array_t *msgs;
+	chunk_t bitmap;
+	u_int size;
+	int i;
+
+	this->sync_due = now + this->settings.sync_interval;
+	size = this->pool->get_bitmap(this->pool, &bitmap);
+	if (!size)
+	{	/* range messages need a key: the draft's sync, all blank */
+		chunk_free(&bitmap);
+		send_msg(this, &empty, TRUE);
+		return;
+	}
+	msgs = qkd_doh_sync_range(bitmap, size, TRUE, TRUE);
+	chunk_free(&bitmap);
+	for (i = 0; i < array_count(msgs); i++)
+	{
+		array_get(msgs, i, &msg);
+		msg->range.reset = !this->reset_acked && msg->range.start == 1;
+		send_msg(this, msg, TRUE);
+	}
+	qkd_doh_sync_destroy(msgs);
+}
+
+/**
+ * Answer a sync request with our statuses of the same keys
+ */
+static void answer_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *req)
+{
+	qkd_doh_msg_t ack, *msg;
+	array_t *msgs;
+	chunk_t bitmap;
+	uint64_t end;
+	uint32_t pos, count;
+	u_int size;
+	int i;
+
+	size = this->pool->get_bitmap(this->pool, &bitmap);
+	if (size && req->type == QKD_DOH_REQ_SYNC)
+	{
+		msgs = qkd_doh_sync_plain(bitmap, size, this->settings.keys_per_offset,
+								  FALSE);
+		for (i = 0; i < array_count(msgs); i++)
+		{
+			array_get(msgs, i, &msg);
+			if (msg->sync.offset == req->sync.offset)
+			{
+				send_msg(this, msg, TRUE);
+			}
+		}
+		qkd_doh_sync_destroy(msgs);
+	}
+	else if (size)
+	{
+		end = min((uint64_t)req->range.start + req->range.count - 1,
+				  (uint64_t)size);
+		for (pos = req->range.start; pos <= end; pos += count)
+		{
+			if (!qkd_doh_range_fit(bitmap, pos, end - pos + 1, TRUE, &count))
+			{
+				break;
+			}
+			ack = (qkd_doh_msg_t){
+				.type = QKD_DOH_ACK_AVAILABLE_RANGE,
+				.range = {
+					.deflate = TRUE,
+					.start = pos,
+					.count = count,
+					.pool_size = size,
+					.bitmap = qkd_doh_bitmap_extract(bitmap, pos, count),
+				},
+			};
+			send_msg(this, &ack, TRUE);
+			chunk_free(&ack.range.bitmap);
+		}
+	}
+	chunk_free(&bitmap);
+}
+
+/**
+ * Record the statuses a sync message reports
+ */
+static void apply_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
+{
+	bool first;
+
+	first = (msg->type == QKD_DOH_REQ_SYNC_RANGE ||
+			 msg->type == QKD_DOH_ACK_AVAILABLE_RANGE) ?
+				msg->range.start == 1 : msg->sync.offset == 0;
+	if (first)
+	{	/* a new round: forget what the peer reported before */
+		chunk_free(&this->peer_bitmap);
+		this->peer_size = 0;
+	}
+	if (qkd_doh_sync_apply(&this->peer_bitmap, &this->peer_size, msg,
+						   this->settings.keys_per_offset))
+	{
+		this->peer_known = TRUE;
+	}
+}
+
+/**
+ * Send the REQ_NEGOTIATE of the negotiation in flight
+ */
+static void send_negotiate(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	u_int capacity, low, wait, lifetime;
+	qkd_doh_msg_t msg = {
+		.type = QKD_DOH_REQ_NEGOTIATE,
+		.negotiate = {
+			.index = this->inflight.index,
+			.auth_alg = AUTH_ALG_HMAC_SHA256,
+			.enc_alg = ENC_ALG_AES_256_GCM,
+			.timestamp = this->inflight.ts,
+			.has_keyid = TRUE,
+		},
+	};
+
+	this->link->get_pool_settings(this->link, &capacity, &low, &wait,
+								  &lifetime);
+	msg.negotiate.survival = lifetime;
+	memcpy(msg.negotiate.keyid, this->inflight.id, QKD_KEY_ID_LEN);
+	if (this->inflight.rt.tries)
+	{
+		this->blocked_ts = this->inflight.ts;
+	}
+	send_msg(this, &msg, TRUE);
+	rt_sent(&this->inflight.rt, now, this->settings.retransmit, UINT_MAX);
+}
+
+/**
+ * Start a negotiation if keys are wanted and one is Idle on both ends
+ */
+static void negotiate(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	chunk_t bitmap;
+	uint32_t index, ts;
+	u_int size;
+
+	if (!established(this) || !this->reset_acked || !this->peer_known ||
+		this->inflight.active || now < this->neg_due ||
+		array_count(this->own_bound) >= this->settings.bound)
+	{
+		return;
+	}
+	ts = time(NULL);
+	if (ts == this->blocked_ts)
+	{
+		this->neg_due = now + 100;
+		return;
+	}
+	size = this->pool->get_bitmap(this->pool, &bitmap);
+	index = qkd_doh_sync_lowest_idle(bitmap, size, this->peer_bitmap,
+									 this->peer_size);
+	chunk_free(&bitmap);
+	if (!index || !this->pool->get_id(this->pool, index, this->inflight.id))
+	{	/* nothing Idle on both ends: wait for keys or the next sync */
+		this->neg_due = now + this->settings.retransmit;
+		return;
+	}
+	this->inflight.active = TRUE;
+	this->inflight.index = index;
+	this->inflight.ts = ts;
+	this->inflight.rt = (retrans_t){};
+	send_negotiate(this, now);
+}
+
+/**
+ * Retransmit or give up the negotiation in flight
+ */
+static void retransmit_negotiate(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	if (!this->inflight.active || now < this->inflight.rt.due)
+	{
+		return;
+	}
+	if (this->inflight.rt.tries < MAX_TRIES)
+	{
+		send_negotiate(this, now);
+		return;
+	}
+	this->inflight.active = FALSE;
+	this->counters.timeouts++;
+	this->sync_due = now;
+	DBG1(DBG_NET, "qkd DOH '%s': no answer from %H to negotiating Index %u",
+		 name(this), this->peer, this->inflight.index);
+}
+
+/**
+ * Send new and due announces, give up unanswered ones
+ */
+static void pump_announces(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	enumerator_t *enumerator;
+	announce_t *announce;
+	u_int outstanding = 0;
+	qkd_doh_msg_t msg = {
+		.type = QKD_DOH_KEY_ANNOUNCE,
+	};
+
+	if (!established(this))
+	{
+		return;
+	}
+	enumerator = this->announces->create_enumerator(this->announces);
+	while (enumerator->enumerate(enumerator, &announce))
+	{
+		if (announce->rt.tries >= MAX_TRIES && now >= announce->rt.due)
+		{
+			DBG1(DBG_NET, "qkd DOH '%s': announce %u of %u keys not "
+				 "acknowledged by %H", name(this), announce->seq,
+				 announce->count, this->peer);
+			this->announces->remove_at(this->announces, enumerator);
+			free(announce);
+			continue;
+		}
+		if (announce->rt.tries ? now < announce->rt.due
+							   : outstanding >= ANNOUNCE_WINDOW)
+		{
+			outstanding += announce->rt.tries ? 1 : 0;
+			continue;
+		}
+		msg.announce.seq = announce->seq;
+		msg.announce.count = announce->count;
+		memcpy(msg.announce.ids, announce->ids, sizeof(announce->ids));
+		send_msg(this, &msg, TRUE);
+		rt_sent(&announce->rt, now, this->settings.retransmit, UINT_MAX);
+		outstanding++;
+	}
+	enumerator->destroy(enumerator);
+}
+
+/**
+ * The peer acknowledged an announce
+ */
+static void process_announce_ack(private_qkd_doh_peer_t *this,
+								 qkd_doh_msg_t *msg)
+{
+	enumerator_t *enumerator;
+	announce_t *announce, *found = NULL;
+	qkd_key_status_t status;
+	int i, j;
+	bool held;
+
+	enumerator = this->announces->create_enumerator(this->announces);
+	while (enumerator->enumerate(enumerator, &announce))
+	{
+		if (announce->seq == msg->announce.seq)
+		{
+			this->announces->remove_at(this->announces, enumerator);
+			found = announce;
+			break;
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (!found)
+	{
+		this->counters.rx_unexpected++;
+		return;
+	}
+	this->counters.acked += msg->announce.count;
+	for (i = 0; i < found->count; i++)
+	{
+		held = FALSE;
+		for (j = 0; j < msg->announce.count; j++)
+		{
+			held = held || memeq(found->ids[i], msg->announce.ids[j],
+								 QKD_KEY_ID_LEN);
+		}
+		/* a key the peer could not fetch is never Idle on both ends */
+		if (!held && this->pool->get_status(this->pool, found->ids[i],
+											&status, NULL, NULL) &&
+			status == QKD_KEY_IDLE)
+		{
+			this->pool->set_status(this->pool, found->ids[i],
+								   QKD_KEY_EXPIRED);
+		}
+	}
+	if (msg->announce.status)
+	{
+		DBG1(DBG_NET, "qkd DOH '%s': %H got %u of %u announced keys",
+			 name(this), this->peer, msg->announce.count, found->count);
+	}
+	free(found);
+	this->sync_due = min(this->sync_due, now_ms() + SYNC_SOON);
+	pump_announces(this, now_ms());
+}
+
+/**
+ * The peer announced keys: fetch them in tick()
+ */
+static void process_announce(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
+{
+	enumerator_t *enumerator;
+	announce_t *announce;
+	bool queued = FALSE;
+
+	if (this->announcer)
+	{
+		this->counters.rx_unexpected++;
+		return;
+	}
+	enumerator = this->incoming->create_enumerator(this->incoming);
+	while (enumerator->enumerate(enumerator, &announce))
+	{
+		queued = queued || announce->seq == msg->announce.seq;
+	}
+	enumerator->destroy(enumerator);
+	if (queued || this->incoming->get_count(this->incoming) >= INCOMING_MAX)
+	{	/* being fetched, or the peer retransmits later */
+		this->counters.rx_unexpected++;
+		return;
+	}
+	INIT(announce,
+		.seq = msg->announce.seq,
+		.count = msg->announce.count,
+	);
+	memcpy(announce->ids, msg->announce.ids, sizeof(announce->ids));
+	this->incoming->insert_last(this->incoming, announce);
+}
+
+/**
+ * Status of our answer to a REQ_NEGOTIATE
+ */
+static qkd_doh_status_t bind_for_peer(private_qkd_doh_peer_t *this,
+									  qkd_doh_msg_t *msg)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	uint32_t index;
+
+	if (msg->negotiate.auth_alg != AUTH_ALG_HMAC_SHA256 ||
+		msg->negotiate.enc_alg != ENC_ALG_AES_256_GCM)
+	{
+		return QKD_DOH_UNSUPPORTED_ALG;
+	}
+	if (msg->negotiate.has_keyid)
+	{	/* the KEYID names the key: Indexes differ while keys are added */
+		memcpy(id, msg->negotiate.keyid, QKD_KEY_ID_LEN);
+		index = this->pool->get_index(this->pool, id);
+		if (!index)
+		{
+			return QKD_DOH_INVALID_KEYID;
+		}
+	}
+	else
+	{
+		index = msg->negotiate.index;
+		if (!this->pool->get_id(this->pool, index, id))
+		{
+			return QKD_DOH_INVALID_KEYID;
+		}
+	}
+	if (find_id(this->peer_bound, id, FALSE))
+	{	/* a retransmission: same answer */
+		return QKD_DOH_SUCCESS;
+	}
+	if (this->inflight.active && memeq(this->inflight.id, id, QKD_KEY_ID_LEN))
+	{
+		this->counters.collisions++;
+		if (this->announcer)
+		{	/* the lower address wins: our request stands */
+			return QKD_DOH_NOT_IDLE;
+		}
+		this->inflight.active = FALSE;
+		this->neg_due = 0;
+	}
+	if (!this->pool->set_status(this->pool, id, QKD_KEY_PENDING))
+	{
+		return QKD_DOH_NOT_IDLE;
+	}
+	array_insert(this->peer_bound, ARRAY_TAIL, id);
+	peer_view_used(this, index, QKD_KEY_PENDING);
+	this->counters.bound_peer++;
+	return QKD_DOH_SUCCESS;
+}
+
+/**
+ * Answer a REQ_NEGOTIATE
+ */
+static void answer_negotiate(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
+							 qkd_doh_status_t status)
+{
+	qkd_doh_msg_t confirm = {
+		.type = QKD_DOH_CONFIRM_NEGOTIATE,
+		.confirm = {
+			.status = status,
+			.ts_echo = msg->negotiate.timestamp,
+		},
+	};
+
+	send_msg(this, &confirm, TRUE);
+}
+
+/**
+ * The peer answered our REQ_NEGOTIATE
+ */
+static void process_confirm(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
+{
+	uint64_t now = now_ms();
+
+	if (!this->inflight.active || msg->confirm.ts_echo != this->inflight.ts)
+	{
+		this->counters.rx_unexpected++;
+		return;
+	}
+	this->inflight.active = FALSE;
+	switch (msg->confirm.status)
+	{
+		case QKD_DOH_SUCCESS:
+			if (this->pool->set_status(this->pool, this->inflight.id,
+									   QKD_KEY_PENDING))
+			{
+				array_insert(this->own_bound, ARRAY_TAIL, this->inflight.id);
+				peer_view_used(this, this->inflight.index, QKD_KEY_PENDING);
+				this->counters.bound_own++;
+				this->condvar->broadcast(this->condvar);
+			}
+			else
+			{
+				DBG1(DBG_NET, "qkd DOH '%s': key at Index %u bound by %H is "
+					 "no longer Idle here", name(this), this->inflight.index,
+					 this->peer);
+			}
+			break;
+		case QKD_DOH_INVALID_KEYID:
+		case QKD_DOH_NOT_IDLE:
+			this->counters.refused++;
+			peer_view_used(this, this->inflight.index,
+						   msg->confirm.status == QKD_DOH_NOT_IDLE ?
+						   QKD_KEY_PENDING : QKD_KEY_EXPIRED);
+			this->sync_due = min(this->sync_due, now + SYNC_SOON);
+			break;
+		default:
+			this->counters.refused++;
+			DBG1(DBG_NET, "qkd DOH '%s': %H refused negotiating Index %u: "
+				 "status 0x%02x", name(this), this->peer, this->inflight.index,
+				 msg->confirm.status);
+			this->neg_due = now + (msg->confirm.status ==
+								   QKD_DOH_UNSUPPORTED_ALG ? 60000 : 2000);
+			break;
+	}
+	negotiate(this, now);
+}
+
+/**
+ * Process an AUTH_KEY_OFFER (unauthenticated)
+ */
+static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
+{
+	uint64_t now = now_ms();
+	bool request = msg->offer.flags & QKD_DOH_OFFER_REQUEST;
+
+	if (this->announcer)
+	{
+		if (!request)
+		{
+			this->counters.rx_unexpected++;
+			return;
+		}
+		if (this->have_key && !this->confirmed)
+		{	/* our offer answers it */
+			this->offer_rt.due = now;
+		}
+		else if (now >= this->request_ok)
+		{
+			DBG1(DBG_NET, "qkd DOH '%s': %H asks for a new DOH key",
+				 name(this), this->peer);
+			this->want_key = TRUE;
+			this->key_due = now;
+			this->request_ok = now + KEY_REQUEST_INTERVAL;
+		}
+		return;
+	}
+	if (request)
+	{
+		this->counters.rx_unexpected++;
+		return;
+	}
+	if (this->have_key && memeq(msg->offer.keyid, this->key_id,
+								QKD_KEY_ID_LEN))
+	{	/* we hold it: an authenticated sync tells the peer so */
+		if (now >= this->proof_due)
+		{
+			this->sync_due = now;
+			this->proof_due = now + OFFER_FETCH_INTERVAL;
+		}
+		return;
+	}
+	this->offer_pending = TRUE;
+	memcpy(this->offer_id, msg->offer.keyid, QKD_KEY_ID_LEN);
+}
+
+/**
+ * Process an authenticated message
+ */
+static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
+					qkd_doh_auth_t *auth)
+{
+	uint64_t now = now_ms();
+
+	if (this->have_key && !this->confirmed && auth->key_ref == this->key_ref)
+	{
+		this->confirmed = TRUE;
+		this->sync_due = now;
+		DBG1(DBG_NET, "qkd DOH '%s': %H holds DOH key generation %u, "
+			 "messages authenticated both ways", name(this), this->peer,
+			 this->key_ref);
+	}
+	switch (msg->type)
+	{
+		case QKD_DOH_REQ_SYNC_RANGE:
+			if (msg->range.reset)
+			{
+				peer_reset(this);
+			}
+			/* fall */
+		case QKD_DOH_REQ_SYNC:
+			apply_sync(this, msg);
+			answer_sync(this, msg);
+			break;
+		case QKD_DOH_ACK_AVAILABLE_RANGE:
+			if (msg->range.start == 1 && !this->reset_acked)
+			{
+				this->reset_acked = TRUE;
+			}
+			/* fall */
+		case QKD_DOH_ACK_AVAILABLE:
+			apply_sync(this, msg);
+			negotiate(this, now);
+			break;
+		case QKD_DOH_REQ_NEGOTIATE:
+			answer_negotiate(this, msg, bind_for_peer(this, msg));
+			break;
+		case QKD_DOH_CONFIRM_NEGOTIATE:
+			process_confirm(this, msg);
+			break;
+		case QKD_DOH_KEY_ANNOUNCE:
+			process_announce(this, msg);
+			break;
+		case QKD_DOH_ANNOUNCE_ACK:
+			process_announce_ack(this, msg);
+			break;
+		default:
+			this->counters.rx_unexpected++;
+			break;
+	}
+}
+
+METHOD(qkd_doh_peer_t, receive, void,
+	private_qkd_doh_peer_t *this, host_t *src, host_t *dst, chunk_t doh)
+{
+	qkd_doh_verdict_t verdict;
+	qkd_doh_msg_t msg;
+	qkd_doh_auth_t auth;
+	size_t mac_offset;
+	bool has_auth;
+
+	this->mutex->lock(this->mutex);
+	this->counters.rx++;
+	if (!qkd_doh_decode(doh, &msg, &auth, &has_auth, NULL, &mac_offset))
+	{
+		this->counters.rx_malformed++;
+		refused(this, "malformed");
+		this->mutex->unlock(this->mutex);
+		return;
+	}
+	if (msg.type == QKD_DOH_AUTH_KEY_OFFER)
+	{
+		process_offer(this, &msg);
+	}
+	else if (!has_auth)
+	{
+		this->counters.rx_no_key++;
+		refused(this, "not authenticated");
+	}
+	else
+	{
+		verdict = this->guard->verify(this->guard, src, dst, doh, &auth,
+									  mac_offset);
+		switch (verdict)
+		{
+			case QKD_DOH_VALID:
+				this->counters.rx_valid++;
+				process(this, &msg, &auth);
+				break;
+			case QKD_DOH_BAD_MAC:
+			case QKD_DOH_STALE:
+				if (verdict == QKD_DOH_BAD_MAC)
+				{
+					this->counters.rx_bad_mac++;
+				}
+				else
+				{
+					this->counters.rx_stale++;
+				}
+				refused(this, verdict == QKD_DOH_BAD_MAC ? "MAC does not verify"
+									: "timestamp outside the window");
+				if (msg.type == QKD_DOH_REQ_NEGOTIATE && established(this) &&
+					now_ms() >= this->refusal_due)
+				{	/* the draft's answers, rate-limited */
+					this->refusal_due = now_ms() + REFUSAL_INTERVAL;
+					answer_negotiate(this, &msg, verdict == QKD_DOH_BAD_MAC ?
+									 QKD_DOH_HMAC_FAILED : QKD_DOH_TIMESTAMP);
+				}
+				break;
+			case QKD_DOH_REPLAY:
+				this->counters.rx_replay++;
+				refused(this, "replayed");
+				break;
+			case QKD_DOH_NO_KEY:
+			default:
+				this->counters.rx_no_key++;
+				refused(this, "unknown DOH key");
+				break;
+		}
+	}
+	qkd_doh_msg_clear(&msg);
+	this->mutex->unlock(this->mutex);
+}
+
+/**
+ * Install a DOH key generation
+ */
+static void install_key(private_qkd_doh_peer_t *this, qkd_key_t *key,
+						bool confirmed)
+{
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+
+	if (!this->guard->set_key(this->guard, key->id[0], key->key))
+	{
+		return;
+	}
+	this->have_key = TRUE;
+	this->key_ref = key->id[0];
+	memcpy(this->key_id, key->id, QKD_KEY_ID_LEN);
+	this->confirmed = confirmed;
+	this->offer_rt = (retrans_t){};
+	this->sync_due = now_ms();
+	this->counters.doh_keys++;
+	qkd_key_id_format(key->id, uuid);
+	DBG1(DBG_NET, "qkd DOH '%s': DOH key %s (generation %u) %s %H", name(this),
+		 uuid, this->key_ref, confirmed ? "offered by" : "taken, offering it to",
+		 this->peer);
+}
+
+/**
+ * Announcer: take a new DOH key from the KME (mutex held, released during
+ * the call)
+ */
+static void take_doh_key(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	qkd_kme_client_t *client;
+	qkd_kme_result_t result = QKD_KME_TRANSPORT_ERROR;
+	qkd_key_t *key = NULL;
+	array_t *keys;
+
+	this->want_key = FALSE;
+	this->mutex->unlock(this->mutex);
+	client = this->link->get_client(this->link);
+	if (client)
+	{
+		result = client->get_keys(client, 1,
+								  this->link->get_key_size(this->link), &keys);
+		if (result == QKD_KME_OK)
+		{
+			array_remove(keys, ARRAY_HEAD, &key);
+			qkd_key_array_destroy(keys);
+		}
+	}
+	this->mutex->lock(this->mutex);
+	if (!key || (this->have_key && key->id[0] == this->key_ref))
+	{	/* Key Ref must change with the generation: try again */
+		if (!key)
+		{
+			DBG1(DBG_NET, "qkd DOH '%s': no DOH key from the KME: %N",
+				 name(this), qkd_kme_result_names, result);
+		}
+		this->want_key = TRUE;
+		this->key_due = now + (key ? 0 : 2000);
+		qkd_key_destroy(key);
+		return;
+	}
+	install_key(this, key, FALSE);
+	qkd_key_destroy(key);
+}
+
+/**
+ * The other end: fetch the key the peer offered (mutex held, released
+ * during the call)
+ */
+static void fetch_offered_key(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	uint8_t ids[1][QKD_KEY_ID_LEN];
+	qkd_kme_client_t *client;
+	qkd_kme_result_t result = QKD_KME_TRANSPORT_ERROR;
+	qkd_key_t *key = NULL;
+	array_t *keys;
+
+	memcpy(ids[0], this->offer_id, QKD_KEY_ID_LEN);
+	this->offer_pending = FALSE;
+	this->fetch_due = now + OFFER_FETCH_INTERVAL;
+	this->mutex->unlock(this->mutex);
+	client = this->link->get_client(this->link);
+	if (client)
+	{
+		result = client->get_keys_by_id(client, ids, 1,
+								this->link->get_key_size(this->link), &keys);
+		if (result == QKD_KME_OK)
+		{
+			array_remove(keys, ARRAY_HEAD, &key);
+			qkd_key_array_destroy(keys);
+		}
+	}
+	this->mutex->lock(this->mutex);
+	if (!key)
+	{
+		refused(this, "offered DOH key not available from the KME");
+		return;
+	}
+	install_key(this, key, TRUE);
+	qkd_key_destroy(key);
+}
+
+/**
+ * Send an ANNOUNCE_ACK
+ */
+static void send_announce_ack(private_qkd_doh_peer_t *this, uint16_t seq,
+							  uint8_t ids[][QKD_KEY_ID_LEN], u_int count,
+							  bool all)
+{
+	qkd_doh_msg_t msg = {
+		.type = QKD_DOH_ANNOUNCE_ACK,
+		.announce = {
+			.seq = seq,
+			.status = all ? 0 : 1,
+			.count = count,
+		},
+	};
+
+	memcpy(msg.announce.ids, ids, count * QKD_KEY_ID_LEN);
+	send_msg(this, &msg, TRUE);
+}
+
+/**
+ * The other end: fetch the keys of a received announce and acknowledge
+ * those held (mutex held, released during the call)
+ */
+static void fetch_announced(private_qkd_doh_peer_t *this,
+							announce_t *announce)
+{
+	uint8_t held[QKD_DOH_MAX_ANNOUNCE][QKD_KEY_ID_LEN];
+	uint8_t wanted[QKD_DOH_MAX_ANNOUNCE][QKD_KEY_ID_LEN];
+	u_int nheld = 0, nwanted = 0, i;
+	qkd_kme_client_t *client;
+	qkd_kme_result_t result = QKD_KME_OK;
+	array_t *keys = NULL;
+	qkd_key_t *key;
+
+	for (i = 0; i < announce->count; i++)
+	{
+		if (this->pool->get_index(this->pool, announce->ids[i]))
+		{
+			memcpy(held[nheld++], announce->ids[i], QKD_KEY_ID_LEN);
+		}
+		else
+		{
+			memcpy(wanted[nwanted++], announce->ids[i], QKD_KEY_ID_LEN);
+		}
+	}
+	if (nwanted)
+	{
+		this->mutex->unlock(this->mutex);
+		client = this->link->get_client(this->link);
+		result = client ? client->get_keys_by_id(client, wanted, nwanted,
+									this->link->get_key_size(this->link),
+									&keys)
+						: QKD_KME_TRANSPORT_ERROR;
+		this->mutex->lock(this->mutex);
+		if (result == QKD_KME_OK)
+		{
+			if (this->pool->add(this->pool, keys))
+			{
+				for (i = 0; i < array_count(keys); i++)
+				{
+					array_get(keys, i, &key);
+					memcpy(held[nheld++], key->id, QKD_KEY_ID_LEN);
+				}
+				this->counters.fetched += array_count(keys);
+				this->sync_due = min(this->sync_due, now_ms() + SYNC_SOON);
+			}
+			qkd_key_array_destroy(keys);
+		}
+		else if (result != QKD_KME_BAD_REQUEST &&
+				 result != QKD_KME_INVALID_RESPONSE)
+		{	/* KME unreachable or busy: the peer retransmits, try again */
+			DBG1(DBG_NET, "qkd DOH '%s': keys announced by %H not fetched: "
+				 "%N", name(this), this->peer, qkd_kme_result_names, result);
+			return;
+		}
+	}
+	send_announce_ack(this, announce->seq, held, nheld,
+					  nheld == announce->count);
+}
+
+METHOD(qkd_doh_peer_t, tick, void,
+	private_qkd_doh_peer_t *this)
+{
+	announce_t *announce;
+	qkd_doh_msg_t offer = {
+		.type = QKD_DOH_AUTH_KEY_OFFER,
+		.offer = {
+			.flags = QKD_DOH_OFFER_RANGE,
+		},
+	};
+	uint64_t now = now_ms();
+
+	this->mutex->lock(this->mutex);
+	if (this->announcer)
+	{
+		if (this->want_key && now >= this->key_due)
+		{
+			take_doh_key(this, now);
+		}
+		if (this->have_key && !this->confirmed && now >= this->offer_rt.due)
+		{
+			memcpy(offer.offer.keyid, this->key_id, QKD_KEY_ID_LEN);
+			send_msg(this, &offer, FALSE);
+			rt_sent(&this->offer_rt, now, this->settings.retransmit,
+					OFFER_INTERVAL_MAX);
+		}
+	}
+	else
+	{
+		if (this->offer_pending && now >= this->fetch_due)
+		{
+			fetch_offered_key(this, now);
+		}
+		if (!this->have_key && now >= this->offer_rt.due)
+		{
+			offer.offer.flags |= QKD_DOH_OFFER_REQUEST;
+			send_msg(this, &offer, FALSE);
+			rt_sent(&this->offer_rt, now, this->settings.retransmit,
+					OFFER_INTERVAL_MAX);
+		}
+		while (established(this) &&
+			   this->incoming->remove_first(this->incoming,
+											(void**)&announce) == SUCCESS)
+		{
+			fetch_announced(this, announce);
+			free(announce);
+		}
+	}
+	now = now_ms();
+	if (established(this))
+	{
+		if (now >= this->sync_due)
+		{
+			send_sync(this, now);
+		}
+		pump_announces(this, now);
+		retransmit_negotiate(this, now);
+		negotiate(this, now);
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qkd_doh_peer_t, announce, void,
+	private_qkd_doh_peer_t *this, array_t *keys)
+{
+	announce_t *announce = NULL;
+	qkd_key_t *key;
+	int i;
+
+	this->mutex->lock(this->mutex);
+	for (i = 0; i < array_count(keys); i++)
+	{
+		if (!announce || announce->count == QKD_DOH_MAX_ANNOUNCE)
+		{
+			INIT(announce,
+				.seq = this->announce_seq++,
+			);
+			this->announces->insert_last(this->announces, announce);
+		}
+		array_get(keys, i, &key);
+		memcpy(announce->ids[announce->count++], key->id, QKD_KEY_ID_LEN);
+		this->counters.announced++;
+	}
+	pump_announces(this, now_ms());
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qkd_doh_peer_t, is_announcer, bool,
+	private_qkd_doh_peer_t *this)
+{
+	return this->announcer;
+}
+
+METHOD(qkd_doh_peer_t, take_bound, qkd_key_t*,
+	private_qkd_doh_peer_t *this, u_int timeout)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	qkd_key_t *key = NULL;
+	timeval_t deadline;
+
+	time_monotonic(&deadline);
+	timeval_add_ms(&deadline, timeout);
+	this->mutex->lock(this->mutex);
+	while (!key)
+	{
+		if (array_remove(this->own_bound, ARRAY_HEAD, id))
+		{
+			key = this->pool->get_pending(this->pool, id);
+			continue;
+		}
+		this->neg_due = 0;
+		negotiate(this, now_ms());
+		if (!timeout || this->condvar->timed_wait_abs(this->condvar,
+												this->mutex, deadline))
+		{
+			break;
+		}
+	}
+	if (array_count(this->own_bound) < this->settings.bound)
+	{	/* replace it right away */
+		negotiate(this, now_ms());
+	}
+	this->mutex->unlock(this->mutex);
+	return key;
+}
+
+METHOD(qkd_doh_peer_t, take_peer_bound, qkd_key_t*,
+	private_qkd_doh_peer_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	qkd_key_t *key = NULL;
+
+	this->mutex->lock(this->mutex);
+	if (find_id(this->peer_bound, id, TRUE))
+	{
+		key = this->pool->get_pending(this->pool, id);
+	}
+	this->mutex->unlock(this->mutex);
+	return key;
+}
+
+METHOD(qkd_doh_peer_t, matches, bool,
+	private_qkd_doh_peer_t *this, host_t *local, host_t *peer)
+{
+	return this->local->ip_equals(this->local, local) &&
+		   this->peer->ip_equals(this->peer, peer);
+}
+
+METHOD(qkd_doh_peer_t, set_link, void,
+	private_qkd_doh_peer_t *this, qkd_link_t *link)
+{
+	qkd_doh_settings_t *settings = link->get_doh(link);
+
+	this->mutex->lock(this->mutex);
+	this->link->destroy(this->link);
+	this->link = link->get_ref(link);
+	if (settings)
+	{	/* the addresses stay, timers may change */
+		this->settings.window = settings->window;
+		this->settings.sync_interval = settings->sync_interval;
+		this->settings.retransmit = settings->retransmit;
+		this->settings.keys_per_offset = settings->keys_per_offset;
+		this->settings.bound = settings->bound;
+	}
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qkd_doh_peer_t, get_counters, void,
+	private_qkd_doh_peer_t *this, qkd_doh_counters_t *counters)
+{
+	this->mutex->lock(this->mutex);
+	*counters = this->counters;
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(qkd_doh_peer_t, format_status, bool,
+	private_qkd_doh_peer_t *this, char *buf, size_t len)
+{
+	qkd_doh_counters_t *c = &this->counters;
+	int written;
+
+	this->mutex->lock(this->mutex);
+	written = snprintf(buf, len,
+		"doh_peer: %H\n"
+		"doh_state: %s\n"
+		"doh_key_generation: %u\n"
+		"doh_bound_own: %u\n"
+		"doh_bound_peer: %u\n"
+		"doh_rx: %u\n"
+		"doh_rx_valid: %u\n"
+		"doh_rx_malformed: %u\n"
+		"doh_rx_no_key: %u\n"
+		"doh_rx_bad_mac: %u\n"
+		"doh_rx_stale: %u\n"
+		"doh_rx_replay: %u\n"
+		"doh_rx_unexpected: %u\n"
+		"doh_tx: %u\n"
+		"doh_keys: %u\n"
+		"doh_negotiated_own: %u\n"
+		"doh_negotiated_peer: %u\n"
+		"doh_refused: %u\n"
+		"doh_timeouts: %u\n"
+		"doh_collisions: %u\n"
+		"doh_announced: %u\n"
+		"doh_announce_acked: %u\n"
+		"doh_fetched: %u\n"
+		"doh_reset_expired: %u\n",
+		this->peer,
+		established(this) ? "established" :
+			this->have_key ? "offering" : "no key",
+		this->have_key ? this->key_ref : 0,
+		array_count(this->own_bound), array_count(this->peer_bound),
+		c->rx, c->rx_valid, c->rx_malformed, c->rx_no_key, c->rx_bad_mac,
+		c->rx_stale, c->rx_replay, c->rx_unexpected, c->tx, c->doh_keys,
+		c->bound_own, c->bound_peer, c->refused, c->timeouts, c->collisions,
+		c->announced, c->acked, c->fetched, c->reset_expired);
+	this->mutex->unlock(this->mutex);
+	return written >= 0 && written < len;
+}
+
+METHOD(qkd_doh_peer_t, destroy, void,
+	private_qkd_doh_peer_t *this)
+{
+	this->announces->destroy_function(this->announces, free);
+	this->incoming->destroy_function(this->incoming, free);
+	array_destroy(this->own_bound);
+	array_destroy(this->peer_bound);
+	chunk_free(&this->peer_bitmap);
+	this->guard->destroy(this->guard);
+	this->local->destroy(this->local);
+	this->peer->destroy(this->peer);
+	this->link->destroy(this->link);
+	this->condvar->destroy(this->condvar);
+	this->mutex->destroy(this->mutex);
+	memwipe(this->key_id, sizeof(this->key_id));
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_doh_send_t send,
+									void *data)
+{
+	private_qkd_doh_peer_t *this;
+	qkd_doh_settings_t *settings;
+	chunk_t local, peer;
+
+	settings = link->get_doh(link);
+	if (!settings || !link->get_pool(link))
+	{
+		return NULL;
+	}
+	local = settings->local->get_address(settings->local);
+	peer = settings->peer->get_address(settings->peer);
+
+	INIT(this,
+		.public = {
+			.matches = _matches,
+			.receive = _receive,
+			.tick = _tick,
+			.announce = _announce,
+			.is_announcer = _is_announcer,
+			.take_bound = _take_bound,
+			.take_peer_bound = _take_peer_bound,
+			.set_link = _set_link,
+			.get_counters = _get_counters,
+			.format_status = _format_status,
+			.destroy = _destroy,
+		},
+		.link = link->get_ref(link),
+		.pool = link->get_pool(link),
+		.settings = *settings,
+		.local = settings->local->clone(settings->local),
+		.peer = settings->peer->clone(settings->peer),
+		.announcer = chunk_compare(local, peer) < 0,
+		.send = send,
+		.send_data = data,
+		.guard = qkd_doh_guard_create(settings->window),
+		.want_key = TRUE,
+		.own_bound = array_create(QKD_KEY_ID_LEN, 0),
+		.peer_bound = array_create(QKD_KEY_ID_LEN, 0),
+		.announces = linked_list_create(),
+		.incoming = linked_list_create(),
+		.announce_seq = random() & 0xffff,
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+	);
+	this->settings.local = this->local;
+	this->settings.peer = this->peer;
+
+	DBG1(DBG_NET, "qkd DOH '%s': %H <-> %H, this end %s", name(this),
+		 this->local, this->peer, this->announcer ?
+		 "takes keys from its KME and announces them" :
+		 "fetches the keys the peer announces");
+	return &this->public;
+}

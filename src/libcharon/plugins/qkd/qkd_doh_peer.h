@@ -1,0 +1,198 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * The DOH protocol with the peer of one link: DOH key, key announce, pool
+ * sync, negotiation of the keys the qkd key exchange uses
+ * (docs/doh-profile.md).
+ * @defgroup qkd_doh_peer qkd_doh_peer
+ * @{ @ingroup qkd
+ */
+
+#ifndef QKD_DOH_PEER_H_
+#define QKD_DOH_PEER_H_
+
+#include "qkd_link.h"
+#include "qkd_doh_msg.h"
+
+typedef struct qkd_doh_counters_t qkd_doh_counters_t;
+
+/**
+ * Sends a Destination Options Header to the peer.
+ * @param data		user data
+ * @param src		own address
+ * @param dst		peer's address
+ * @param doh		the header
+ * @return			TRUE if sent
+ */
+typedef bool (*qkd_doh_send_t)(void *data, host_t *src, host_t *dst,
+							   chunk_t doh);
+
+/**
+ * What happened on the DOH link with a peer, for status and tests.
+ */
+struct qkd_doh_counters_t {
+	/** messages received from the peer's address */
+	u_int rx;
+	/** of those: authentic, fresh and well-formed */
+	u_int rx_valid;
+	/** refused: malformed */
+	u_int rx_malformed;
+	/** refused: no AUTH option or unknown DOH key generation */
+	u_int rx_no_key;
+	/** refused: MAC does not verify */
+	u_int rx_bad_mac;
+	/** refused: timestamp outside the window */
+	u_int rx_stale;
+	/** refused: replayed */
+	u_int rx_replay;
+	/** valid but not expected now (duplicates, late answers) */
+	u_int rx_unexpected;
+	/** messages sent */
+	u_int tx;
+	/** DOH key generations installed */
+	u_int doh_keys;
+	/** keys negotiated (bound) by this end for its key exchanges */
+	u_int bound_own;
+	/** keys bound at the peer's request */
+	u_int bound_peer;
+	/** negotiations refused by the peer (status other than success) */
+	u_int refused;
+	/** negotiations without answer */
+	u_int timeouts;
+	/** both ends asked for the same key at once */
+	u_int collisions;
+	/** keys announced to the peer / acknowledged by it */
+	u_int announced, acked;
+	/** keys fetched because the peer announced them */
+	u_int fetched;
+	/** negotiated keys expired because the peer started afresh */
+	u_int reset_expired;
+};
+
+/**
+ * DOH state with the peer of one link.
+ *
+ * The end with the numerically lower address takes the DOH key and the
+ * pool's keys from its KME (enc_keys) and announces them; the other end
+ * fetches them by ID (dec_keys). Each end negotiates a few keys ahead for
+ * the key exchanges it starts (it "owns" them) and binds keys at the
+ * peer's request for the key exchanges the peer starts.
+ *
+ * receive() only records what needs a KME call; tick() makes those calls,
+ * so the thread delivering packets never waits for a KME.
+ */
+struct qkd_doh_peer_t {
+
+	/**
+	 * Check whether this peer state talks between two addresses.
+	 *
+	 * @param local		own address
+	 * @param peer		peer's address
+	 * @return			TRUE if so
+	 */
+	bool (*matches)(qkd_doh_peer_t *this, host_t *local, host_t *peer);
+
+	/**
+	 * Process a Destination Options Header received from the peer's
+	 * address.
+	 *
+	 * @param src		source address (the peer's)
+	 * @param dst		destination address (own)
+	 * @param doh		the header
+	 */
+	void (*receive)(qkd_doh_peer_t *this, host_t *src, host_t *dst,
+					chunk_t doh);
+
+	/**
+	 * Do what is due: DOH key, offers, announces, syncs, negotiations,
+	 * retransmissions, KME calls. Called every few 100 ms.
+	 */
+	void (*tick)(qkd_doh_peer_t *this);
+
+	/**
+	 * Announce keys this end added to the pool (enc_keys).
+	 *
+	 * @param keys		array of qkd_key_t* (only their IDs are used)
+	 */
+	void (*announce)(qkd_doh_peer_t *this, array_t *keys);
+
+	/**
+	 * Check whether this end takes keys from its KME and announces them
+	 * (the lower address) or fetches announced keys (the higher one).
+	 *
+	 * @return			TRUE for the announcing end
+	 */
+	bool (*is_announcer)(qkd_doh_peer_t *this);
+
+	/**
+	 * Take a key this end negotiated for a key exchange it starts.
+	 *
+	 * @param timeout	ms to wait for a negotiation if none is ready
+	 * @return			copy of the key (Pending, caller destroys), NULL
+	 */
+	qkd_key_t *(*take_bound)(qkd_doh_peer_t *this, u_int timeout);
+
+	/**
+	 * Take the key the peer named in a key exchange it started, if the
+	 * peer negotiated it with this end.
+	 *
+	 * @param id		key ID from the KE payload
+	 * @return			copy of the key (Pending, caller destroys), NULL if
+	 *					not bound with this peer
+	 */
+	qkd_key_t *(*take_peer_bound)(qkd_doh_peer_t *this,
+								  uint8_t id[QKD_KEY_ID_LEN]);
+
+	/**
+	 * Use another link object after a reload (same addresses).
+	 *
+	 * @param link		link (referenced)
+	 */
+	void (*set_link)(qkd_doh_peer_t *this, qkd_link_t *link);
+
+	/**
+	 * Get the counters.
+	 *
+	 * @param counters	receives the counters
+	 */
+	void (*get_counters)(qkd_doh_peer_t *this, qkd_doh_counters_t *counters);
+
+	/**
+	 * Format the DOH state as "key: value" lines (appended to the pool
+	 * status file).
+	 *
+	 * @param buf		buffer
+	 * @param len		size of buf
+	 * @return			TRUE if it fit
+	 */
+	bool (*format_status)(qkd_doh_peer_t *this, char *buf, size_t len);
+
+	/**
+	 * Destroy a qkd_doh_peer_t, wiping the DOH keys.
+	 */
+	void (*destroy)(qkd_doh_peer_t *this);
+};
+
+/**
+ * Create the DOH state of a link.
+ * @param link		link with DOH settings and a pool (referenced)
+ * @param send		sends a header to the peer
+ * @param data		user data for send
+ * @return			DOH peer, NULL if the link has no DOH settings or pool
+ */
+qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_doh_send_t send,
+									void *data);
+
+#endif /** QKD_DOH_PEER_H_ @}*/
