@@ -10,6 +10,10 @@
 #   br0: 192.168.0.0/24, fec0::/16  (moon, sun, winnetou, carol, dave)
 #   br1: 10.1.0.0/16, fec1::/16     (moon's inner net: alice, venus)
 #   br2: 10.2.0.0/16, fec2::/16     (sun's inner net: bob)
+# With TB_HUB=1 (set in a scenario's test.conf; strongSwan's KVM runner
+# ignores it) the bridges forget learned addresses at once (ageing_time 0)
+# and flood every frame to every port like a hub, so a third host (e.g.
+# carol) sees and can replay the traffic between two others.
 
 TB_PREFIX=${STRONGSWAN_PREFIX:-/opt/strongswan-qkd}
 TB_NS=${TB_NS:-qkd}
@@ -119,6 +123,9 @@ tb_create()
 	ip netns add $TB_SW
 	for br in br0 br1 br2; do
 		ip -n $TB_SW link add $br type bridge
+		if [ "${TB_HUB:-}" = 1 ]; then
+			ip -n $TB_SW link set $br type bridge ageing_time 0
+		fi
 		ip -n $TB_SW link set $br up
 	done
 	for host in "$@"; do
