@@ -51,6 +51,11 @@ struct private_qkd_doh_guard_t {
 	uint8_t current_ref, previous_ref;
 
 	/**
+	 * Whether messages are sent with the previous key
+	 */
+	bool use_previous;
+
+	/**
 	 * Acceptance window, seconds
 	 */
 	u_int window;
@@ -105,8 +110,25 @@ METHOD(qkd_doh_guard_t, set_key, bool,
 	this->previous_ref = this->current_ref;
 	this->current = signer;
 	this->current_ref = ref;
+	this->use_previous = FALSE;
 	this->mutex->unlock(this->mutex);
 	return TRUE;
+}
+
+/**
+ * The key messages are sent with
+ */
+static signer_t *signing_key(private_qkd_doh_guard_t *this)
+{
+	return this->use_previous ? this->previous : this->current;
+}
+
+METHOD(qkd_doh_guard_t, sign_with_previous, void,
+	private_qkd_doh_guard_t *this, bool previous)
+{
+	this->mutex->lock(this->mutex);
+	this->use_previous = previous && this->previous;
+	this->mutex->unlock(this->mutex);
 }
 
 METHOD(qkd_doh_guard_t, prepare, bool,
@@ -115,9 +137,9 @@ METHOD(qkd_doh_guard_t, prepare, bool,
 	bool ok;
 
 	this->mutex->lock(this->mutex);
-	ok = this->current != NULL;
+	ok = signing_key(this) != NULL;
 	*auth = (qkd_doh_auth_t){
-		.key_ref = this->current_ref,
+		.key_ref = this->use_previous ? this->previous_ref : this->current_ref,
 		.timestamp = time(NULL),
 		.seq = this->seq++,
 	};
@@ -155,8 +177,8 @@ METHOD(qkd_doh_guard_t, sign, bool,
 	bool ok;
 
 	this->mutex->lock(this->mutex);
-	ok = this->current && compute(this->current, src, dst, doh, mac_offset,
-								  doh.ptr + mac_offset);
+	ok = signing_key(this) && compute(signing_key(this), src, dst, doh,
+									  mac_offset, doh.ptr + mac_offset);
 	this->mutex->unlock(this->mutex);
 	return ok;
 }
@@ -255,6 +277,7 @@ qkd_doh_guard_t *qkd_doh_guard_create(u_int window)
 	INIT(this,
 		.public = {
 			.set_key = _set_key,
+			.sign_with_previous = _sign_with_previous,
 			.prepare = _prepare,
 			.sign = _sign,
 			.verify = _verify,

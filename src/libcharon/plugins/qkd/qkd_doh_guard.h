@@ -69,6 +69,15 @@ struct qkd_doh_guard_t {
 	bool (*set_key)(qkd_doh_guard_t *this, uint8_t ref, chunk_t key);
 
 	/**
+	 * Send with the previous key generation (while the peer does not hold
+	 * the current one yet) or the current one (the default, and again after
+	 * set_key()).
+	 *
+	 * @param previous	TRUE to send with the previous generation, if any
+	 */
+	void (*sign_with_previous)(qkd_doh_guard_t *this, bool previous);
+
+	/**
 	 * Fill in the AUTH option of a message to send: current key generation,
 	 * time and the next sequence number. The MAC stays zero.
 	 *

@@ -158,6 +158,12 @@ struct private_qkd_doh_peer_t {
 	bool confirmed;
 
 	/**
+	 * Announcer: a new DOH key is offered while the peer holds the previous
+	 * one, which messages are sent with until the peer confirms the new one
+	 */
+	bool rotating;
+
+	/**
 	 * Announcer: take a new DOH key when due
 	 */
 	bool want_key;
@@ -177,6 +183,7 @@ struct private_qkd_doh_peer_t {
 	 * The other end: a key ID offered by the peer to fetch, and when
 	 */
 	bool offer_pending;
+	bool offer_trusted;
 	uint8_t offer_id[QKD_KEY_ID_LEN];
 	uint64_t fetch_due;
 
@@ -196,6 +203,12 @@ struct private_qkd_doh_peer_t {
 	 * Whether the peer acknowledged a sync carrying our reset flag
 	 */
 	bool reset_acked;
+
+	/**
+	 * Whether (and under which DOH key) the peer's reset was processed
+	 */
+	bool reset_seen;
+	uint8_t reset_key_id[QKD_KEY_ID_LEN];
 
 	/**
 	 * When to sync next, ms
@@ -353,7 +366,7 @@ static bool send_msg(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
  */
 static bool established(private_qkd_doh_peer_t *this)
 {
-	return this->have_key && this->confirmed;
+	return this->have_key && (this->confirmed || this->rotating);
 }
 
 /**
@@ -885,7 +898,8 @@ static void process_confirm(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 /**
  * Process an AUTH_KEY_OFFER (unauthenticated)
  */
-static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
+static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
+						  bool trusted)
 {
 	uint64_t now = now_ms();
 	bool request = msg->offer.flags & QKD_DOH_OFFER_REQUEST;
@@ -926,6 +940,15 @@ static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 		}
 		return;
 	}
+	if (trusted)
+	{	/* made with the DOH key we hold: fetch it right away */
+		this->offer_trusted = TRUE;
+		this->fetch_due = now;
+	}
+	else if (this->offer_trusted && this->offer_pending)
+	{	/* anybody can send an unauthenticated one */
+		return;
+	}
 	this->offer_pending = TRUE;
 	memcpy(this->offer_id, msg->offer.keyid, QKD_KEY_ID_LEN);
 }
@@ -941,6 +964,8 @@ static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 	if (this->have_key && !this->confirmed && auth->key_ref == this->key_ref)
 	{
 		this->confirmed = TRUE;
+		this->rotating = FALSE;
+		this->guard->sign_with_previous(this->guard, FALSE);
 		this->sync_due = now;
 		DBG1(DBG_NET, "qkd DOH '%s': %H holds DOH key generation %u, "
 			 "messages authenticated both ways", name(this), this->peer,
@@ -949,8 +974,12 @@ static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 	switch (msg->type)
 	{
 		case QKD_DOH_REQ_SYNC_RANGE:
-			if (msg->range.reset)
-			{
+			if (msg->range.reset && !(this->reset_seen &&
+				memeq(this->reset_key_id, this->key_id, QKD_KEY_ID_LEN)))
+			{	/* once per DOH key: the peer repeats it until we answer,
+				 * and a restart of either end changes the DOH key */
+				this->reset_seen = TRUE;
+				memcpy(this->reset_key_id, this->key_id, QKD_KEY_ID_LEN);
 				peer_reset(this);
 			}
 			/* fall */
@@ -1005,8 +1034,21 @@ METHOD(qkd_doh_peer_t, receive, void,
 		return;
 	}
 	if (msg.type == QKD_DOH_AUTH_KEY_OFFER)
-	{
-		process_offer(this, &msg);
+	{	/* an offer may be authenticated with the previous DOH key */
+		verdict = has_auth ? this->guard->verify(this->guard, src, dst, doh,
+												 &auth, mac_offset)
+						   : QKD_DOH_NO_KEY;
+		if (verdict == QKD_DOH_VALID || verdict == QKD_DOH_NO_KEY)
+		{
+			process_offer(this, &msg, verdict == QKD_DOH_VALID);
+		}
+		else
+		{
+			this->counters.rx_replay += verdict == QKD_DOH_REPLAY;
+			this->counters.rx_bad_mac += verdict == QKD_DOH_BAD_MAC;
+			this->counters.rx_stale += verdict == QKD_DOH_STALE;
+			refused(this, "AUTH_KEY_OFFER with an invalid AUTH option");
+		}
 	}
 	else if (!has_auth)
 	{
@@ -1070,6 +1112,10 @@ static void install_key(private_qkd_doh_peer_t *this, qkd_key_t *key,
 	{
 		return;
 	}
+	/* the announcer keeps sending with a key the peer holds */
+	this->rotating = !confirmed && this->have_key &&
+					 (this->confirmed || this->rotating);
+	this->guard->sign_with_previous(this->guard, this->rotating);
 	this->have_key = TRUE;
 	this->key_ref = key->id[0];
 	memcpy(this->key_id, key->id, QKD_KEY_ID_LEN);
@@ -1137,7 +1183,7 @@ static void fetch_offered_key(private_qkd_doh_peer_t *this, uint64_t now)
 	array_t *keys;
 
 	memcpy(ids[0], this->offer_id, QKD_KEY_ID_LEN);
-	this->offer_pending = FALSE;
+	this->offer_pending = this->offer_trusted = FALSE;
 	this->fetch_due = now + OFFER_FETCH_INTERVAL;
 	this->mutex->unlock(this->mutex);
 	client = this->link->get_client(this->link);
@@ -1264,7 +1310,7 @@ METHOD(qkd_doh_peer_t, tick, void,
 		if (this->have_key && !this->confirmed && now >= this->offer_rt.due)
 		{
 			memcpy(offer.offer.keyid, this->key_id, QKD_KEY_ID_LEN);
-			send_msg(this, &offer, FALSE);
+			send_msg(this, &offer, this->rotating);
 			rt_sent(&this->offer_rt, now, this->settings.retransmit,
 					OFFER_INTERVAL_MAX);
 		}
