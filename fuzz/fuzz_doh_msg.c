@@ -124,6 +124,7 @@ static void tweak(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth, bool *has_auth,
 		case QKD_DOH_REQ_SYNC_RANGE:
 		case QKD_DOH_ACK_AVAILABLE_RANGE:
 			msg->range.deflate = next(r) % 2;
+			msg->range.reset = next(r) % 2;
 			count = 1 + pick(r, next(r) % 2 ? 999 : 999999);
 			msg->range.count = count;
 			msg->range.start = 1 + pick(r, 2000000);
@@ -159,7 +160,7 @@ static void tweak(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth, bool *has_auth,
 			msg->announce.status = next(r) % 2;
 			break;
 		case QKD_DOH_AUTH_KEY_OFFER:
-			msg->offer.flags = next(r) % 2;
+			msg->offer.flags = next(r) % 4;
 			break;
 		default:
 			break;
