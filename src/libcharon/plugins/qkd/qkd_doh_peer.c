@@ -419,7 +419,6 @@ static void peer_reset(private_qkd_doh_peer_t *this)
 
 	count = expire_bound(this, this->own_bound) +
 			expire_bound(this, this->peer_bound);
-	this->inflight.active = FALSE;
 	this->counters.reset_expired += count;
 	DBG1(DBG_NET, "qkd DOH '%s': %H started afresh, %u key%s negotiated "
 		 "with it before expired", name(this), this->peer, count,
@@ -596,12 +595,7 @@ static void negotiate(private_qkd_doh_peer_t *this, uint64_t now)
 	{
 		return;
 	}
-	ts = time(NULL);
-	if (ts == this->blocked_ts)
-	{
-		this->neg_due = now + 100;
-		return;
-	}
+	ts = max((uint32_t)time(NULL), this->blocked_ts + 1);
 	size = this->pool->get_bitmap(this->pool, &bitmap);
 	index = qkd_doh_sync_lowest_idle(bitmap, size, this->peer_bitmap,
 									 this->peer_size);
@@ -660,6 +654,19 @@ static void pump_announces(private_qkd_doh_peer_t *this, uint64_t now)
 	{
 		if (announce->rt.tries >= MAX_TRIES && now >= announce->rt.due)
 		{
+			qkd_key_status_t status;
+			int i;
+
+			for (i = 0; i < announce->count; i++)
+			{
+				if (this->pool->get_status(this->pool, announce->ids[i],
+										   &status, NULL, NULL) &&
+					status == QKD_KEY_IDLE)
+				{
+					this->pool->set_status(this->pool, announce->ids[i],
+										   QKD_KEY_EXPIRED);
+				}
+			}
 			DBG1(DBG_NET, "qkd DOH '%s': announce %u of %u keys not "
 				 "acknowledged by %H", name(this), announce->seq,
 				 announce->count, this->peer);
@@ -814,6 +821,7 @@ static qkd_doh_status_t bind_for_peer(private_qkd_doh_peer_t *this,
 		{	/* the lower address wins: our request stands */
 			return QKD_DOH_NOT_IDLE;
 		}
+		this->blocked_ts = this->inflight.ts;
 		this->inflight.active = FALSE;
 		this->neg_due = 0;
 	}
@@ -852,6 +860,12 @@ static void process_confirm(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 	uint64_t now = now_ms();
 
 	if (!this->inflight.active || msg->confirm.ts_echo != this->inflight.ts)
+	{
+		this->counters.rx_unexpected++;
+		return;
+	}
+	if (msg->confirm.status == QKD_DOH_HMAC_FAILED ||
+		msg->confirm.status == QKD_DOH_TIMESTAMP)
 	{
 		this->counters.rx_unexpected++;
 		return;
@@ -998,6 +1012,11 @@ static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 			negotiate(this, now);
 			break;
 		case QKD_DOH_REQ_NEGOTIATE:
+			if (!this->reset_acked)
+			{
+				this->counters.rx_unexpected++;
+				break;
+			}
 			answer_negotiate(this, msg, bind_for_peer(this, msg));
 			break;
 		case QKD_DOH_CONFIRM_NEGOTIATE:
