@@ -634,6 +634,34 @@ static void retransmit_negotiate(private_qkd_doh_peer_t *this, uint64_t now)
 }
 
 /**
+ * Expire the keys of an announce the peer does not hold (not among held):
+ * they are never Idle on both ends
+ */
+static void expire_unheld(private_qkd_doh_peer_t *this, announce_t *announce,
+						  uint8_t held[][QKD_KEY_ID_LEN], u_int nheld)
+{
+	qkd_key_status_t status;
+	bool found;
+	u_int i, j;
+
+	for (i = 0; i < announce->count; i++)
+	{
+		found = FALSE;
+		for (j = 0; j < nheld; j++)
+		{
+			found = found || memeq(announce->ids[i], held[j], QKD_KEY_ID_LEN);
+		}
+		if (!found && this->pool->get_status(this->pool, announce->ids[i],
+											 &status, NULL, NULL) &&
+			status == QKD_KEY_IDLE)
+		{
+			this->pool->set_status(this->pool, announce->ids[i],
+								   QKD_KEY_EXPIRED);
+		}
+	}
+}
+
+/**
  * Send new and due announces, give up unanswered ones
  */
 static void pump_announces(private_qkd_doh_peer_t *this, uint64_t now)
@@ -654,19 +682,7 @@ static void pump_announces(private_qkd_doh_peer_t *this, uint64_t now)
 	{
 		if (announce->rt.tries >= MAX_TRIES && now >= announce->rt.due)
 		{
-			qkd_key_status_t status;
-			int i;
-
-			for (i = 0; i < announce->count; i++)
-			{
-				if (this->pool->get_status(this->pool, announce->ids[i],
-										   &status, NULL, NULL) &&
-					status == QKD_KEY_IDLE)
-				{
-					this->pool->set_status(this->pool, announce->ids[i],
-										   QKD_KEY_EXPIRED);
-				}
-			}
+			expire_unheld(this, announce, NULL, 0);
 			DBG1(DBG_NET, "qkd DOH '%s': announce %u of %u keys not "
 				 "acknowledged by %H", name(this), announce->seq,
 				 announce->count, this->peer);
@@ -698,9 +714,6 @@ static void process_announce_ack(private_qkd_doh_peer_t *this,
 {
 	enumerator_t *enumerator;
 	announce_t *announce, *found = NULL;
-	qkd_key_status_t status;
-	int i, j;
-	bool held;
 
 	enumerator = this->announces->create_enumerator(this->announces);
 	while (enumerator->enumerate(enumerator, &announce))
@@ -719,23 +732,7 @@ static void process_announce_ack(private_qkd_doh_peer_t *this,
 		return;
 	}
 	this->counters.acked += msg->announce.count;
-	for (i = 0; i < found->count; i++)
-	{
-		held = FALSE;
-		for (j = 0; j < msg->announce.count; j++)
-		{
-			held = held || memeq(found->ids[i], msg->announce.ids[j],
-								 QKD_KEY_ID_LEN);
-		}
-		/* a key the peer could not fetch is never Idle on both ends */
-		if (!held && this->pool->get_status(this->pool, found->ids[i],
-											&status, NULL, NULL) &&
-			status == QKD_KEY_IDLE)
-		{
-			this->pool->set_status(this->pool, found->ids[i],
-								   QKD_KEY_EXPIRED);
-		}
-	}
+	expire_unheld(this, found, msg->announce.ids, msg->announce.count);
 	if (msg->announce.status)
 	{
 		DBG1(DBG_NET, "qkd DOH '%s': %H got %u of %u announced keys",
@@ -1034,6 +1031,34 @@ static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 	}
 }
 
+/**
+ * Count and log a message the guard refused
+ */
+static void count_refused(private_qkd_doh_peer_t *this,
+						  qkd_doh_verdict_t verdict)
+{
+	switch (verdict)
+	{
+		case QKD_DOH_BAD_MAC:
+			this->counters.rx_bad_mac++;
+			refused(this, "MAC does not verify");
+			break;
+		case QKD_DOH_STALE:
+			this->counters.rx_stale++;
+			refused(this, "timestamp outside the window");
+			break;
+		case QKD_DOH_REPLAY:
+			this->counters.rx_replay++;
+			refused(this, "replayed");
+			break;
+		case QKD_DOH_NO_KEY:
+		default:
+			this->counters.rx_no_key++;
+			refused(this, "unknown DOH key");
+			break;
+	}
+}
+
 METHOD(qkd_doh_peer_t, receive, void,
 	private_qkd_doh_peer_t *this, host_t *src, host_t *dst, chunk_t doh)
 {
@@ -1063,10 +1088,7 @@ METHOD(qkd_doh_peer_t, receive, void,
 		}
 		else
 		{
-			this->counters.rx_replay += verdict == QKD_DOH_REPLAY;
-			this->counters.rx_bad_mac += verdict == QKD_DOH_BAD_MAC;
-			this->counters.rx_stale += verdict == QKD_DOH_STALE;
-			refused(this, "AUTH_KEY_OFFER with an invalid AUTH option");
+			count_refused(this, verdict);
 		}
 	}
 	else if (!has_auth)
@@ -1078,41 +1100,22 @@ METHOD(qkd_doh_peer_t, receive, void,
 	{
 		verdict = this->guard->verify(this->guard, src, dst, doh, &auth,
 									  mac_offset);
-		switch (verdict)
+		if (verdict == QKD_DOH_VALID)
 		{
-			case QKD_DOH_VALID:
-				this->counters.rx_valid++;
-				process(this, &msg, &auth);
-				break;
-			case QKD_DOH_BAD_MAC:
-			case QKD_DOH_STALE:
-				if (verdict == QKD_DOH_BAD_MAC)
-				{
-					this->counters.rx_bad_mac++;
-				}
-				else
-				{
-					this->counters.rx_stale++;
-				}
-				refused(this, verdict == QKD_DOH_BAD_MAC ? "MAC does not verify"
-									: "timestamp outside the window");
-				if (msg.type == QKD_DOH_REQ_NEGOTIATE && established(this) &&
-					now_ms() >= this->refusal_due)
-				{	/* the draft's answers, rate-limited */
-					this->refusal_due = now_ms() + REFUSAL_INTERVAL;
-					answer_negotiate(this, &msg, verdict == QKD_DOH_BAD_MAC ?
-									 QKD_DOH_HMAC_FAILED : QKD_DOH_TIMESTAMP);
-				}
-				break;
-			case QKD_DOH_REPLAY:
-				this->counters.rx_replay++;
-				refused(this, "replayed");
-				break;
-			case QKD_DOH_NO_KEY:
-			default:
-				this->counters.rx_no_key++;
-				refused(this, "unknown DOH key");
-				break;
+			this->counters.rx_valid++;
+			process(this, &msg, &auth);
+		}
+		else
+		{
+			count_refused(this, verdict);
+			if ((verdict == QKD_DOH_BAD_MAC || verdict == QKD_DOH_STALE) &&
+				msg.type == QKD_DOH_REQ_NEGOTIATE && established(this) &&
+				now_ms() >= this->refusal_due)
+			{	/* the draft's answers, rate-limited */
+				this->refusal_due = now_ms() + REFUSAL_INTERVAL;
+				answer_negotiate(this, &msg, verdict == QKD_DOH_BAD_MAC ?
+								 QKD_DOH_HMAC_FAILED : QKD_DOH_TIMESTAMP);
+			}
 		}
 	}
 	qkd_doh_msg_clear(&msg);
@@ -1149,30 +1152,55 @@ static void install_key(private_qkd_doh_peer_t *this, qkd_key_t *key,
 }
 
 /**
- * Announcer: take a new DOH key from the KME (mutex held, released during
- * the call)
+ * Get one key from the KME: a new one (enc_keys) if id is NULL, else the
+ * one with that ID (dec_keys). The mutex is held, released during the call.
  */
-static void take_doh_key(private_qkd_doh_peer_t *this, uint64_t now)
+static qkd_key_t *kme_one_key(private_qkd_doh_peer_t *this,
+							  uint8_t id[QKD_KEY_ID_LEN],
+							  qkd_kme_result_t *result)
 {
+	uint8_t ids[1][QKD_KEY_ID_LEN];
 	qkd_kme_client_t *client;
-	qkd_kme_result_t result = QKD_KME_TRANSPORT_ERROR;
 	qkd_key_t *key = NULL;
 	array_t *keys;
+	u_int size;
 
-	this->want_key = FALSE;
+	*result = QKD_KME_TRANSPORT_ERROR;
+	size = this->link->get_key_size(this->link);
 	this->mutex->unlock(this->mutex);
 	client = this->link->get_client(this->link);
 	if (client)
 	{
-		result = client->get_keys(client, 1,
-								  this->link->get_key_size(this->link), &keys);
-		if (result == QKD_KME_OK)
+		if (id)
+		{
+			memcpy(ids[0], id, QKD_KEY_ID_LEN);
+			*result = client->get_keys_by_id(client, ids, 1, size, &keys);
+		}
+		else
+		{
+			*result = client->get_keys(client, 1, size, &keys);
+		}
+		if (*result == QKD_KME_OK)
 		{
 			array_remove(keys, ARRAY_HEAD, &key);
 			qkd_key_array_destroy(keys);
 		}
 	}
 	this->mutex->lock(this->mutex);
+	return key;
+}
+
+/**
+ * Announcer: take a new DOH key from the KME (mutex held, released during
+ * the call)
+ */
+static void take_doh_key(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	qkd_kme_result_t result;
+	qkd_key_t *key;
+
+	this->want_key = FALSE;
+	key = kme_one_key(this, NULL, &result);
 	if (!key || (this->have_key && key->id[0] == this->key_ref))
 	{	/* Key Ref must change with the generation: try again */
 		if (!key)
@@ -1195,28 +1223,14 @@ static void take_doh_key(private_qkd_doh_peer_t *this, uint64_t now)
  */
 static void fetch_offered_key(private_qkd_doh_peer_t *this, uint64_t now)
 {
-	uint8_t ids[1][QKD_KEY_ID_LEN];
-	qkd_kme_client_t *client;
-	qkd_kme_result_t result = QKD_KME_TRANSPORT_ERROR;
-	qkd_key_t *key = NULL;
-	array_t *keys;
+	uint8_t id[QKD_KEY_ID_LEN];
+	qkd_kme_result_t result;
+	qkd_key_t *key;
 
-	memcpy(ids[0], this->offer_id, QKD_KEY_ID_LEN);
+	memcpy(id, this->offer_id, QKD_KEY_ID_LEN);
 	this->offer_pending = this->offer_trusted = FALSE;
 	this->fetch_due = now + OFFER_FETCH_INTERVAL;
-	this->mutex->unlock(this->mutex);
-	client = this->link->get_client(this->link);
-	if (client)
-	{
-		result = client->get_keys_by_id(client, ids, 1,
-								this->link->get_key_size(this->link), &keys);
-		if (result == QKD_KME_OK)
-		{
-			array_remove(keys, ARRAY_HEAD, &key);
-			qkd_key_array_destroy(keys);
-		}
-	}
-	this->mutex->lock(this->mutex);
+	key = kme_one_key(this, id, &result);
 	if (!key)
 	{
 		refused(this, "offered DOH key not available from the KME");

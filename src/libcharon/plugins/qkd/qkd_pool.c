@@ -203,6 +203,18 @@ static bool lookup(private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
 }
 
 /**
+ * Copy the ID and material of a key out of its batch
+ */
+static qkd_key_t *copy_key(entry_t *entry)
+{
+	qkd_batch_t *batch = entry->batch;
+
+	return qkd_key_create(entry->id, chunk_clone(chunk_create(
+						  batch->keys.ptr + entry->idx * batch->key_len,
+						  batch->key_len)));
+}
+
+/**
  * Find the entry of a key ID in Index order
  */
 static entry_t *find_sorted(private_qkd_pool_t *this,
@@ -523,7 +535,6 @@ METHOD(qkd_pool_t, take, qkd_key_t*,
 	timeval_t deadline;
 	entry_t *entry;
 	qkd_key_t *key = NULL;
-	qkd_batch_t *batch;
 
 	time_monotonic(&deadline);
 	timeval_add_ms(&deadline, timeout);
@@ -538,13 +549,10 @@ METHOD(qkd_pool_t, take, qkd_key_t*,
 	}
 	if (entry)
 	{
-		batch = entry->batch;
 		/* stored (and synced) as Pending before the key leaves the pool */
 		if (change(this, entry, QKD_KEY_PENDING, TRUE))
 		{
-			key = qkd_key_create(entry->id, chunk_clone(chunk_create(
-								 batch->keys.ptr + entry->idx * batch->key_len,
-								 batch->key_len)));
+			key = copy_key(entry);
 		}
 		this->condvar->broadcast(this->condvar);
 	}
@@ -762,17 +770,13 @@ METHOD(qkd_pool_t, get_pending, qkd_key_t*,
 	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN])
 {
 	qkd_key_t *key = NULL;
-	qkd_batch_t *batch;
 	entry_t entry;
 
 	this->mutex->lock(this->mutex);
 	if (lookup(this, id, &entry) &&
 		ORIG(entry.batch->status[entry.idx]) == QKD_KEY_PENDING)
 	{
-		batch = entry.batch;
-		key = qkd_key_create(entry.id, chunk_clone(chunk_create(
-							 batch->keys.ptr + entry.idx * batch->key_len,
-							 batch->key_len)));
+		key = copy_key(&entry);
 	}
 	this->mutex->unlock(this->mutex);
 	return key;
