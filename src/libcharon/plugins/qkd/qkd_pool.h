@@ -214,9 +214,10 @@ struct qkd_pool_t {
 	void (*refilled)(qkd_pool_t *this, char *error);
 
 	/**
-	 * Wait until the number of Idle keys is below a level.
+	 * Wait until the number of Idle keys is below a level: returns at once
+	 * if it is, else after the next change of the pool or the timeout.
 	 *
-	 * @param level		Idle count to wait for going below
+	 * @param level		Idle count to wait for going below, 0 for any change
 	 * @param timeout	ms to wait at most
 	 * @return			TRUE if below level
 	 */

@@ -277,6 +277,7 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 	qkd_link_t *link;
 	qkd_doh_peer_t *doh;
 	u_int capacity, low, wait, lifetime, idle;
+	bool fetches;
 
 	link = get_link(this);
 	link->get_pool_settings(link, &capacity, &low, &wait, &lifetime);
@@ -291,14 +292,18 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 	idle = idle_keys(this);
 	log_level(this, link, low);
 
+	/* with DOH, only one end fetches keys, the other gets those it
+	 * announces */
+	doh = link->get_doh_peer(link);
+	fetches = !doh || doh->is_announcer(doh);
+
 	/* below the low watermark (or empty), fill up to the capacity */
-	if (idle < max(low, 1))
+	if (fetches && idle < max(low, 1))
 	{
 		this->filling = TRUE;
 	}
-	doh = link->get_doh_peer(link);
-	if (this->filling && idle < capacity && (!doh || doh->is_announcer(doh)))
-	{	/* with DOH, the other end gets the keys this end announces */
+	if (this->filling && idle < capacity)
+	{
 		if (refill_once(this, link, capacity - idle))
 		{
 			this->backoff = 0;
@@ -328,8 +333,10 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 		this->mutex->unlock(this->mutex);
 	}
 	else
-	{
-		this->pool->wait_below(this->pool, max(low, 1), CHECK_INTERVAL);
+	{	/* until the pool runs low, or for housekeeping; an end that does
+		 * not fetch waits for any change, it can't help a low pool */
+		this->pool->wait_below(this->pool, fetches ? max(low, 1) : 0,
+							   CHECK_INTERVAL);
 	}
 	return next_round(this);
 }
