@@ -386,6 +386,32 @@ static void set_byte(qkd_batch_t *batch, u_int idx, uint8_t status)
 }
 
 /**
+ * Change the status byte of a key no longer stored as Idle: in memory at
+ * once, in the store with the next write of its batch or checkpoint(). A
+ * restart expires keys stored as Pending or Active anyway, so nothing
+ * here needs a write of its own; key material of expired keys is wiped in
+ * memory at once and in the store when the batch is written or deleted.
+ */
+static void change_lazily(private_qkd_pool_t *this, entry_t *entry,
+						  uint8_t status)
+{
+	qkd_batch_t *batch = entry->batch;
+	uint8_t old = batch->status[entry->idx];
+
+	set_byte(batch, entry->idx, status);
+	this->counts[ORIG(old)]--;
+	this->counts[ORIG(batch->status[entry->idx])]++;
+	if (all_expired(batch))
+	{
+		drop_batch(this, batch, FALSE);
+	}
+	else
+	{
+		batch->dirty = TRUE;
+	}
+}
+
+/**
  * Change the status byte of one key, synced to disk if durable
  */
 static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status,
@@ -608,10 +634,16 @@ METHOD(qkd_pool_t, set_status, bool,
 	if (entry)
 	{
 		byte = entry->batch->status[entry->idx];
-		if (legal(ORIG(byte), status))
+		if (legal(ORIG(byte), status) && ORIG(byte) != QKD_KEY_IDLE)
+		{	/* stored as in use already, a restart expires it */
+			change_lazily(this, entry, (byte & ~0x03) | status);
+			ok = TRUE;
+		}
+		else if (legal(ORIG(byte), status))
 		{
 			/* a key bound by negotiation is Pending before anybody may use
-			 * it (synced); Active and Expired both expire on restart */
+			 * it (synced); an Idle key expiring is stored at once, so that
+			 * a restart does not find it Idle again */
 			ok = change(this, entry, (byte & ~0x03) | status,
 						status == QKD_KEY_PENDING);
 		}
@@ -648,7 +680,16 @@ METHOD(qkd_pool_t, set_derived_status, bool,
 			 ORIG(byte) == QKD_KEY_ACTIVE) ||
 			(status == QKD_KEY_EXPIRED && from != QKD_KEY_EXPIRED))
 		{
-			ok = change(this, entry, WITH_DERIVED(byte, which, status), FALSE);
+			if (ORIG(byte) == QKD_KEY_IDLE)
+			{
+				ok = change(this, entry, WITH_DERIVED(byte, which, status),
+							FALSE);
+			}
+			else
+			{
+				change_lazily(this, entry, WITH_DERIVED(byte, which, status));
+				ok = TRUE;
+			}
 		}
 	}
 	this->mutex->unlock(this->mutex);
@@ -926,10 +967,32 @@ METHOD(qkd_pool_t, get_count, u_int,
 	return count;
 }
 
+/**
+ * Store the batches changed lazily since they were last stored
+ */
+static void store_dirty(private_qkd_pool_t *this)
+{
+	enumerator_t *enumerator;
+	qkd_batch_t *batch;
+
+	enumerator = this->batches->create_enumerator(this->batches);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		if (batch->dirty &&
+			!this->store->update(this->store, this->link, batch, FALSE))
+		{	/* stored as in use, a restart expires them anyway */
+			DBG1(DBG_CFG, "qkd pool '%s': storing status changes of batch %d "
+				 "failed", this->link, batch->rowid);
+		}
+	}
+	enumerator->destroy(enumerator);
+}
+
 METHOD(qkd_pool_t, checkpoint, void,
 	private_qkd_pool_t *this)
 {
 	this->mutex->lock(this->mutex);
+	store_dirty(this);
 	this->store->checkpoint(this->store);
 	this->mutex->unlock(this->mutex);
 }
@@ -965,6 +1028,7 @@ METHOD(qkd_pool_t, get_stats, void,
 METHOD(qkd_pool_t, destroy, void,
 	private_qkd_pool_t *this)
 {
+	store_dirty(this);
 	this->ids->destroy(this->ids);
 	this->batches->destroy_function(this->batches, (void*)qkd_batch_destroy);
 	free(this->entries);

@@ -116,6 +116,11 @@ struct qkd_pool_t {
 	 * Change the status of an original key. Expiring a key wipes its
 	 * material and those of its derived keys, and expires them.
 	 *
+	 * Idle -> Pending is synced to disk before this returns, Idle ->
+	 * Expired is stored at once. Changes of keys already stored as in use
+	 * (Pending -> Active -> Expired) are stored with the next write of
+	 * their batch or by checkpoint(): a restart expires such keys anyway.
+	 *
 	 * @param id		key ID
 	 * @param status	new status
 	 * @return			FALSE if unknown, illegal transition or not stored
@@ -251,13 +256,15 @@ struct qkd_pool_t {
 	void (*get_stats)(qkd_pool_t *this, qkd_pool_stats_t *stats);
 
 	/**
-	 * Move stored changes out of the write-ahead log (see
-	 * qkd_pool_store_t.checkpoint()).
+	 * Store the status changes of keys in use made since their batch was
+	 * last written, then move stored changes out of the write-ahead log
+	 * (see qkd_pool_store_t.checkpoint()).
 	 */
 	void (*checkpoint)(qkd_pool_t *this);
 
 	/**
-	 * Destroy a qkd_pool_t, wiping all keys in memory.
+	 * Destroy a qkd_pool_t, storing pending status changes and wiping all
+	 * keys in memory.
 	 */
 	void (*destroy)(qkd_pool_t *this);
 };

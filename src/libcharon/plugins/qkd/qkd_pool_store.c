@@ -256,6 +256,10 @@ METHOD(qkd_pool_store_t, insert, bool,
 				DB_BLOB, sealed) == 1;
 		set_durable(this, durable, FALSE);
 		chunk_free(&sealed);
+		if (ok)
+		{
+			batch->dirty = FALSE;
+		}
 	}
 	this->mutex->unlock(this->mutex);
 	return ok;
@@ -278,6 +282,10 @@ METHOD(qkd_pool_store_t, update, bool,
 				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
 		set_durable(this, durable, FALSE);
 		chunk_free(&sealed);
+		if (ok)
+		{
+			batch->dirty = FALSE;
+		}
 	}
 	this->mutex->unlock(this->mutex);
 	return ok;

@@ -51,6 +51,9 @@ struct qkd_batch_t {
 
 	/** status byte per key (see qkd_pool.h) */
 	uint8_t *status;
+
+	/** status or keys changed since the batch was last stored */
+	bool dirty;
 };
 
 /**

@@ -14,12 +14,16 @@
 
 /*
  * The key pool on a real SQLite file: status transitions, encryption at
- * rest, persistence, crash recovery, expiry.
+ * rest, persistence, crash recovery (in a child process killed without any
+ * cleanup), expiry.
  */
 
 #include <test_suite.h>
 
 #include <unistd.h>
+#include <sys/wait.h>
+
+#include <database/database.h>
 
 #include "qkd_pool.h"
 
@@ -385,6 +389,115 @@ START_TEST(test_crash_recovery)
 }
 END_TEST
 
+/**
+ * The original status of a key as the database file holds it right now,
+ * read over a connection of its own; -1 if the key is not stored
+ */
+static int stored_status(qkd_key_t *key)
+{
+	enumerator_t *enumerator;
+	database_t *db;
+	chunk_t ids, status;
+	char uri[PATH_MAX];
+	int found = -1;
+	u_int i;
+
+	snprintf(uri, sizeof(uri), "sqlite://%s/pool.db", dir);
+	db = lib->db->create(lib->db, uri);
+	ck_assert(db);
+	enumerator = db->query(db, "SELECT ids, status FROM qkd_batches",
+						   DB_BLOB, DB_BLOB);
+	ck_assert(enumerator);
+	while (enumerator->enumerate(enumerator, &ids, &status))
+	{
+		for (i = 0; i < status.len; i++)
+		{
+			if (memeq(ids.ptr + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN))
+			{
+				found = status.ptr[i] & 0x03;
+			}
+		}
+	}
+	enumerator->destroy(enumerator);
+	db->destroy(db);
+	return found;
+}
+
+START_TEST(test_lazy_changes)
+{
+	qkd_key_t *taken;
+
+	/* leaving the pool is stored at once */
+	taken = pool->take(pool, 0);
+	ck_assert_int_eq(stored_status(taken), QKD_KEY_PENDING);
+
+	/* using it is not: the stored Pending expires on a restart anyway */
+	ck_assert(pool->set_status(pool, taken->id, QKD_KEY_ACTIVE));
+	ck_assert(pool->set_derived_status(pool, taken->id, QKD_ENC_KEY,
+									   QKD_KEY_ACTIVE));
+	ck_assert(pool->set_status(pool, taken->id, QKD_KEY_EXPIRED));
+	assert_status(taken, QKD_KEY_EXPIRED, QKD_KEY_EXPIRED, QKD_KEY_EXPIRED);
+	assert_counts(9, 0, 0);
+	ck_assert_int_eq(stored_status(taken), QKD_KEY_PENDING);
+
+	/* the next checkpoint stores it */
+	pool->checkpoint(pool);
+	ck_assert_int_eq(stored_status(taken), QKD_KEY_EXPIRED);
+	qkd_key_destroy(taken);
+
+	/* so does closing the pool */
+	taken = pool->take(pool, 0);
+	ck_assert(pool->set_status(pool, taken->id, QKD_KEY_ACTIVE));
+	close_pool();
+	ck_assert_int_eq(stored_status(taken), QKD_KEY_ACTIVE);
+	open_pool(100);
+	assert_counts(8, 0, 0);
+	qkd_key_destroy(taken);
+}
+END_TEST
+
+START_TEST(test_lazy_changes_crash)
+{
+	qkd_key_t *first, *second;
+	qkd_key_status_t status;
+	pid_t pid;
+	int code;
+
+	first = qkd_key_create(lowest_key()->id, chunk_empty);
+	close_pool();
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0)
+	{	/* charon: takes two keys, uses them, and dies without cleanup */
+		open_pool(100);
+		qkd_key_destroy(pool->take(pool, 0));
+		second = pool->take(pool, 0);
+		if (!pool->set_status(pool, first->id, QKD_KEY_ACTIVE) ||
+			!pool->set_status(pool, first->id, QKD_KEY_EXPIRED) ||
+			!pool->set_status(pool, second->id, QKD_KEY_ACTIVE) ||
+			pool->get_count(pool, QKD_KEY_IDLE) != 8)
+		{
+			_exit(1);
+		}
+		_exit(0);
+	}
+	ck_assert(waitpid(pid, &code, 0) == pid);
+	ck_assert(WIFEXITED(code) && WEXITSTATUS(code) == 0);
+
+	/* both keys are stored as in use: expired, never Idle again */
+	ck_assert_int_eq(stored_status(first), QKD_KEY_PENDING);
+	open_pool(100);
+	assert_counts(8, 0, 0);
+	ck_assert(!pool->get_status(pool, first->id, &status, NULL, NULL) ||
+			  status == QKD_KEY_EXPIRED);
+	second = pool->take(pool, 0);
+	ck_assert(second);
+	ck_assert(!memeq(second->id, first->id, QKD_KEY_ID_LEN));
+	qkd_key_destroy(second);
+	qkd_key_destroy(first);
+}
+END_TEST
+
 START_TEST(test_expiry)
 {
 	array_t *fresh;
@@ -450,6 +563,8 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_encrypted_at_rest);
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_crash_recovery);
+	tcase_add_test(tc, test_lazy_changes);
+	tcase_add_test(tc, test_lazy_changes_crash);
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_wrong_storage_key);
 	suite_add_tcase(s, tc);
