@@ -28,6 +28,11 @@
 #define DEFAULT_POOL_DATABASE "sqlite:///var/lib/strongswan/qkd-pool.db"
 #define DEFAULT_POOL_KEYFILE "/var/lib/strongswan/qkd-pool.key"
 
+/**
+ * Default longest time new keys stay unsynced to disk, in seconds
+ */
+#define DEFAULT_POOL_SYNC_INTERVAL 0.1
+
 typedef struct private_qkd_links_t private_qkd_links_t;
 
 /**
@@ -77,6 +82,8 @@ struct private_qkd_links_t {
  */
 static void open_store(private_qkd_links_t *this)
 {
+	double interval;
+
 	if (this->store_tried)
 	{
 		return;
@@ -87,13 +94,23 @@ static void open_store(private_qkd_links_t *this)
 	{
 		return;
 	}
+	interval = lib->settings->get_double(lib->settings,
+						"%s.plugins.qkd.pool.sync_interval",
+						DEFAULT_POOL_SYNC_INTERVAL, lib->ns);
+	if (interval < 0 || interval > 60)
+	{
+		DBG1(DBG_CFG, "qkd pool: sync_interval %.3f out of range 0-60, "
+			 "using %.1f", interval, DEFAULT_POOL_SYNC_INTERVAL);
+		interval = DEFAULT_POOL_SYNC_INTERVAL;
+	}
 	this->store = qkd_pool_store_create(
 				lib->settings->get_str(lib->settings,
 						"%s.plugins.qkd.pool.database", DEFAULT_POOL_DATABASE,
 						lib->ns),
 				lib->settings->get_str(lib->settings,
 						"%s.plugins.qkd.pool.keyfile", DEFAULT_POOL_KEYFILE,
-						lib->ns));
+						lib->ns),
+				interval * 1000);
 	if (!this->store)
 	{
 		DBG1(DBG_CFG, "qkd: key pools disabled, keys are fetched from the KME "

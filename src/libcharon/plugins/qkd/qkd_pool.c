@@ -345,7 +345,8 @@ static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 	/* a batch whose keys all expired is deleted (secure_delete wipes the
 	 * row), no need to rewrite it first */
 	gone = all_expired(batch) && this->store->remove(this->store, batch);
-	if (!gone && !this->store->update(this->store, this->link, batch, durable))
+	if (!gone && !this->store->update(this->store, this->link, batch,
+						durable ? QKD_STORE_SYNC_NOW : QKD_STORE_UNSYNCED))
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing a status change failed, "
 			 "change undone", this->link);
@@ -521,8 +522,10 @@ METHOD(qkd_pool_t, add, bool,
 		qkd_batch_destroy(batch);
 		return FALSE;
 	}
-	/* synced: the KME delivered these keys once, they must not get lost */
-	if (!this->store->insert(this->store, this->link, batch, TRUE))
+	/* the KME delivered these keys once, they must not get lost: survives
+	 * charon being killed at once, a power loss after the sync interval */
+	if (!this->store->insert(this->store, this->link, batch,
+							 QKD_STORE_SYNC_SOON))
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing %u keys failed", this->link,
 			 count);
@@ -607,7 +610,8 @@ METHOD(qkd_pool_t, add_pending, bool,
 		return FALSE;
 	}
 	/* the KME refuses a second dec_keys for it anyway: no sync needed */
-	if (!this->store->insert(this->store, this->link, batch, FALSE))
+	if (!this->store->insert(this->store, this->link, batch,
+							 QKD_STORE_UNSYNCED))
 	{
 		this->mutex->unlock(this->mutex);
 		qkd_batch_destroy(batch);
@@ -979,7 +983,8 @@ static void store_dirty(private_qkd_pool_t *this)
 	while (enumerator->enumerate(enumerator, &batch))
 	{
 		if (batch->dirty &&
-			!this->store->update(this->store, this->link, batch, FALSE))
+			!this->store->update(this->store, this->link, batch,
+								 QKD_STORE_UNSYNCED))
 		{	/* stored as in use, a restart expires them anyway */
 			DBG1(DBG_CFG, "qkd pool '%s': storing status changes of batch %d "
 				 "failed", this->link, batch->rowid);

@@ -86,6 +86,16 @@ struct private_qkd_pool_store_t {
 	rng_t *rng;
 
 	/**
+	 * Sync interval of QKD_STORE_SYNC_SOON writes, ms
+	 */
+	u_int interval;
+
+	/**
+	 * Last sync to disk (monotonic)
+	 */
+	timeval_t synced;
+
+	/**
 	 * Serializes access
 	 */
 	mutex_t *mutex;
@@ -221,30 +231,55 @@ static bool unseal(private_qkd_pool_store_t *this, char *link,
 }
 
 /**
- * Sync the next commits to disk (FULL), or only at checkpoints (NORMAL,
- * the default); nothing to do for writes that need no sync
+ * Prepare a write: FULL syncs its commit and every write before it to
+ * disk, NORMAL (the default) leaves it in the WAL until a sync. Returns
+ * whether the write is synced.
  */
-static void set_durable(private_qkd_pool_store_t *this, bool durable,
-						bool on)
+static bool begin_write(private_qkd_pool_store_t *this, qkd_store_sync_t sync)
 {
-	if (durable)
+	timeval_t now, due;
+	bool full = sync == QKD_STORE_SYNC_NOW;
+
+	if (sync == QKD_STORE_SYNC_SOON)
 	{
-		this->db->execute(this->db, NULL, on ? "PRAGMA synchronous = FULL"
-											 : "PRAGMA synchronous = NORMAL");
+		time_monotonic(&now);
+		due = this->synced;
+		timeval_add_ms(&due, this->interval);
+		full = !timercmp(&now, &due, <);
+	}
+	if (full)
+	{
+		this->db->execute(this->db, NULL, "PRAGMA synchronous = FULL");
+	}
+	return full;
+}
+
+/**
+ * Finish a write prepared by begin_write()
+ */
+static void end_write(private_qkd_pool_store_t *this, bool full, bool ok)
+{
+	if (full)
+	{
+		this->db->execute(this->db, NULL, "PRAGMA synchronous = NORMAL");
+		if (ok)
+		{
+			time_monotonic(&this->synced);
+		}
 	}
 }
 
 METHOD(qkd_pool_store_t, insert, bool,
 	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
-	bool durable)
+	qkd_store_sync_t sync)
 {
 	chunk_t sealed;
-	bool ok = FALSE;
+	bool full, ok = FALSE;
 
 	this->mutex->lock(this->mutex);
 	if (seal(this, link, batch, &sealed))
 	{
-		set_durable(this, durable, TRUE);
+		full = begin_write(this, sync);
 		ok = this->db->execute(this->db, &batch->rowid,
 				"INSERT INTO qkd_batches (link, created, key_len, ids, status, "
 				"sealed) VALUES (?, ?, ?, ?, ?, ?)",
@@ -254,7 +289,7 @@ METHOD(qkd_pool_store_t, insert, bool,
 									  batch->count * QKD_KEY_ID_LEN),
 				DB_BLOB, chunk_create(batch->status, batch->count),
 				DB_BLOB, sealed) == 1;
-		set_durable(this, durable, FALSE);
+		end_write(this, full, ok);
 		chunk_free(&sealed);
 		if (ok)
 		{
@@ -267,20 +302,20 @@ METHOD(qkd_pool_store_t, insert, bool,
 
 METHOD(qkd_pool_store_t, update, bool,
 	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
-	bool durable)
+	qkd_store_sync_t sync)
 {
 	chunk_t sealed;
-	bool ok = FALSE;
+	bool full, ok = FALSE;
 
 	this->mutex->lock(this->mutex);
 	if (seal(this, link, batch, &sealed))
 	{
-		set_durable(this, durable, TRUE);
+		full = begin_write(this, sync);
 		ok = this->db->execute(this->db, NULL,
 				"UPDATE qkd_batches SET status = ?, sealed = ? WHERE id = ?",
 				DB_BLOB, chunk_create(batch->status, batch->count),
 				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
-		set_durable(this, durable, FALSE);
+		end_write(this, full, ok);
 		chunk_free(&sealed);
 		if (ok)
 		{
@@ -340,6 +375,10 @@ METHOD(qkd_pool_store_t, checkpoint, void,
 			busy)
 		{
 			DBG1(DBG_CFG, "qkd pool: WAL checkpoint failed");
+		}
+		else
+		{	/* the WAL is synced before it is checkpointed */
+			time_monotonic(&this->synced);
 		}
 		enumerator->destroy(enumerator);
 	}
@@ -467,7 +506,8 @@ static bool load_key(private_qkd_pool_store_t *this, char *keyfile)
 /*
  * Described in header
  */
-qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
+qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
+										u_int interval)
 {
 	private_qkd_pool_store_t *this;
 
@@ -487,6 +527,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
 		.aead = lib->crypto->create_aead(lib->crypto, ENCR_AES_GCM_ICV16,
 										 32, 4),
 		.rng = lib->crypto->create_rng(lib->crypto, RNG_STRONG),
+		.interval = interval,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 
@@ -512,7 +553,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile)
 	/* overwrite deleted content, WAL with syncs only where asked for */
 	pragma_query(this, "PRAGMA secure_delete = ON");
 	pragma_query(this, "PRAGMA journal_mode = WAL");
-	set_durable(this, TRUE, FALSE);
+	this->db->execute(this->db, NULL, "PRAGMA synchronous = NORMAL");
 	if (this->db->execute(this->db, NULL,
 			"CREATE TABLE IF NOT EXISTS qkd_batches ("
 			"id INTEGER PRIMARY KEY AUTOINCREMENT, "

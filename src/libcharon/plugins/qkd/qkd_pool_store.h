@@ -23,6 +23,7 @@
 #include "qkd_key.h"
 
 typedef struct qkd_pool_store_t qkd_pool_store_t;
+typedef enum qkd_store_sync_t qkd_store_sync_t;
 typedef struct qkd_batch_t qkd_batch_t;
 
 /**
@@ -74,6 +75,21 @@ qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created);
 void qkd_batch_destroy(qkd_batch_t *batch);
 
 /**
+ * How soon a write to the store reaches the disk. Every write survives
+ * charon being killed; these differ in when it survives a power loss or a
+ * kernel crash too.
+ */
+enum qkd_store_sync_t {
+	/** synced by a later sync or checkpoint */
+	QKD_STORE_UNSYNCED,
+	/** synced within the store's sync interval, by this write if the last
+	 * sync is older */
+	QKD_STORE_SYNC_SOON,
+	/** synced before the write returns */
+	QKD_STORE_SYNC_NOW,
+};
+
+/**
  * Persistent, encrypted storage of key batches in an SQL database
  * (database_t, e.g. SQLite).
  *
@@ -84,9 +100,10 @@ void qkd_batch_destroy(qkd_batch_t *batch);
  * change rewrites the row with a fresh seal.
  *
  * The database runs in WAL mode. Every write survives charon being killed;
- * writes marked durable are also synced to disk before they return (new
- * keys, keys leaving the pool), the others (e.g. expiring a key that was
- * in use, which a restart does anyway) are not.
+ * a write is synced to disk as its qkd_store_sync_t asks: keys leaving the
+ * pool at once, new keys within the sync interval, the others (e.g.
+ * expiring a key that was in use, which a restart does anyway) by a later
+ * sync or checkpoint. A sync covers all writes before it.
  */
 struct qkd_pool_store_t {
 
@@ -95,22 +112,22 @@ struct qkd_pool_store_t {
 	 *
 	 * @param link		link name
 	 * @param batch		batch to store
-	 * @param durable	TRUE to sync to disk before returning
+	 * @param sync		when the write must be synced to disk
 	 * @return			TRUE if stored
 	 */
 	bool (*insert)(qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
-				   bool durable);
+				   qkd_store_sync_t sync);
 
 	/**
 	 * Rewrite a stored batch after a status change (resealed).
 	 *
 	 * @param link		link name
 	 * @param batch		batch to update
-	 * @param durable	TRUE to sync to disk before returning
+	 * @param sync		when the write must be synced to disk
 	 * @return			TRUE if updated
 	 */
 	bool (*update)(qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
-				   bool durable);
+				   qkd_store_sync_t sync);
 
 	/**
 	 * Delete a stored batch.
@@ -122,7 +139,8 @@ struct qkd_pool_store_t {
 
 	/**
 	 * Move what the WAL holds into the database file and truncate the WAL,
-	 * so that overwritten rows (wiped keys) don't linger there.
+	 * so that overwritten rows (wiped keys) don't linger there. Syncs all
+	 * writes before it.
 	 */
 	void (*checkpoint)(qkd_pool_store_t *this);
 
@@ -146,8 +164,11 @@ struct qkd_pool_store_t {
  *
  * @param uri		database URI, e.g. sqlite:///var/lib/strongswan/qkd-pool.db
  * @param keyfile	storage key file, created (mode 0600) if missing
+ * @param interval	sync interval of QKD_STORE_SYNC_SOON writes in ms, 0 to
+ *					sync each of them at once
  * @return			store, NULL on failure (logged)
  */
-qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile);
+qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
+										u_int interval);
 
 #endif /** QKD_POOL_STORE_H_ @}*/

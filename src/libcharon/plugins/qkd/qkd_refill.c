@@ -318,6 +318,10 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 	}
 	else
 	{
+		if (this->filling)
+		{	/* full: sync the last keys added right away */
+			this->pool->checkpoint(this->pool);
+		}
 		this->filling = FALSE;
 	}
 	link->destroy(link);

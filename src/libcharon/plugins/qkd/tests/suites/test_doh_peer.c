@@ -668,7 +668,7 @@ static void open_pool(side_t *side)
 
 	snprintf(uri, sizeof(uri), "sqlite://%s/%s.db", dir, side->name);
 	snprintf(keyfile, sizeof(keyfile), "%s/%s.key", dir, side->name);
-	side->store = qkd_pool_store_create(uri, keyfile);
+	side->store = qkd_pool_store_create(uri, keyfile, 0);
 	ck_assert(side->store);
 	side->pool = qkd_pool_create(side->store, side->name, 1024);
 	ck_assert(side->pool);

@@ -44,17 +44,25 @@ static qkd_pool_t *pool;
 static array_t *keys;
 
 /**
- * Open store and pool on the test files
+ * Open store and pool on the test files, new keys synced within interval ms
  */
-static void open_pool(u_int capacity)
+static void open_pool_sync(u_int capacity, u_int interval)
 {
 	char uri[PATH_MAX], keyfile[PATH_MAX];
 
 	snprintf(uri, sizeof(uri), "sqlite://%s/pool.db", dir);
 	snprintf(keyfile, sizeof(keyfile), "%s/pool.key", dir);
-	store = qkd_pool_store_create(uri, keyfile);
+	store = qkd_pool_store_create(uri, keyfile, interval);
 	ck_assert(store);
 	pool = qkd_pool_create(store, "test", capacity);
+}
+
+/**
+ * Open store and pool on the test files, new keys synced at once
+ */
+static void open_pool(u_int capacity)
+{
+	open_pool_sync(capacity, 0);
 }
 
 /**
@@ -498,6 +506,47 @@ START_TEST(test_lazy_changes_crash)
 }
 END_TEST
 
+START_TEST(test_unsynced_keys_survive_kill)
+{
+	array_t *more;
+	pid_t pid;
+	int code;
+
+	more = make_keys(30, 32);
+	close_pool();
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0)
+	{	/* charon: adds keys synced only once a minute, then is killed */
+		open_pool_sync(100, 60000);
+		while (array_count(more))
+		{
+			array_t *batch = array_create(0, 0);
+			qkd_key_t *key;
+
+			while (array_count(batch) < 10 &&
+				   array_remove(more, ARRAY_HEAD, &key))
+			{
+				array_insert(batch, ARRAY_TAIL, key);
+			}
+			if (!pool->add(pool, batch))
+			{
+				_exit(1);
+			}
+			array_destroy(batch);
+		}
+		_exit(0);
+	}
+	ck_assert(waitpid(pid, &code, 0) == pid);
+	ck_assert(WIFEXITED(code) && WEXITSTATUS(code) == 0);
+
+	/* all in the WAL: none of them lost */
+	open_pool(100);
+	assert_counts(40, 0, 0);
+	qkd_key_array_destroy(more);
+}
+END_TEST
+
 START_TEST(test_expiry)
 {
 	array_t *fresh;
@@ -565,6 +614,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_crash_recovery);
 	tcase_add_test(tc, test_lazy_changes);
 	tcase_add_test(tc, test_lazy_changes_crash);
+	tcase_add_test(tc, test_unsynced_keys_survive_kill);
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_wrong_storage_key);
 	suite_add_tcase(s, tc);
