@@ -60,6 +60,11 @@
 #define QKD_DEFAULT_DOH_KEYS_PER_OFFSET 1012
 #define QKD_DEFAULT_DOH_BOUND 2
 
+/**
+ * Most keys a DOH end may keep negotiated ahead
+ */
+#define QKD_MAX_DOH_BOUND 4096
+
 typedef struct private_qkd_link_t private_qkd_link_t;
 
 /**
@@ -512,11 +517,12 @@ static bool validate_doh(private_qkd_link_t *this)
 	if (!doh->window || doh->window > 3600 ||
 		doh->sync_interval == UINT_MAX || doh->retransmit == UINT_MAX ||
 		!doh->keys_per_offset || doh->keys_per_offset > 1012 ||
-		(int)doh->bound < 1 || doh->bound > 64)
+		(int)doh->bound < 1 || doh->bound > QKD_MAX_DOH_BOUND)
 	{
 		DBG1(DBG_CFG, "qkd link '%s': doh_window must be 1-3600 s, "
 			 "doh_sync_interval 0.1-3600 s, doh_retransmit 0.01-3600 s, "
-			 "doh_keys_per_offset 1-1012, doh_bound 1-64", this->name);
+			 "doh_keys_per_offset 1-1012, doh_bound 1-%d", this->name,
+			 QKD_MAX_DOH_BOUND);
 		return FALSE;
 	}
 	return TRUE;
