@@ -413,7 +413,9 @@ static void change_lazily(private_qkd_pool_t *this, entry_t *entry,
 }
 
 /**
- * Change the status byte of one key, synced to disk if durable
+ * Change the status byte of one key. A key stored as Idle is stored at
+ * once (synced to disk if durable), so that a restart does not find it
+ * Idle again; any other is changed lazily.
  */
 static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status,
 				   bool durable)
@@ -421,6 +423,11 @@ static bool change(private_qkd_pool_t *this, entry_t *entry, uint8_t status,
 	qkd_batch_t *batch = entry->batch;
 	snapshot_t old;
 
+	if (ORIG(batch->status[entry->idx]) != QKD_KEY_IDLE)
+	{
+		change_lazily(this, entry, status);
+		return TRUE;
+	}
 	/* only expiring wipes key material that an undo must restore */
 	old = snapshot(batch, ORIG(status) == QKD_KEY_EXPIRED);
 	set_byte(batch, entry->idx, status);
@@ -638,16 +645,10 @@ METHOD(qkd_pool_t, set_status, bool,
 	if (entry)
 	{
 		byte = entry->batch->status[entry->idx];
-		if (legal(ORIG(byte), status) && ORIG(byte) != QKD_KEY_IDLE)
-		{	/* stored as in use already, a restart expires it */
-			change_lazily(this, entry, (byte & ~0x03) | status);
-			ok = TRUE;
-		}
-		else if (legal(ORIG(byte), status))
+		if (legal(ORIG(byte), status))
 		{
 			/* a key bound by negotiation is Pending before anybody may use
-			 * it (synced); an Idle key expiring is stored at once, so that
-			 * a restart does not find it Idle again */
+			 * it (synced) */
 			ok = change(this, entry, (byte & ~0x03) | status,
 						status == QKD_KEY_PENDING);
 		}
@@ -684,16 +685,7 @@ METHOD(qkd_pool_t, set_derived_status, bool,
 			 ORIG(byte) == QKD_KEY_ACTIVE) ||
 			(status == QKD_KEY_EXPIRED && from != QKD_KEY_EXPIRED))
 		{
-			if (ORIG(byte) == QKD_KEY_IDLE)
-			{
-				ok = change(this, entry, WITH_DERIVED(byte, which, status),
-							FALSE);
-			}
-			else
-			{
-				change_lazily(this, entry, WITH_DERIVED(byte, which, status));
-				ok = TRUE;
-			}
+			ok = change(this, entry, WITH_DERIVED(byte, which, status), FALSE);
 		}
 	}
 	this->mutex->unlock(this->mutex);
