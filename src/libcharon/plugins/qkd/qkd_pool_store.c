@@ -269,9 +269,12 @@ static void end_write(private_qkd_pool_store_t *this, bool full, bool ok)
 	}
 }
 
-METHOD(qkd_pool_store_t, insert, bool,
-	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
-	qkd_store_sync_t sync)
+/**
+ * Seal a batch and store it as a new row (setting its rowid) or over its
+ * row
+ */
+static bool write_batch(private_qkd_pool_store_t *this, char *link,
+						qkd_batch_t *batch, qkd_store_sync_t sync, bool new)
 {
 	chunk_t sealed;
 	bool full, ok = FALSE;
@@ -280,7 +283,9 @@ METHOD(qkd_pool_store_t, insert, bool,
 	if (seal(this, link, batch, &sealed))
 	{
 		full = begin_write(this, sync);
-		ok = this->db->execute(this->db, &batch->rowid,
+		if (new)
+		{
+			ok = this->db->execute(this->db, &batch->rowid,
 				"INSERT INTO qkd_batches (link, created, key_len, ids, status, "
 				"sealed) VALUES (?, ?, ?, ?, ?, ?)",
 				DB_TEXT, link, DB_UINT, (u_int)batch->created,
@@ -289,6 +294,14 @@ METHOD(qkd_pool_store_t, insert, bool,
 									  batch->count * QKD_KEY_ID_LEN),
 				DB_BLOB, chunk_create(batch->status, batch->count),
 				DB_BLOB, sealed) == 1;
+		}
+		else
+		{
+			ok = this->db->execute(this->db, NULL,
+				"UPDATE qkd_batches SET status = ?, sealed = ? WHERE id = ?",
+				DB_BLOB, chunk_create(batch->status, batch->count),
+				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
+		}
 		end_write(this, full, ok);
 		chunk_free(&sealed);
 		if (ok)
@@ -300,30 +313,18 @@ METHOD(qkd_pool_store_t, insert, bool,
 	return ok;
 }
 
+METHOD(qkd_pool_store_t, insert, bool,
+	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
+	qkd_store_sync_t sync)
+{
+	return write_batch(this, link, batch, sync, TRUE);
+}
+
 METHOD(qkd_pool_store_t, update, bool,
 	private_qkd_pool_store_t *this, char *link, qkd_batch_t *batch,
 	qkd_store_sync_t sync)
 {
-	chunk_t sealed;
-	bool full, ok = FALSE;
-
-	this->mutex->lock(this->mutex);
-	if (seal(this, link, batch, &sealed))
-	{
-		full = begin_write(this, sync);
-		ok = this->db->execute(this->db, NULL,
-				"UPDATE qkd_batches SET status = ?, sealed = ? WHERE id = ?",
-				DB_BLOB, chunk_create(batch->status, batch->count),
-				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
-		end_write(this, full, ok);
-		chunk_free(&sealed);
-		if (ok)
-		{
-			batch->dirty = FALSE;
-		}
-	}
-	this->mutex->unlock(this->mutex);
-	return ok;
+	return write_batch(this, link, batch, sync, FALSE);
 }
 
 METHOD(qkd_pool_store_t, remove_, bool,
