@@ -66,8 +66,7 @@ struct private_qkd_doh_guard_t {
 	uint32_t seq;
 
 	/**
-	 * (timestamp << 32 | sequence) of accepted messages, as uintptr_t keys
-	 * and values (timestamp)
+	 * (timestamp, sequence) of accepted messages, seen_t* as keys and values
 	 */
 	hashtable_t *seen;
 
@@ -78,11 +77,24 @@ struct private_qkd_doh_guard_t {
 };
 
 /**
- * Hash a seen (timestamp, sequence) pair
+ * A (timestamp, sequence) pair of an accepted message: a struct, not a
+ * pointer-sized integer, so that both 32-bit halves count on every target
+ */
+typedef struct {
+	/** Timestamp of the AUTH option */
+	uint32_t timestamp;
+	/** Sequence of the AUTH option */
+	uint32_t seq;
+} seen_t;
+
+/**
+ * Hash a seen pair
  */
 static u_int hash_seen(const void *key)
 {
-	return chunk_hash(chunk_from_thing(key));
+	const seen_t *seen = key;
+
+	return chunk_hash(chunk_from_thing(*seen));
 }
 
 /**
@@ -90,7 +102,9 @@ static u_int hash_seen(const void *key)
  */
 static bool equals_seen(const void *a, const void *b)
 {
-	return a == b;
+	const seen_t *x = a, *y = b;
+
+	return x->timestamp == y->timestamp && x->seq == y->seq;
 }
 
 METHOD(qkd_doh_guard_t, set_key, bool,
@@ -189,14 +203,15 @@ METHOD(qkd_doh_guard_t, sign, bool,
 static void prune(private_qkd_doh_guard_t *this, time_t now)
 {
 	enumerator_t *enumerator;
-	void *key, *value;
+	seen_t *key, *value;
 
 	enumerator = this->seen->create_enumerator(this->seen);
 	while (enumerator->enumerate(enumerator, &key, &value))
 	{
-		if ((uintptr_t)value + this->window < now)
+		if ((time_t)value->timestamp + this->window < now)
 		{
 			this->seen->remove_at(this->seen, enumerator);
+			free(value);
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -210,7 +225,7 @@ METHOD(qkd_doh_guard_t, verify, qkd_doh_verdict_t,
 	qkd_doh_verdict_t verdict = QKD_DOH_VALID;
 	signer_t *signer = NULL;
 	time_t now = time(NULL);
-	uintptr_t pair;
+	seen_t pair, *seen;
 
 	this->mutex->lock(this->mutex);
 	if (this->current && auth->key_ref == this->current_ref)
@@ -237,8 +252,11 @@ METHOD(qkd_doh_guard_t, verify, qkd_doh_verdict_t,
 	}
 	else
 	{
-		pair = (uintptr_t)auth->timestamp << 32 | auth->seq;
-		if (this->seen->get(this->seen, (void*)pair))
+		pair = (seen_t){
+			.timestamp = auth->timestamp,
+			.seq = auth->seq,
+		};
+		if (this->seen->get(this->seen, &pair))
 		{
 			verdict = QKD_DOH_REPLAY;
 		}
@@ -248,8 +266,9 @@ METHOD(qkd_doh_guard_t, verify, qkd_doh_verdict_t,
 			{
 				prune(this, now);
 			}
-			this->seen->put(this->seen, (void*)pair,
-							(void*)(uintptr_t)auth->timestamp);
+			seen = malloc_thing(seen_t);
+			*seen = pair;
+			this->seen->put(this->seen, seen, seen);
 		}
 	}
 	this->mutex->unlock(this->mutex);
@@ -261,7 +280,7 @@ METHOD(qkd_doh_guard_t, destroy, void,
 {
 	DESTROY_IF(this->current);
 	DESTROY_IF(this->previous);
-	this->seen->destroy(this->seen);
+	this->seen->destroy_function(this->seen, (void*)free);
 	this->mutex->destroy(this->mutex);
 	free(this);
 }

@@ -171,6 +171,73 @@ START_TEST(test_window)
 }
 END_TEST
 
+/**
+ * Build a signed REQ_SYNC from moon to sun with a given AUTH pair
+ */
+static chunk_t build_pair(uint32_t timestamp, uint32_t seq)
+{
+	uint8_t bitmap[] = { 0x49 };
+	qkd_doh_msg_t msg = {
+		.type = QKD_DOH_REQ_SYNC,
+		.sync = { .bitmap = chunk_from_thing(bitmap), },
+	};
+	qkd_doh_auth_t auth;
+	size_t mac_offset;
+	chunk_t doh;
+
+	ck_assert(moon->prepare(moon, &auth));
+	auth.timestamp = timestamp;
+	auth.seq = seq;
+	ck_assert(qkd_doh_encode(&msg, &auth, 59, &doh, &mac_offset));
+	ck_assert(moon->sign(moon, moon_addr, sun_addr, doh, mac_offset));
+	return doh;
+}
+
+START_TEST(test_replay_pairs)
+{
+	uint32_t now = time(NULL), ts[] = { now - 20, now - 10, now, now + 10 };
+	uint32_t seqs[] = { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff };
+	chunk_t doh;
+	int i, j, round;
+
+	/* a pair is the whole (timestamp, sequence): messages that share one
+	 * half are distinct (a key of 32 bits, as on ILP32 targets with the
+	 * timestamp shifted out, would call them replays), each is accepted
+	 * once; more than 256 of them make the guard prune its table */
+	for (round = 0; round < 2; round++)
+	{
+		for (i = 0; i < countof(ts); i++)
+		{
+			for (j = 0; j < countof(seqs); j++)
+			{
+				doh = build_pair(ts[i], seqs[j] + round * 1000);
+				ck_assert_int_eq(check(doh, moon_addr, sun_addr),
+								 QKD_DOH_VALID);
+				ck_assert_int_eq(check(doh, moon_addr, sun_addr),
+								 QKD_DOH_REPLAY);
+				chunk_free(&doh);
+			}
+		}
+	}
+	for (i = 0; i < 300; i++)
+	{
+		doh = build_pair(now, 5000 + i);
+		ck_assert_int_eq(check(doh, moon_addr, sun_addr), QKD_DOH_VALID);
+		chunk_free(&doh);
+	}
+	/* the pairs in the window survived pruning */
+	for (i = 0; i < countof(ts); i++)
+	{
+		for (j = 0; j < countof(seqs); j++)
+		{
+			doh = build_pair(ts[i], seqs[j]);
+			ck_assert_int_eq(check(doh, moon_addr, sun_addr), QKD_DOH_REPLAY);
+			chunk_free(&doh);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_keys)
 {
 	chunk_t other = chunk_from_chars(0xff,0xfe,0xfd,0xfc,0xfb,0xfa,0xf9,0xf8,
@@ -221,6 +288,7 @@ Suite *doh_guard_suite_create()
 	tcase_add_test(tc, test_tampered);
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_window);
+	tcase_add_test(tc, test_replay_pairs);
 	tcase_add_test(tc, test_keys);
 	suite_add_tcase(s, tc);
 
