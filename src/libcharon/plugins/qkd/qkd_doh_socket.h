@@ -26,6 +26,7 @@
 #include <networking/host.h>
 
 typedef struct qkd_doh_socket_t qkd_doh_socket_t;
+typedef struct qkd_doh_socket_counters_t qkd_doh_socket_counters_t;
 
 /**
  * Receives a Destination Options Header.
@@ -40,13 +41,25 @@ typedef void (*qkd_doh_receive_cb_t)(void *data, host_t *src, host_t *dst,
 									 chunk_t doh);
 
 /**
+ * Headers the socket dropped before handing them on.
+ */
+struct qkd_doh_socket_counters_t {
+	/** Hdr Ext Len says the header is longer than the packet */
+	u_int truncated;
+	/** before a Routing Header with segments left (meant for another node) */
+	u_int not_for_us;
+};
+
+/**
  * Sends and receives IPv6 packets made of an IPv6 header and a Destination
  * Options Header.
  *
  * Sending uses a raw IPPROTO_RAW socket with a hand-built IPv6 header,
  * receiving a raw IPPROTO_DSTOPTS socket (the kernel hands it a copy of
  * every packet with a DOH before it drops the packet for the unknown 0x50
- * option), watched by charon's watcher. Both need CAP_NET_RAW.
+ * option), watched by charon's watcher. Both need CAP_NET_RAW. A classic
+ * BPF filter lets only headers with option 0x50 among their first four
+ * options through.
  */
 struct qkd_doh_socket_t {
 
@@ -60,6 +73,14 @@ struct qkd_doh_socket_t {
 	 */
 	bool (*send)(qkd_doh_socket_t *this, host_t *src, host_t *dst,
 				 chunk_t doh);
+
+	/**
+	 * Get the counters of dropped headers.
+	 *
+	 * @param counters	receives the counters
+	 */
+	void (*get_counters)(qkd_doh_socket_t *this,
+						 qkd_doh_socket_counters_t *counters);
 
 	/**
 	 * Destroy a qkd_doh_socket_t.
