@@ -969,39 +969,67 @@ out:
 /*
  * Described in header
  */
-bool qkd_doh_decode(chunk_t doh, qkd_doh_msg_t *msg, qkd_doh_auth_t *auth,
-					bool *has_auth, uint8_t *next_header, size_t *mac_offset)
+bool qkd_doh_frame(chunk_t doh, qkd_doh_frame_t *frame)
 {
-	chunk_t msg_data = chunk_empty, auth_data = chunk_empty;
+	chunk_t auth_data = chunk_empty;
 	size_t auth_offset = 0;
 
-	memset(msg, 0, sizeof(*msg));
-	memset(auth, 0, sizeof(*auth));
+	memset(frame, 0, sizeof(*frame));
 	if (doh.len < 8 || doh.len > MAX_DOH_LEN ||
 		doh.len != ((size_t)doh.ptr[1] + 1) * 8)
 	{
 		return invalid("Hdr Ext Len does not match the length");
 	}
-	if (!walk_options(doh, &msg_data, &auth_data, &auth_offset) ||
-		!decode_message(msg_data, msg))
+	if (!walk_options(doh, &frame->data, &auth_data, &auth_offset) ||
+		(auth_data.len && !decode_auth(auth_data, &frame->auth)))
+	{
+		memset(frame, 0, sizeof(*frame));
+		return FALSE;
+	}
+	frame->type = frame->data.ptr[0];
+	frame->has_auth = auth_data.len > 0;
+	frame->mac_offset = auth_data.len ? auth_offset + AUTH_MAC_OFFSET : 0;
+	frame->next_header = doh.ptr[0];
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+bool qkd_doh_decode_frame(qkd_doh_frame_t *frame, qkd_doh_msg_t *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	if (!frame->data.len || !decode_message(frame->data, msg))
 	{
 		memset(msg, 0, sizeof(*msg));
 		return FALSE;
 	}
-	if (auth_data.len && !decode_auth(auth_data, auth))
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+bool qkd_doh_decode(chunk_t doh, qkd_doh_msg_t *msg, qkd_doh_auth_t *auth,
+					bool *has_auth, uint8_t *next_header, size_t *mac_offset)
+{
+	qkd_doh_frame_t frame;
+
+	memset(msg, 0, sizeof(*msg));
+	memset(auth, 0, sizeof(*auth));
+	if (!qkd_doh_frame(doh, &frame) || !qkd_doh_decode_frame(&frame, msg))
 	{
-		qkd_doh_msg_clear(msg);
-		memset(auth, 0, sizeof(*auth));
 		return FALSE;
 	}
-	*has_auth = auth_data.len > 0;
+	*auth = frame.auth;
+	*has_auth = frame.has_auth;
 	if (next_header)
 	{
-		*next_header = doh.ptr[0];
+		*next_header = frame.next_header;
 	}
 	if (mac_offset)
 	{
-		*mac_offset = auth_data.len ? auth_offset + AUTH_MAC_OFFSET : 0;
+		*mac_offset = frame.mac_offset;
 	}
 	return TRUE;
 }

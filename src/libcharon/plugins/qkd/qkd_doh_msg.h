@@ -65,6 +65,7 @@ typedef enum qkd_doh_type_t qkd_doh_type_t;
 typedef enum qkd_doh_status_t qkd_doh_status_t;
 typedef struct qkd_doh_msg_t qkd_doh_msg_t;
 typedef struct qkd_doh_auth_t qkd_doh_auth_t;
+typedef struct qkd_doh_frame_t qkd_doh_frame_t;
 
 /**
  * QK message types (docs/doh-profile.md, registry).
@@ -203,6 +204,26 @@ struct qkd_doh_auth_t {
 };
 
 /**
+ * The options of a received Destination Options Header, found without
+ * decoding the message itself: enough to check the AUTH option before any
+ * further work (such as inflating a bitmap) is done for the sender.
+ */
+struct qkd_doh_frame_t {
+	/** QK Msg Type */
+	uint8_t type;
+	/** Option Data of the message option (points into the header) */
+	chunk_t data;
+	/** whether an AUTH option follows the message */
+	bool has_auth;
+	/** the AUTH option, if any */
+	qkd_doh_auth_t auth;
+	/** offset of the MAC in the header, 0 without AUTH option */
+	size_t mac_offset;
+	/** Next Header field */
+	uint8_t next_header;
+};
+
+/**
  * Encode a Destination Options Header with a QK message, an AUTH option
  * (unless auth is NULL) and padding to a multiple of 8 octets.
  *
@@ -236,6 +257,28 @@ bool qkd_doh_encode(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth,
  */
 bool qkd_doh_decode(chunk_t doh, qkd_doh_msg_t *msg, qkd_doh_auth_t *auth,
 					bool *has_auth, uint8_t *next_header, size_t *mac_offset);
+
+/**
+ * First step of qkd_doh_decode(): check the header's options (lengths,
+ * padding, one QK message option optionally followed by one AUTH option)
+ * and parse the AUTH option, without decoding the message. Cheap and
+ * bounded by the header's length.
+ *
+ * @param doh			the header (from its Next Header field on)
+ * @param frame			receives the options found
+ * @return				FALSE if malformed
+ */
+bool qkd_doh_frame(chunk_t doh, qkd_doh_frame_t *frame);
+
+/**
+ * Second step of qkd_doh_decode(): decode the message of a frame strictly
+ * (see qkd_doh_decode()), inflating a compressed bitmap.
+ *
+ * @param frame			frame from qkd_doh_frame(), its header still valid
+ * @param msg			receives the message (clear with qkd_doh_msg_clear())
+ * @return				FALSE if malformed (nothing to clear then)
+ */
+bool qkd_doh_decode_frame(qkd_doh_frame_t *frame, qkd_doh_msg_t *msg);
 
 /**
  * Free what qkd_doh_decode() allocated for a message (the bitmap of a range

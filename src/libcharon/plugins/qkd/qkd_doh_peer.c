@@ -50,6 +50,12 @@
 #define OFFER_FETCH_INTERVAL 1000
 
 /**
+ * How long the other end waits for an authenticated message after it
+ * asked the peer to prove it still holds the DOH key, ms
+ */
+#define PROBE_TIMEOUT 3000
+
+/**
  * Least time between two refusals sent for bad REQ_NEGOTIATEs, ms
  */
 #define REFUSAL_INTERVAL 1000
@@ -188,9 +194,18 @@ struct private_qkd_doh_peer_t {
 	uint64_t fetch_due;
 
 	/**
-	 * When an offer of the current key last made us prove we hold it
+	 * When an offer of the current key last made us prove we hold it, or
+	 * we last asked the peer to prove it still holds it
 	 */
 	uint64_t proof_due;
+
+	/**
+	 * The other end: until when the peer has to send an authenticated
+	 * message to show it still uses our DOH key (0 if we don't doubt it),
+	 * and whether we asked twice
+	 */
+	uint64_t probe_due;
+	bool probe_resent;
 
 	/**
 	 * Peer's statuses as its syncs reported them
@@ -596,6 +611,12 @@ static void negotiate(private_qkd_doh_peer_t *this, uint64_t now)
 		return;
 	}
 	ts = max((uint32_t)time(NULL), this->blocked_ts + 1);
+	if (ts > (uint32_t)time(NULL) + this->settings.window / 2)
+	{	/* the peer refuses Timestamps outside its window: wait for the
+		 * clock rather than run ahead of it */
+		this->neg_due = now + 1000;
+		return;
+	}
 	size = this->pool->get_bitmap(this->pool, &bitmap);
 	index = qkd_doh_sync_lowest_idle(bitmap, size, this->peer_bitmap,
 									 this->peer_size);
@@ -623,6 +644,13 @@ static void retransmit_negotiate(private_qkd_doh_peer_t *this, uint64_t now)
 	}
 	if (this->inflight.rt.tries < MAX_TRIES)
 	{
+		if (time(NULL) > (time_t)this->inflight.ts + this->settings.window / 2)
+		{	/* the peer would refuse it as stale soon: a new Timestamp, the
+			 * answer to the old one no longer counts */
+			this->blocked_ts = this->inflight.ts;
+			this->inflight.ts = max((uint32_t)time(NULL),
+									this->blocked_ts + 1);
+		}
 		send_negotiate(this, now);
 		return;
 	}
@@ -777,6 +805,17 @@ static void process_announce(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 }
 
 /**
+ * Whether a Timestamp lies in the window around our clock
+ */
+static bool in_window(private_qkd_doh_peer_t *this, uint32_t timestamp)
+{
+	time_t now = time(NULL);
+
+	return (time_t)timestamp + this->settings.window >= now &&
+		   (time_t)timestamp <= now + this->settings.window;
+}
+
+/**
  * Status of our answer to a REQ_NEGOTIATE
  */
 static qkd_doh_status_t bind_for_peer(private_qkd_doh_peer_t *this,
@@ -785,6 +824,13 @@ static qkd_doh_status_t bind_for_peer(private_qkd_doh_peer_t *this,
 	uint8_t id[QKD_KEY_ID_LEN];
 	uint32_t index;
 
+	if (!in_window(this, msg->negotiate.timestamp))
+	{	/* the request's own Timestamp, not only its AUTH option's */
+		DBG2(DBG_NET, "qkd DOH '%s': REQ_NEGOTIATE from %H with a Timestamp "
+			 "%d s off, refused", name(this), this->peer,
+			 (int)(msg->negotiate.timestamp - (uint32_t)time(NULL)));
+		return QKD_DOH_TIMESTAMP;
+	}
 	if (msg->negotiate.auth_alg != AUTH_ALG_HMAC_SHA256 ||
 		msg->negotiate.enc_alg != ENC_ALG_AES_256_GCM)
 	{
@@ -907,7 +953,97 @@ static void process_confirm(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 }
 
 /**
- * Process an AUTH_KEY_OFFER (unauthenticated)
+ * Whether a KEYID names a key of the pool, or one the peer announced
+ */
+static bool is_pool_key(private_qkd_doh_peer_t *this,
+						uint8_t id[QKD_KEY_ID_LEN])
+{
+	enumerator_t *enumerator;
+	announce_t *announce;
+	bool found;
+	u_int i;
+
+	found = this->pool->get_index(this->pool, id) != 0;
+	enumerator = this->incoming->create_enumerator(this->incoming);
+	while (!found && enumerator->enumerate(enumerator, &announce))
+	{
+		for (i = 0; i < announce->count; i++)
+		{
+			found = found || memeq(announce->ids[i], id, QKD_KEY_ID_LEN);
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * The other end: something suggests the peer no longer uses our DOH key
+ * (an unauthenticated offer of another key, messages that don't verify):
+ * ask it to prove it does with an authenticated sync, which it answers.
+ * At most one probe per second, so forgeries cost no more than that.
+ */
+static void start_probe(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	if (this->announcer || !this->have_key || this->probe_due ||
+		now < this->proof_due)
+	{
+		return;
+	}
+	this->probe_due = now + PROBE_TIMEOUT;
+	this->probe_resent = FALSE;
+	this->proof_due = now + OFFER_FETCH_INTERVAL;
+	this->sync_due = now;
+}
+
+/**
+ * The other end: an authenticated message arrived, the peer uses our key
+ */
+static void probe_answered(private_qkd_doh_peer_t *this)
+{
+	if (!this->probe_due)
+	{
+		return;
+	}
+	this->probe_due = 0;
+	if (this->offer_pending && !this->offer_trusted)
+	{
+		this->offer_pending = FALSE;
+		this->counters.offers_refused++;
+		refused(this, "AUTH_KEY_OFFER of another DOH key while ours verifies");
+	}
+}
+
+/**
+ * The other end: the peer did not answer a probe, it does not hold our DOH
+ * key any more (restarted, or ours was never its): drop ours, take an
+ * offered one or ask for a new one
+ */
+static void check_probe(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	if (!this->probe_due)
+	{
+		return;
+	}
+	if (now < this->probe_due)
+	{
+		if (!this->probe_resent && now + PROBE_TIMEOUT / 2 >= this->probe_due)
+		{	/* in case the first one got lost */
+			this->probe_resent = TRUE;
+			this->sync_due = now;
+		}
+		return;
+	}
+	DBG1(DBG_NET, "qkd DOH '%s': %H does not use DOH key generation %u any "
+		 "more, dropping it", name(this), this->peer, this->key_ref);
+	this->probe_due = 0;
+	this->have_key = this->confirmed = FALSE;
+	this->offer_rt = (retrans_t){};
+	this->counters.keys_lost++;
+}
+
+/**
+ * Process an AUTH_KEY_OFFER (trusted if authenticated with a DOH key we
+ * hold)
  */
 static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 						  bool trusted)
@@ -951,6 +1087,12 @@ static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 		}
 		return;
 	}
+	if (is_pool_key(this, msg->offer.keyid))
+	{	/* anybody can copy a KEYID from a (cleartext) announce */
+		this->counters.offers_refused++;
+		refused(this, "AUTH_KEY_OFFER names a pool key");
+		return;
+	}
 	if (trusted)
 	{	/* made with the DOH key we hold: fetch it right away */
 		this->offer_trusted = TRUE;
@@ -959,6 +1101,10 @@ static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 	else if (this->offer_trusted && this->offer_pending)
 	{	/* anybody can send an unauthenticated one */
 		return;
+	}
+	else if (this->have_key)
+	{	/* taken only if the peer no longer uses our key (it restarted) */
+		start_probe(this, now);
 	}
 	this->offer_pending = TRUE;
 	memcpy(this->offer_id, msg->offer.keyid, QKD_KEY_ID_LEN);
@@ -972,6 +1118,7 @@ static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 {
 	uint64_t now = now_ms();
 
+	probe_answered(this);
 	if (this->have_key && !this->confirmed && auth->key_ref == this->key_ref)
 	{
 		this->confirmed = TRUE;
@@ -1059,66 +1206,101 @@ static void count_refused(private_qkd_doh_peer_t *this,
 	}
 }
 
-METHOD(qkd_doh_peer_t, receive, void,
-	private_qkd_doh_peer_t *this, host_t *src, host_t *dst, chunk_t doh)
+/**
+ * Decode the message of a frame, count it if malformed
+ */
+static bool decode(private_qkd_doh_peer_t *this, qkd_doh_frame_t *frame,
+				   qkd_doh_msg_t *msg)
 {
-	qkd_doh_verdict_t verdict;
-	qkd_doh_msg_t msg;
-	qkd_doh_auth_t auth;
-	size_t mac_offset;
-	bool has_auth;
-
-	this->mutex->lock(this->mutex);
-	this->counters.rx++;
-	if (!qkd_doh_decode(doh, &msg, &auth, &has_auth, NULL, &mac_offset))
+	if (!qkd_doh_decode_frame(frame, msg))
 	{
 		this->counters.rx_malformed++;
 		refused(this, "malformed");
-		this->mutex->unlock(this->mutex);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Answer a REQ_NEGOTIATE that failed authentication as the draft asks
+ * (0x03, 0x04), at most once a second
+ */
+static void refuse_negotiate(private_qkd_doh_peer_t *this,
+							 qkd_doh_frame_t *frame, qkd_doh_verdict_t verdict)
+{
+	qkd_doh_msg_t msg;
+
+	if ((verdict != QKD_DOH_BAD_MAC && verdict != QKD_DOH_STALE) ||
+		frame->type != QKD_DOH_REQ_NEGOTIATE || !established(this) ||
+		now_ms() < this->refusal_due || !decode(this, frame, &msg))
+	{
 		return;
 	}
-	if (msg.type == QKD_DOH_AUTH_KEY_OFFER)
-	{	/* an offer may be authenticated with the previous DOH key */
-		verdict = has_auth ? this->guard->verify(this->guard, src, dst, doh,
-												 &auth, mac_offset)
-						   : QKD_DOH_NO_KEY;
-		if (verdict == QKD_DOH_VALID || verdict == QKD_DOH_NO_KEY)
-		{
-			process_offer(this, &msg, verdict == QKD_DOH_VALID);
-		}
-		else
+	this->refusal_due = now_ms() + REFUSAL_INTERVAL;
+	answer_negotiate(this, &msg, verdict == QKD_DOH_BAD_MAC ?
+					 QKD_DOH_HMAC_FAILED : QKD_DOH_TIMESTAMP);
+	qkd_doh_msg_clear(&msg);
+}
+
+METHOD(qkd_doh_peer_t, receive, void,
+	private_qkd_doh_peer_t *this, host_t *src, host_t *dst, chunk_t doh)
+{
+	qkd_doh_verdict_t verdict = QKD_DOH_NO_KEY;
+	qkd_doh_frame_t frame;
+	qkd_doh_msg_t msg;
+	bool framed;
+
+	/* only the options are looked at before the MAC is checked; the
+	 * message (e.g. a compressed bitmap) is decoded after that */
+	framed = qkd_doh_frame(doh, &frame);
+	if (framed && frame.has_auth)
+	{
+		verdict = this->guard->verify(this->guard, src, dst, doh, &frame.auth,
+									  frame.mac_offset);
+	}
+	this->mutex->lock(this->mutex);
+	this->counters.rx++;
+	if (!framed)
+	{
+		this->counters.rx_malformed++;
+		refused(this, "malformed");
+	}
+	else if (frame.type == QKD_DOH_AUTH_KEY_OFFER)
+	{	/* an offer may be authenticated with the previous DOH key; one
+		 * that isn't is taken as unauthenticated */
+		if (verdict != QKD_DOH_VALID && verdict != QKD_DOH_NO_KEY)
 		{
 			count_refused(this, verdict);
 		}
+		if (decode(this, &frame, &msg))
+		{
+			process_offer(this, &msg, verdict == QKD_DOH_VALID);
+			qkd_doh_msg_clear(&msg);
+		}
 	}
-	else if (!has_auth)
+	else if (!frame.has_auth)
 	{
 		this->counters.rx_no_key++;
 		refused(this, "not authenticated");
 	}
-	else
+	else if (verdict == QKD_DOH_VALID)
 	{
-		verdict = this->guard->verify(this->guard, src, dst, doh, &auth,
-									  mac_offset);
-		if (verdict == QKD_DOH_VALID)
+		if (decode(this, &frame, &msg))
 		{
 			this->counters.rx_valid++;
-			process(this, &msg, &auth);
-		}
-		else
-		{
-			count_refused(this, verdict);
-			if ((verdict == QKD_DOH_BAD_MAC || verdict == QKD_DOH_STALE) &&
-				msg.type == QKD_DOH_REQ_NEGOTIATE && established(this) &&
-				now_ms() >= this->refusal_due)
-			{	/* the draft's answers, rate-limited */
-				this->refusal_due = now_ms() + REFUSAL_INTERVAL;
-				answer_negotiate(this, &msg, verdict == QKD_DOH_BAD_MAC ?
-								 QKD_DOH_HMAC_FAILED : QKD_DOH_TIMESTAMP);
-			}
+			process(this, &msg, &frame.auth);
+			qkd_doh_msg_clear(&msg);
 		}
 	}
-	qkd_doh_msg_clear(&msg);
+	else
+	{
+		count_refused(this, verdict);
+		if (verdict == QKD_DOH_NO_KEY || verdict == QKD_DOH_BAD_MAC)
+		{	/* the peer may have another DOH key */
+			start_probe(this, now_ms());
+		}
+		refuse_negotiate(this, &frame, verdict);
+	}
 	this->mutex->unlock(this->mutex);
 }
 
@@ -1236,6 +1418,13 @@ static void fetch_offered_key(private_qkd_doh_peer_t *this, uint64_t now)
 		refused(this, "offered DOH key not available from the KME");
 		return;
 	}
+	if (is_pool_key(this, key->id))
+	{	/* announced while we fetched it */
+		this->counters.offers_refused++;
+		refused(this, "AUTH_KEY_OFFER names a pool key");
+		qkd_key_destroy(key);
+		return;
+	}
 	install_key(this, key, TRUE);
 	qkd_key_destroy(key);
 }
@@ -1350,7 +1539,9 @@ METHOD(qkd_doh_peer_t, tick, void,
 	}
 	else
 	{
-		if (this->offer_pending && now >= this->fetch_due)
+		check_probe(this, now);
+		if (this->offer_pending && now >= this->fetch_due &&
+			(!this->have_key || this->offer_trusted))
 		{
 			fetch_offered_key(this, now);
 		}
@@ -1526,7 +1717,9 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 		"doh_announced: %u\n"
 		"doh_announce_acked: %u\n"
 		"doh_fetched: %u\n"
-		"doh_reset_expired: %u\n",
+		"doh_reset_expired: %u\n"
+		"doh_offers_refused: %u\n"
+		"doh_keys_lost: %u\n",
 		this->peer,
 		established(this) ? "established" :
 			this->have_key ? "offering" : "no key",
@@ -1535,7 +1728,8 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 		c->rx, c->rx_valid, c->rx_malformed, c->rx_no_key, c->rx_bad_mac,
 		c->rx_stale, c->rx_replay, c->rx_unexpected, c->tx, c->doh_keys,
 		c->bound_own, c->bound_peer, c->refused, c->timeouts, c->collisions,
-		c->announced, c->acked, c->fetched, c->reset_expired);
+		c->announced, c->acked, c->fetched, c->reset_expired,
+		c->offers_refused, c->keys_lost);
 	this->mutex->unlock(this->mutex);
 	return written >= 0 && written < len;
 }

@@ -79,6 +79,11 @@ struct qkd_doh_counters_t {
 	u_int fetched;
 	/** negotiated keys expired because the peer started afresh */
 	u_int reset_expired;
+	/** AUTH_KEY_OFFERs refused: naming a pool key, or unauthenticated
+	 * while the peer still uses our DOH key */
+	u_int offers_refused;
+	/** DOH keys dropped because the peer no longer used them */
+	u_int keys_lost;
 };
 
 /**

@@ -29,6 +29,7 @@
 
 #include "qkd_doh_peer.h"
 #include "qkd_doh_msg.h"
+#include "qkd_doh_guard.h"
 #include "../kme_test_utils.h"
 
 /**
@@ -163,6 +164,11 @@ static u_int ntaken;
  * Keys being checked by take_and_accept(), destroyed if a check fails
  */
 static qkd_key_t *checking[2];
+
+/**
+ * The test's guard when it takes B's part (see start_with_fake_b())
+ */
+static qkd_doh_guard_t *fake_b;
 
 /**
  * Current monotonic time in ms
@@ -892,6 +898,8 @@ START_TEARDOWN(teardown_net)
 	qkd_key_destroy(checking[0]);
 	qkd_key_destroy(checking[1]);
 	checking[0] = checking[1] = NULL;
+	DESTROY_IF(fake_b);
+	fake_b = NULL;
 	for (i = 0; i < countof(sides); i++)
 	{
 		stop_side(&sides[i]);
@@ -1431,6 +1439,7 @@ static chunk_t flipped(chunk_t doh, size_t pos, uint8_t bits)
 
 START_TEST(test_bad_messages)
 {
+	qkd_doh_frame_t frame;
 	qkd_doh_msg_t msg;
 	qkd_doh_auth_t auth;
 	snapshot_t snap;
@@ -1541,8 +1550,30 @@ START_TEST(test_bad_messages)
 			chunk_free(&doh);
 			continue;
 		}
+		if (qkd_doh_frame(doh, &frame) &&
+			frame.type != QKD_DOH_AUTH_KEY_OFFER)
+		{	/* options that parse: refused for the (missing) MAC, before
+			 * the message is decoded */
+			assert_refused(i % 3 ? b : a, doh, frame.has_auth &&
+						   frame.auth.key_ref == status_value(a,
+										"doh_key_generation") ?
+						   COUNTER(rx_bad_mac) : COUNTER(rx_no_key),
+						   "garbage with options that parse");
+			continue;
+		}
 		assert_refused(i % 3 ? b : a, doh, COUNTER(rx_malformed), "garbage");
 	}
+
+	/* a compressed bitmap that does not inflate, under a MAC that does not
+	 * verify: refused for the MAC, never inflated */
+	doh = captured(a, QKD_DOH_ACK_AVAILABLE_RANGE, TRUE);
+	ck_assert(qkd_doh_frame(doh, &frame));
+	ck_assert(frame.data.ptr[1] & 0x01);
+	ck_assert(!qkd_doh_decode(flipped(doh, 18, 0xff), &msg, &auth, &has_auth,
+							  NULL, NULL));
+	assert_refused(a, flipped(doh, 18, 0xff), COUNTER(rx_bad_mac),
+				   "bad MAC over a bad compressed bitmap");
+	chunk_free(&doh);
 
 	/* none of it changed anything */
 	deliver();
@@ -1650,6 +1681,252 @@ START_TEST(test_forged_offers)
 	ck_assert(run_until(all_bound(), DEADLINE));
 	run_for(200);
 	assert_nothing_stranded();
+	assert_clean_output();
+}
+END_TEST
+
+/**
+ * KEYID of the first key of the last announce A sent, held back
+ */
+static uint8_t announced_id[QKD_KEY_ID_LEN];
+
+/**
+ * Hold back A's announces, remember a KEYID of them
+ */
+static filter_t hold_announces(side_t *from, qkd_doh_msg_t *msg)
+{
+	if (from == a && msg->type == QKD_DOH_KEY_ANNOUNCE)
+	{
+		memcpy(announced_id, msg->announce.ids[0], QKD_KEY_ID_LEN);
+		return FILTER_STASH;
+	}
+	return FILTER_PASS;
+}
+
+START_TEST(test_offer_of_announced_key)
+{
+	qkd_doh_msg_t offer = {
+		.type = QKD_DOH_AUTH_KEY_OFFER,
+		.offer = {
+			.flags = QKD_DOH_OFFER_RANGE,
+		},
+	};
+	u_int generation, no_key;
+	chunk_t doh;
+
+	bootstrap("", 40, DEADLINE);
+	/* past the least time between two fetches of offered keys */
+	run_for(1200);
+	generation = status_value(b, "doh_key_generation");
+
+	/* an attacker copies the KEYID of an announced key into an offer; _i 0:
+	 * B got the announce first, 1: the offer arrives first */
+	net.filter = hold_announces;
+	refill(15);
+	ck_assert(run_until(stashed(a, QKD_DOH_KEY_ANNOUNCE) == 1, DEADLINE));
+	net.filter = NULL;
+	memcpy(offer.offer.keyid, announced_id, QKD_KEY_ID_LEN);
+	ck_assert(qkd_doh_encode(&offer, NULL, 59, &doh, NULL));
+	if (_i == 0)
+	{
+		release(a, QKD_DOH_KEY_ANNOUNCE);
+	}
+	inject(a, doh);
+	chunk_free(&doh);
+	if (_i == 1)
+	{
+		step();
+		release(a, QKD_DOH_KEY_ANNOUNCE);
+	}
+	no_key = counters(b).rx_no_key;
+	run_for(2000);
+
+	/* B keeps its DOH key, the announced key goes into both pools */
+	ck_assert_int_eq(counters(b).doh_keys, 1);
+	ck_assert_int_eq(status_value(b, "doh_key_generation"), generation);
+	ck_assert(established(a) && established(b));
+	ck_assert_int_eq(counters(b).rx_no_key, no_key);
+	ck_assert(run_until(announced_all(55), DEADLINE));
+	ck_assert_int_eq(status_of(b, announced_id), QKD_KEY_IDLE);
+	take_and_accept(a);
+	take_and_accept(b);
+	ck_assert(run_until(all_bound(), DEADLINE));
+	assert_clean_output();
+}
+END_TEST
+
+START_TEST(test_recover_wrong_doh_key)
+{
+	qkd_doh_msg_t offer = {
+		.type = QKD_DOH_AUTH_KEY_OFFER,
+		.offer = {
+			.flags = QKD_DOH_OFFER_RANGE,
+		},
+	};
+	chunk_t doh;
+
+	bootstrap("", 40, DEADLINE);
+	run_for(1200);
+
+	/* B restarts; before A's offer of a new DOH key reaches it, an attacker
+	 * offers it a key A announced in an announce B did not see yet */
+	net.filter = hold_announces;
+	refill(15);
+	ck_assert(run_until(stashed(a, QKD_DOH_KEY_ANNOUNCE) >= 1, DEADLINE));
+	net.drop[0][QKD_DOH_AUTH_KEY_OFFER] = TRUE;
+	stop_side(b);
+	open_pool(b);
+	create_peer(b);
+	memcpy(offer.offer.keyid, announced_id, QKD_KEY_ID_LEN);
+	ck_assert(qkd_doh_encode(&offer, NULL, 59, &doh, NULL));
+	inject(a, doh);
+	chunk_free(&doh);
+	ck_assert(run_until(counters(b).doh_keys == 1, DEADLINE));
+	ck_assert_int_eq(status_value(b, "doh_key_generation"), announced_id[0]);
+
+	/* A's messages don't verify at B: B finds out and takes A's key */
+	net.drop[0][QKD_DOH_AUTH_KEY_OFFER] = FALSE;
+	net.filter = NULL;
+	release(a, QKD_DOH_KEY_ANNOUNCE);
+	ck_assert_msg(run_until(counters(b).keys_lost == 1 &&
+							established(a) && established(b) &&
+							all_bound(), 2 * DEADLINE),
+				  "B did not recover: keys lost %u, A %s, B %s",
+				  counters(b).keys_lost,
+				  established(a) ? "established" : "not established",
+				  established(b) ? "established" : "not established");
+	ck_assert_int_eq(status_value(a, "doh_key_generation"),
+					 status_value(b, "doh_key_generation"));
+	take_and_accept(a);
+	take_and_accept(b);
+	assert_clean_output();
+}
+END_TEST
+
+/*******************************************************************************
+ * a hand-driven B: the test takes B's part with the DOH key A offers, so
+ * it can send A authenticated messages with any content
+ */
+
+/**
+ * Sign a message as B and hand it to A
+ */
+static void send_as_b(qkd_doh_msg_t *msg)
+{
+	qkd_doh_auth_t auth;
+	size_t mac_offset;
+	chunk_t doh;
+
+	ck_assert(fake_b->prepare(fake_b, &auth));
+	ck_assert(qkd_doh_encode(msg, &auth, 59, &doh, &mac_offset));
+	ck_assert(fake_b->sign(fake_b, b->addr, a->addr, doh, mac_offset));
+	inject(b, doh);
+	chunk_free(&doh);
+}
+
+/**
+ * Start A alone with keys, fetch the DOH key it offers with B's KME client
+ * and complete the bootstrap as B would
+ */
+static void start_with_fake_b(u_int keys)
+{
+	uint8_t ids[1][QKD_KEY_ID_LEN], one_idle = 0x00;
+	qkd_doh_msg_t offer, ack = {
+		.type = QKD_DOH_ACK_AVAILABLE_RANGE,
+		.range = {
+			.start = 1,
+			.count = 1,
+			.pool_size = 1,
+			.bitmap = chunk_from_thing(one_idle),
+		},
+	}, sync = ack;
+	qkd_kme_client_t *client;
+	qkd_doh_auth_t auth;
+	qkd_key_t *key;
+	array_t *got;
+	chunk_t doh;
+	bool has_auth;
+
+	net.capture = TRUE;
+	configure("");
+	a->link = qkd_link_create_from_settings(a->name);
+	b->link = qkd_link_create_from_settings(b->name);
+	ck_assert(a->link && b->link);
+	open_pool(a);
+	create_peer(a);
+	refill(keys);
+	ck_assert(run_until(net.sent[0][QKD_DOH_AUTH_KEY_OFFER] > 0, DEADLINE));
+	doh = captured(a, QKD_DOH_AUTH_KEY_OFFER, FALSE);
+	ck_assert(qkd_doh_decode(doh, &offer, &auth, &has_auth, NULL, NULL));
+	chunk_free(&doh);
+	memcpy(ids[0], offer.offer.keyid, QKD_KEY_ID_LEN);
+	client = b->link->get_client(b->link);
+	ck_assert(client);
+	ck_assert_int_eq(client->get_keys_by_id(client, ids, 1, KEY_SIZE, &got),
+					 QKD_KME_OK);
+	ck_assert(array_remove(got, ARRAY_HEAD, &key));
+	qkd_key_array_destroy(got);
+	fake_b = qkd_doh_guard_create(30);
+	ck_assert(fake_b->set_key(fake_b, key->id[0], key->key));
+	qkd_key_destroy(key);
+
+	/* B's first sync (reset) and its answer to A's */
+	sync.type = QKD_DOH_REQ_SYNC_RANGE;
+	sync.range.reset = TRUE;
+	send_as_b(&sync);
+	send_as_b(&ack);
+	ck_assert(run_until(established(a), DEADLINE));
+}
+
+/**
+ * A REQ_NEGOTIATE from B for the key at an Index of A's pool
+ */
+static qkd_doh_msg_t negotiate_msg(u_int index, uint32_t timestamp)
+{
+	qkd_doh_msg_t msg = {
+		.type = QKD_DOH_REQ_NEGOTIATE,
+		.negotiate = {
+			.index = index,
+			.auth_alg = 0x02,
+			.enc_alg = 0x01,
+			.timestamp = timestamp,
+			.survival = 3600,
+			.has_keyid = TRUE,
+		},
+	};
+
+	ck_assert(a->pool->get_id(a->pool, index, msg.negotiate.keyid));
+	return msg;
+}
+
+START_TEST(test_stale_negotiate_timestamp)
+{
+	qkd_doh_msg_t msg;
+	u_int refusals, successes;
+
+	start_with_fake_b(10);
+	refusals = net.confirms[0][QKD_DOH_TIMESTAMP];
+	successes = net.confirms[0][QKD_DOH_SUCCESS];
+
+	/* fresh AUTH option, REQ_NEGOTIATE's own Timestamp an hour old (or
+	 * ahead): refused with 0x04, nothing bound */
+	msg = negotiate_msg(9, time(NULL) - 3600);
+	send_as_b(&msg);
+	msg = negotiate_msg(10, time(NULL) + 3600);
+	send_as_b(&msg);
+	ck_assert_int_eq(net.confirms[0][QKD_DOH_TIMESTAMP], refusals + 2);
+	ck_assert_int_eq(net.confirms[0][QKD_DOH_SUCCESS], successes);
+	ck_assert_int_eq(peer_bound(a), 0);
+	ck_assert_int_eq(status_of(a, msg.negotiate.keyid), QKD_KEY_IDLE);
+	msg = negotiate_msg(9, time(NULL) - 3600);
+	ck_assert_int_eq(status_of(a, msg.negotiate.keyid), QKD_KEY_IDLE);
+
+	/* the same with a current Timestamp binds */
+	msg = negotiate_msg(9, time(NULL));
+	send_as_b(&msg);
+	ck_assert_int_eq(net.confirms[0][QKD_DOH_SUCCESS], successes + 1);
+	ck_assert_int_eq(peer_bound(a), 1);
+	ck_assert_int_eq(status_of(a, msg.negotiate.keyid), QKD_KEY_PENDING);
 	assert_clean_output();
 }
 END_TEST
@@ -2002,7 +2279,10 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_bad_messages);
 	tcase_add_test(tc, test_stale);
 	tcase_add_test(tc, test_forged_offers);
+	tcase_add_loop_test(tc, test_offer_of_announced_key, 0, 2);
 	tcase_add_test(tc, test_forged_refusal);
+	tcase_add_test(tc, test_stale_negotiate_timestamp);
+	tcase_add_test(tc, test_recover_wrong_doh_key);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("restarts");
