@@ -125,6 +125,7 @@ static void tweak(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth, bool *has_auth,
 		case QKD_DOH_ACK_AVAILABLE_RANGE:
 			msg->range.deflate = next(r) % 2;
 			msg->range.reset = next(r) % 2;
+			msg->range.first = next(r) % 2;
 			count = 1 + pick(r, next(r) % 2 ? 999 : 999999);
 			msg->range.count = count;
 			msg->range.start = 1 + pick(r, 2000000);
@@ -158,6 +159,10 @@ static void tweak(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth, bool *has_auth,
 				msg->announce.count = 1;
 			}
 			msg->announce.status = next(r) % 2;
+			if (msg->type == QKD_DOH_KEY_ANNOUNCE)
+			{
+				msg->announce.first_index = 1 + pick(r, 1000000);
+			}
 			break;
 		case QKD_DOH_AUTH_KEY_OFFER:
 			msg->offer.flags = next(r) % 4;

@@ -187,7 +187,7 @@ int main(int argc, char *argv[])
 
 	msg = (qkd_doh_msg_t){
 		.type = QKD_DOH_KEY_ANNOUNCE,
-		.announce = { .seq = 1, .count = 1 },
+		.announce = { .seq = 1, .count = 1, .first_index = 1 },
 	};
 	for (i = 0; i < QKD_DOH_MAX_ANNOUNCE; i++)
 	{
@@ -198,6 +198,7 @@ int main(int argc, char *argv[])
 	msg.announce.count = 15;
 	write_msg("key_announce-15", &msg);
 	msg.type = QKD_DOH_ANNOUNCE_ACK;
+	msg.announce.first_index = 0;
 	msg.announce.count = 0;
 	msg.announce.status = 1;
 	write_msg("announce_ack-0", &msg);

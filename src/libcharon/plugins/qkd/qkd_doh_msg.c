@@ -63,7 +63,7 @@ ENUM_END(qkd_doh_type_names, QKD_DOH_AUTH_KEY_OFFER);
 #define RANGE_HDR_LEN 14
 #define NEGOTIATE_HDR_LEN 12
 #define CONFIRM_LEN 6
-#define ANNOUNCE_HDR_LEN 4
+#define ANNOUNCE_HDR_LEN 8
 #define ANNOUNCE_ACK_HDR_LEN 5
 #define AUTH_LEN 26
 #define OFFER_LEN 18
@@ -79,6 +79,7 @@ ENUM_END(qkd_doh_type_names, QKD_DOH_AUTH_KEY_OFFER);
  */
 #define RANGE_FLAG_DEFLATE 0x01
 #define RANGE_FLAG_RESET 0x02
+#define RANGE_FLAG_FIRST 0x04
 
 /**
  * AUTH_KEY_OFFER flags
@@ -369,7 +370,8 @@ static bool encode_range(bio_writer_t *writer, qkd_doh_msg_t *msg)
 	msg->range.deflate = deflate;
 	writer->write_uint8(writer, msg->type);
 	writer->write_uint8(writer, (deflate ? RANGE_FLAG_DEFLATE : 0) |
-						(msg->range.reset ? RANGE_FLAG_RESET : 0));
+						(msg->range.reset ? RANGE_FLAG_RESET : 0) |
+						(msg->range.first ? RANGE_FLAG_FIRST : 0));
 	writer->write_uint32(writer, msg->range.start);
 	writer->write_uint32(writer, msg->range.count);
 	writer->write_uint32(writer, msg->range.pool_size);
@@ -419,6 +421,15 @@ static bool encode_negotiate(bio_writer_t *writer, qkd_doh_msg_t *msg)
 }
 
 /**
+ * Whether the Indexes of an announce are valid: at least one key, Indexes
+ * from 1 on, the last one in range
+ */
+static bool announce_indexes_ok(uint32_t first, uint8_t count)
+{
+	return count && first && (uint64_t)first + count - 1 <= UINT32_MAX;
+}
+
+/**
  * Write the Option Data of a KEY_ANNOUNCE or ANNOUNCE_ACK
  */
 static bool encode_announce(bio_writer_t *writer, qkd_doh_msg_t *msg)
@@ -426,7 +437,9 @@ static bool encode_announce(bio_writer_t *writer, qkd_doh_msg_t *msg)
 	u_int i;
 
 	if (msg->announce.count > QKD_DOH_MAX_ANNOUNCE ||
-		(msg->type == QKD_DOH_KEY_ANNOUNCE && !msg->announce.count))
+		(msg->type == QKD_DOH_KEY_ANNOUNCE &&
+		 !announce_indexes_ok(msg->announce.first_index,
+							  msg->announce.count)))
 	{
 		return FALSE;
 	}
@@ -437,6 +450,10 @@ static bool encode_announce(bio_writer_t *writer, qkd_doh_msg_t *msg)
 		writer->write_uint8(writer, msg->announce.status);
 	}
 	writer->write_uint8(writer, msg->announce.count);
+	if (msg->type == QKD_DOH_KEY_ANNOUNCE)
+	{
+		writer->write_uint32(writer, msg->announce.first_index);
+	}
 	for (i = 0; i < msg->announce.count; i++)
 	{
 		writer->write_data(writer, chunk_create(msg->announce.ids[i],
@@ -577,11 +594,12 @@ static bool decode_range(chunk_t data, qkd_doh_msg_t *msg)
 	bitmap = reader->peek(reader);
 	reader->destroy(reader);
 
-	if (flags & ~(RANGE_FLAG_DEFLATE | RANGE_FLAG_RESET))
+	if (flags & ~(RANGE_FLAG_DEFLATE | RANGE_FLAG_RESET | RANGE_FLAG_FIRST))
 	{
 		return invalid("unknown range flags");
 	}
 	msg->range.reset = flags & RANGE_FLAG_RESET;
+	msg->range.first = flags & RANGE_FLAG_FIRST;
 	if (!msg->range.start || !msg->range.count ||
 		(uint64_t)msg->range.start - 1 + msg->range.count >
 												msg->range.pool_size)
@@ -735,11 +753,17 @@ static bool decode_announce(chunk_t data, qkd_doh_msg_t *msg)
 		reader->read_uint8(reader, &msg->announce.status);
 	}
 	reader->read_uint8(reader, &msg->announce.count);
+	if (msg->type == QKD_DOH_KEY_ANNOUNCE)
+	{
+		reader->read_uint32(reader, &msg->announce.first_index);
+	}
 	if (msg->announce.count > QKD_DOH_MAX_ANNOUNCE ||
-		(msg->type == QKD_DOH_KEY_ANNOUNCE && !msg->announce.count))
+		(msg->type == QKD_DOH_KEY_ANNOUNCE &&
+		 !announce_indexes_ok(msg->announce.first_index,
+							  msg->announce.count)))
 	{
 		reader->destroy(reader);
-		return invalid("announce KEYID count");
+		return invalid("announce KEYID count or Index");
 	}
 	if (data.len != hdr_len + msg->announce.count * QKD_KEY_ID_LEN)
 	{
@@ -1067,6 +1091,7 @@ bool qkd_doh_msg_equals(qkd_doh_msg_t *a, qkd_doh_msg_t *b)
 				   a->range.count == b->range.count &&
 				   a->range.pool_size == b->range.pool_size &&
 				   a->range.reset == b->range.reset &&
+				   a->range.first == b->range.first &&
 				   same_data(a->range.bitmap, b->range.bitmap);
 		case QKD_DOH_REQ_NEGOTIATE:
 			return a->negotiate.index == b->negotiate.index &&
@@ -1088,7 +1113,8 @@ bool qkd_doh_msg_equals(qkd_doh_msg_t *a, qkd_doh_msg_t *b)
 		case QKD_DOH_KEY_ANNOUNCE:
 		case QKD_DOH_ANNOUNCE_ACK:
 			return a->announce.seq == b->announce.seq &&
-				   (a->type == QKD_DOH_KEY_ANNOUNCE ||
+				   (a->type == QKD_DOH_KEY_ANNOUNCE ?
+					a->announce.first_index == b->announce.first_index :
 					a->announce.status == b->announce.status) &&
 				   a->announce.count == b->announce.count &&
 				   a->announce.count <= QKD_DOH_MAX_ANNOUNCE &&

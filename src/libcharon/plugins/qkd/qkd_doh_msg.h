@@ -131,6 +131,9 @@ struct qkd_doh_msg_t {
 			uint32_t pool_size;
 			/** sender started afresh: holds no negotiated keys with us */
 			bool reset;
+			/** first message of a sync round: the receiver forgets what it
+			 * knew of the sender's statuses */
+			bool first;
 			/** plain bitmap (ceil(count / 4) bytes), allocated on decode */
 			chunk_t bitmap;
 		} range;
@@ -175,6 +178,8 @@ struct qkd_doh_msg_t {
 			uint8_t status;
 			/** number of KEYIDs (announce 1-15, ack 0-15) */
 			uint8_t count;
+			/** KEY_ANNOUNCE: Index of the first key, the others follow */
+			uint32_t first_index;
 			/** KEYIDs */
 			uint8_t ids[QKD_DOH_MAX_ANNOUNCE][QKD_KEY_ID_LEN];
 		} announce;

@@ -106,6 +106,8 @@ typedef struct {
 	uint16_t seq;
 	/** number of key IDs */
 	uint8_t count;
+	/** Index of the first key, the others follow */
+	uint32_t first_index;
 	/** the key IDs */
 	uint8_t ids[QKD_DOH_MAX_ANNOUNCE][QKD_KEY_ID_LEN];
 	/** retransmission (sent announces) */
@@ -210,8 +212,7 @@ struct private_qkd_doh_peer_t {
 	/**
 	 * Peer's statuses as its syncs reported them
 	 */
-	chunk_t peer_bitmap;
-	uint32_t peer_size;
+	qkd_doh_view_t peer_view;
 	bool peer_known;
 
 	/**
@@ -248,9 +249,21 @@ struct private_qkd_doh_peer_t {
 	uint32_t blocked_ts;
 
 	/**
-	 * When to negotiate next, ms
+	 * When to negotiate next, ms, and whether that waits for a key Idle on
+	 * both ends
 	 */
 	uint64_t neg_due;
+	bool idle_wait;
+
+	/**
+	 * Announcer: when to look next for Idle keys the peer does not hold
+	 */
+	uint64_t reconcile_due;
+
+	/**
+	 * When a view without a common Idle key may be reported next
+	 */
+	uint64_t stuck_due;
 
 	/**
 	 * Keys bound for own key exchanges / for the peer's, key IDs
@@ -446,10 +459,16 @@ static void peer_reset(private_qkd_doh_peer_t *this)
 static void peer_view_used(private_qkd_doh_peer_t *this, uint32_t index,
 						   u_int status)
 {
-	if (index >= 1 && index <= this->peer_size)
-	{
-		qkd_doh_bitmap_set(this->peer_bitmap, index - 1, status);
-	}
+	qkd_doh_view_set(&this->peer_view, index, status);
+}
+
+/**
+ * Get our own statuses
+ */
+static void own_view(private_qkd_doh_peer_t *this, qkd_doh_view_t *view)
+{
+	view->size = this->pool->get_bitmap(this->pool, &view->bitmap,
+										&view->first);
 }
 
 /**
@@ -465,49 +484,55 @@ static void send_sync(private_qkd_doh_peer_t *this, uint64_t now)
 			.bitmap = chunk_from_thing(blank),
 		},
 	}, *msg;
+	qkd_doh_view_t own;
 	array_t *msgs;
-	chunk_t bitmap;
-	u_int size;
 	int i;
 
 	this->sync_due = now + this->settings.sync_interval;
-	size = this->pool->get_bitmap(this->pool, &bitmap);
-	if (!size)
+	own_view(this, &own);
+	if (!own.size)
 	{	/* range messages need a key: the draft's sync, all blank */
-		chunk_free(&bitmap);
+		qkd_doh_view_clear(&own);
 		send_msg(this, &empty, TRUE);
 		return;
 	}
-	msgs = qkd_doh_sync_range(bitmap, size, TRUE, TRUE);
-	chunk_free(&bitmap);
+	msgs = qkd_doh_sync_range(own.bitmap, own.first, own.size, TRUE, TRUE);
+	qkd_doh_view_clear(&own);
 	for (i = 0; i < array_count(msgs); i++)
 	{
 		array_get(msgs, i, &msg);
-		msg->range.reset = !this->reset_acked && msg->range.start == 1;
+		msg->range.reset = !this->reset_acked && msg->range.first;
 		send_msg(this, msg, TRUE);
 	}
 	qkd_doh_sync_destroy(msgs);
 }
 
 /**
- * Answer a sync request with our statuses of the same keys
+ * Answer a sync request with our statuses of the same Indexes (those we
+ * don't hold as 11)
  */
 static void answer_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *req)
 {
-	qkd_doh_msg_t ack, *msg;
-	array_t *msgs;
+	qkd_doh_view_t own;
+	qkd_doh_msg_t *msg;
+	array_t *msgs = NULL;
+	uint32_t first, count;
 	chunk_t bitmap;
-	uint64_t end;
-	uint32_t pos, count;
-	u_int size;
 	int i;
 
-	size = this->pool->get_bitmap(this->pool, &bitmap);
-	if (size && req->type == QKD_DOH_REQ_SYNC)
-	{
-		msgs = qkd_doh_sync_plain(bitmap, size, this->settings.keys_per_offset,
-								  FALSE);
-		for (i = 0; i < array_count(msgs); i++)
+	own_view(this, &own);
+	if (req->type == QKD_DOH_REQ_SYNC)
+	{	/* the draft's messages count from Index 1 */
+		count = own.size ? min((uint64_t)own.first + own.size - 1,
+						256 * (uint64_t)this->settings.keys_per_offset) : 0;
+		bitmap = qkd_doh_view_extract(&own, 1, count);
+		if (count)
+		{
+			msgs = qkd_doh_sync_plain(bitmap, count,
+									  this->settings.keys_per_offset, FALSE);
+		}
+		chunk_free(&bitmap);
+		for (i = 0; msgs && i < array_count(msgs); i++)
 		{
 			array_get(msgs, i, &msg);
 			if (msg->sync.offset == req->sync.offset)
@@ -515,33 +540,24 @@ static void answer_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *req)
 				send_msg(this, msg, TRUE);
 			}
 		}
-		qkd_doh_sync_destroy(msgs);
 	}
-	else if (size)
+	else
 	{
-		end = min((uint64_t)req->range.start + req->range.count - 1,
-				  (uint64_t)size);
-		for (pos = req->range.start; pos <= end; pos += count)
+		first = req->range.start;
+		count = req->range.count;
+		bitmap = qkd_doh_view_extract(&own, first, count);
+		msgs = qkd_doh_sync_range(bitmap, first, count, TRUE, FALSE);
+		chunk_free(&bitmap);
+		for (i = 0; msgs && i < array_count(msgs); i++)
 		{
-			if (!qkd_doh_range_fit(bitmap, pos, end - pos + 1, TRUE, &count))
-			{
-				break;
-			}
-			ack = (qkd_doh_msg_t){
-				.type = QKD_DOH_ACK_AVAILABLE_RANGE,
-				.range = {
-					.deflate = TRUE,
-					.start = pos,
-					.count = count,
-					.pool_size = size,
-					.bitmap = qkd_doh_bitmap_extract(bitmap, pos, count),
-				},
-			};
-			send_msg(this, &ack, TRUE);
-			chunk_free(&ack.range.bitmap);
+			array_get(msgs, i, &msg);
+			/* a round of answers starts where the peer's round starts */
+			msg->range.first = req->range.first && i == 0;
+			send_msg(this, msg, TRUE);
 		}
 	}
-	chunk_free(&bitmap);
+	qkd_doh_sync_destroy(msgs);
+	qkd_doh_view_clear(&own);
 }
 
 /**
@@ -549,20 +565,15 @@ static void answer_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *req)
  */
 static void apply_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 {
-	bool first;
-
-	first = (msg->type == QKD_DOH_REQ_SYNC_RANGE ||
-			 msg->type == QKD_DOH_ACK_AVAILABLE_RANGE) ?
-				msg->range.start == 1 : msg->sync.offset == 0;
-	if (first)
-	{	/* a new round: forget what the peer reported before */
-		chunk_free(&this->peer_bitmap);
-		this->peer_size = 0;
-	}
-	if (qkd_doh_sync_apply(&this->peer_bitmap, &this->peer_size, msg,
+	if (qkd_doh_sync_apply(&this->peer_view, msg,
 						   this->settings.keys_per_offset))
 	{
 		this->peer_known = TRUE;
+		if (this->idle_wait)
+		{	/* news of the peer's keys: look again at once */
+			this->idle_wait = FALSE;
+			this->neg_due = 0;
+		}
 	}
 }
 
@@ -596,13 +607,50 @@ static void send_negotiate(private_qkd_doh_peer_t *this, uint64_t now)
 }
 
 /**
+ * Whether a view has an Idle status
+ */
+static bool has_idle(qkd_doh_view_t *view)
+{
+	uint32_t i;
+
+	for (i = 0; i < view->size; i++)
+	{
+		if (qkd_doh_bitmap_get(view->bitmap, i) == QKD_KEY_IDLE)
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * No Index is Idle on both ends: if both ends do hold Idle keys, the views
+ * don't match (keys one end lacks), count and log it, sync again; the
+ * announcer announces its keys the peer lacks again
+ */
+static void check_stuck(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	if (now < this->stuck_due ||
+		!this->pool->get_count(this->pool, QKD_KEY_IDLE) ||
+		!has_idle(&this->peer_view))
+	{
+		return;
+	}
+	this->stuck_due = now + DROP_LOG_INTERVAL;
+	this->counters.views_apart++;
+	DBG1(DBG_NET, "qkd DOH '%s': both ends hold Idle keys, none of them "
+		 "Idle on both, syncing again", name(this));
+	this->sync_due = now;
+	this->reconcile_due = now;
+}
+
+/**
  * Start a negotiation if keys are wanted and one is Idle on both ends
  */
 static void negotiate(private_qkd_doh_peer_t *this, uint64_t now)
 {
-	chunk_t bitmap;
+	qkd_doh_view_t own;
 	uint32_t index, ts;
-	u_int size;
 
 	if (!established(this) || !this->reset_acked || !this->peer_known ||
 		this->inflight.active || now < this->neg_due ||
@@ -617,13 +665,14 @@ static void negotiate(private_qkd_doh_peer_t *this, uint64_t now)
 		this->neg_due = now + 1000;
 		return;
 	}
-	size = this->pool->get_bitmap(this->pool, &bitmap);
-	index = qkd_doh_sync_lowest_idle(bitmap, size, this->peer_bitmap,
-									 this->peer_size);
-	chunk_free(&bitmap);
+	own_view(this, &own);
+	index = qkd_doh_sync_lowest_idle(&own, &this->peer_view);
+	qkd_doh_view_clear(&own);
 	if (!index || !this->pool->get_id(this->pool, index, this->inflight.id))
 	{	/* nothing Idle on both ends: wait for keys or the next sync */
 		this->neg_due = now + this->settings.retransmit;
+		this->idle_wait = TRUE;
+		check_stuck(this, now);
 		return;
 	}
 	this->inflight.active = TRUE;
@@ -690,6 +739,106 @@ static void expire_unheld(private_qkd_doh_peer_t *this, announce_t *announce,
 }
 
 /**
+ * Queue an announce of keys (IDs and Indexes); keys of one announce have
+ * consecutive Indexes
+ */
+static void queue_announce(private_qkd_doh_peer_t *this,
+						   uint8_t ids[][QKD_KEY_ID_LEN], uint32_t *indexes,
+						   u_int count)
+{
+	announce_t *announce = NULL;
+	u_int i;
+
+	for (i = 0; i < count; i++)
+	{
+		if (!announce || announce->count == QKD_DOH_MAX_ANNOUNCE ||
+			indexes[i] != announce->first_index + announce->count)
+		{
+			INIT(announce,
+				.seq = this->announce_seq++,
+				.first_index = indexes[i],
+			);
+			this->announces->insert_last(this->announces, announce);
+		}
+		memcpy(announce->ids[announce->count++], ids[i], QKD_KEY_ID_LEN);
+		this->counters.announced++;
+	}
+}
+
+/**
+ * Whether a key is in an announce not acknowledged yet
+ */
+static bool announcing(private_qkd_doh_peer_t *this,
+					   uint8_t id[QKD_KEY_ID_LEN])
+{
+	enumerator_t *enumerator;
+	announce_t *announce;
+	bool found = FALSE;
+	u_int i;
+
+	enumerator = this->announces->create_enumerator(this->announces);
+	while (!found && enumerator->enumerate(enumerator, &announce))
+	{
+		for (i = 0; i < announce->count; i++)
+		{
+			found = found || memeq(announce->ids[i], id, QKD_KEY_ID_LEN);
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+/**
+ * Most keys announced again per round of reconcile()
+ */
+#define RECONCILE_MAX (QKD_DOH_MAX_ANNOUNCE * ANNOUNCE_WINDOW)
+
+/**
+ * Announcer: announce again the Idle keys the peer's view shows it does
+ * not hold and no announce is under way for (announces lost or given up
+ * on, or not sent before a restart): the peer fetches them, or they
+ * expire here when it can't. So no key stays Idle at this end only.
+ */
+static void reconcile(private_qkd_doh_peer_t *this, uint64_t now)
+{
+	uint8_t ids[RECONCILE_MAX][QKD_KEY_ID_LEN];
+	uint32_t indexes[RECONCILE_MAX], index;
+	qkd_doh_view_t own;
+	u_int count = 0, i;
+
+	if (!this->announcer || !this->peer_known || now < this->reconcile_due)
+	{
+		return;
+	}
+	this->reconcile_due = now + 2 * max(this->settings.sync_interval,
+										(u_int)1000);
+	own_view(this, &own);
+	for (i = 0; i < own.size && count < RECONCILE_MAX; i++)
+	{
+		index = own.first + i;
+		if (qkd_doh_bitmap_get(own.bitmap, i) == QKD_KEY_IDLE &&
+			(index < this->peer_view.first ||
+			 index - this->peer_view.first >= this->peer_view.size ||
+			 qkd_doh_bitmap_get(this->peer_view.bitmap,
+								index - this->peer_view.first) == 0x03) &&
+			this->pool->get_id(this->pool, index, ids[count]) &&
+			!announcing(this, ids[count]))
+		{
+			indexes[count++] = index;
+		}
+	}
+	qkd_doh_view_clear(&own);
+	if (count)
+	{
+		this->counters.reannounced += count;
+		DBG1(DBG_NET, "qkd DOH '%s': %H does not hold %u Idle key%s of "
+			 "this end, announcing them again", name(this), this->peer,
+			 count, count == 1 ? "" : "s");
+		queue_announce(this, ids, indexes, count);
+	}
+}
+
+/**
  * Send new and due announces, give up unanswered ones
  */
 static void pump_announces(private_qkd_doh_peer_t *this, uint64_t now)
@@ -726,6 +875,7 @@ static void pump_announces(private_qkd_doh_peer_t *this, uint64_t now)
 		}
 		msg.announce.seq = announce->seq;
 		msg.announce.count = announce->count;
+		msg.announce.first_index = announce->first_index;
 		memcpy(msg.announce.ids, announce->ids, sizeof(announce->ids));
 		send_msg(this, &msg, TRUE);
 		rt_sent(&announce->rt, now, this->settings.retransmit, UINT_MAX);
@@ -799,6 +949,7 @@ static void process_announce(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 	INIT(announce,
 		.seq = msg->announce.seq,
 		.count = msg->announce.count,
+		.first_index = msg->announce.first_index,
 	);
 	memcpy(announce->ids, msg->announce.ids, sizeof(announce->ids));
 	this->incoming->insert_last(this->incoming, announce);
@@ -1146,7 +1297,7 @@ static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 			answer_sync(this, msg);
 			break;
 		case QKD_DOH_ACK_AVAILABLE_RANGE:
-			if (msg->range.start == 1 && !this->reset_acked)
+			if (msg->range.first && !this->reset_acked)
 			{
 				this->reset_acked = TRUE;
 			}
@@ -1450,6 +1601,40 @@ static void send_announce_ack(private_qkd_doh_peer_t *this, uint16_t seq,
 }
 
 /**
+ * The other end: add keys fetched for an announce to the pool, with the
+ * Indexes the peer gave them
+ */
+static bool add_announced(private_qkd_doh_peer_t *this, announce_t *announce,
+						  array_t *keys)
+{
+	uint32_t indexes[QKD_DOH_MAX_ANNOUNCE];
+	qkd_key_t *key;
+	u_int i, j;
+
+	if (array_count(keys) > announce->count)
+	{
+		return FALSE;
+	}
+	for (i = 0; i < array_count(keys); i++)
+	{
+		array_get(keys, i, &key);
+		for (j = 0; j < announce->count; j++)
+		{
+			if (memeq(announce->ids[j], key->id, QKD_KEY_ID_LEN))
+			{
+				break;
+			}
+		}
+		if (j == announce->count)
+		{	/* the KME gave a key we did not ask for */
+			return FALSE;
+		}
+		indexes[i] = announce->first_index + j;
+	}
+	return this->pool->add_indexed(this->pool, keys, indexes);
+}
+
+/**
  * The other end: fetch the keys of a received announce and acknowledge
  * those held (mutex held, released during the call)
  */
@@ -1486,7 +1671,7 @@ static void fetch_announced(private_qkd_doh_peer_t *this,
 		this->mutex->lock(this->mutex);
 		if (result == QKD_KME_OK)
 		{
-			if (this->pool->add(this->pool, keys))
+			if (add_announced(this, announce, keys))
 			{
 				for (i = 0; i < array_count(keys); i++)
 				{
@@ -1567,6 +1752,7 @@ METHOD(qkd_doh_peer_t, tick, void,
 		{
 			send_sync(this, now);
 		}
+		reconcile(this, now);
 		pump_announces(this, now);
 		retransmit_negotiate(this, now);
 		negotiate(this, now);
@@ -1577,24 +1763,26 @@ METHOD(qkd_doh_peer_t, tick, void,
 METHOD(qkd_doh_peer_t, announce, void,
 	private_qkd_doh_peer_t *this, array_t *keys)
 {
-	announce_t *announce = NULL;
+	uint8_t (*ids)[QKD_KEY_ID_LEN];
+	uint32_t *indexes;
 	qkd_key_t *key;
-	int i;
+	u_int i, count = 0;
 
+	ids = calloc(array_count(keys) + 1, QKD_KEY_ID_LEN);
+	indexes = calloc(array_count(keys) + 1, sizeof(uint32_t));
 	this->mutex->lock(this->mutex);
 	for (i = 0; i < array_count(keys); i++)
 	{
-		if (!announce || announce->count == QKD_DOH_MAX_ANNOUNCE)
-		{
-			INIT(announce,
-				.seq = this->announce_seq++,
-			);
-			this->announces->insert_last(this->announces, announce);
-		}
 		array_get(keys, i, &key);
-		memcpy(announce->ids[announce->count++], key->id, QKD_KEY_ID_LEN);
-		this->counters.announced++;
+		indexes[count] = this->pool->get_index(this->pool, key->id);
+		if (indexes[count])
+		{	/* still in the pool */
+			memcpy(ids[count++], key->id, QKD_KEY_ID_LEN);
+		}
 	}
+	queue_announce(this, ids, indexes, count);
+	free(ids);
+	free(indexes);
 	pump_announces(this, now_ms());
 	this->mutex->unlock(this->mutex);
 }
@@ -1719,7 +1907,9 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 		"doh_fetched: %u\n"
 		"doh_reset_expired: %u\n"
 		"doh_offers_refused: %u\n"
-		"doh_keys_lost: %u\n",
+		"doh_keys_lost: %u\n"
+		"doh_reannounced: %u\n"
+		"doh_views_apart: %u\n",
 		this->peer,
 		established(this) ? "established" :
 			this->have_key ? "offering" : "no key",
@@ -1729,7 +1919,7 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 		c->rx_stale, c->rx_replay, c->rx_unexpected, c->tx, c->doh_keys,
 		c->bound_own, c->bound_peer, c->refused, c->timeouts, c->collisions,
 		c->announced, c->acked, c->fetched, c->reset_expired,
-		c->offers_refused, c->keys_lost);
+		c->offers_refused, c->keys_lost, c->reannounced, c->views_apart);
 	this->mutex->unlock(this->mutex);
 	return written >= 0 && written < len;
 }
@@ -1741,7 +1931,7 @@ METHOD(qkd_doh_peer_t, destroy, void,
 	this->incoming->destroy_function(this->incoming, free);
 	array_destroy(this->own_bound);
 	array_destroy(this->peer_bound);
-	chunk_free(&this->peer_bitmap);
+	qkd_doh_view_clear(&this->peer_view);
 	this->guard->destroy(this->guard);
 	this->local->destroy(this->local);
 	this->peer->destroy(this->peer);

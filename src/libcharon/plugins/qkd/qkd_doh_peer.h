@@ -84,6 +84,10 @@ struct qkd_doh_counters_t {
 	u_int offers_refused;
 	/** DOH keys dropped because the peer no longer used them */
 	u_int keys_lost;
+	/** Idle keys announced again because the peer did not hold them */
+	u_int reannounced;
+	/** times both ends held Idle keys but none Idle on both */
+	u_int views_apart;
 };
 
 /**

@@ -15,19 +15,9 @@
 #include "qkd_doh_sync.h"
 
 /**
- * Most keys accepted from a peer's sync messages
- */
-#define MAX_PEER_KEYS (1 << 20)
-
-/**
  * Most Key Offsets of plain sync messages (8 bits)
  */
 #define MAX_OFFSETS 256
-
-/**
- * Status of keys not reported (yet): "invalid or blank"
- */
-#define BLANK 0x03
 
 /*
  * Described in header
@@ -55,22 +45,22 @@ void qkd_doh_sync_destroy(array_t *msgs)
 /*
  * Described in header
  */
-array_t *qkd_doh_sync_range(chunk_t bitmap, uint32_t size, bool deflate,
-							bool request)
+array_t *qkd_doh_sync_range(chunk_t bitmap, uint32_t first, uint32_t size,
+							bool deflate, bool request)
 {
 	qkd_doh_msg_t *msg;
 	array_t *msgs;
-	uint32_t start, count;
+	uint32_t pos, count;
 
-	if (!size || (uint64_t)size > (uint64_t)bitmap.len * 4)
+	if (!size || !first || (uint64_t)size > (uint64_t)bitmap.len * 4 ||
+		(uint64_t)first + size - 1 > UINT32_MAX)
 	{
 		return NULL;
 	}
 	msgs = array_create(0, 0);
-	for (start = 1; start <= size; start += count)
+	for (pos = 1; pos <= size; pos += count)
 	{
-		if (!qkd_doh_range_fit(bitmap, start, size - start + 1, deflate,
-							   &count))
+		if (!qkd_doh_range_fit(bitmap, pos, size - pos + 1, deflate, &count))
 		{
 			qkd_doh_sync_destroy(msgs);
 			return NULL;
@@ -80,10 +70,11 @@ array_t *qkd_doh_sync_range(chunk_t bitmap, uint32_t size, bool deflate,
 							: QKD_DOH_ACK_AVAILABLE_RANGE,
 			.range = {
 				.deflate = deflate,
-				.start = start,
+				.first = pos == 1,
+				.start = first + pos - 1,
 				.count = count,
-				.pool_size = size,
-				.bitmap = qkd_doh_bitmap_extract(bitmap, start, count),
+				.pool_size = first + size - 1,
+				.bitmap = qkd_doh_bitmap_extract(bitmap, pos, count),
 			},
 		);
 		array_insert(msgs, ARRAY_TAIL, msg);
@@ -129,36 +120,99 @@ array_t *qkd_doh_sync_plain(chunk_t bitmap, uint32_t size,
 }
 
 /**
- * Grow the peer's bitmap to a number of keys, new keys blank
+ * Make a view cover Indexes lo to hi, newly covered ones blank
  */
-static void grow(chunk_t *peer, uint32_t *peer_size, uint32_t size)
+static bool cover(qkd_doh_view_t *view, uint32_t lo, uint32_t hi)
 {
-	uint32_t i;
+	uint32_t first, size, i;
+	chunk_t bitmap;
 
-	if (size <= *peer_size)
+	if (view->size)
 	{
-		return;
+		if (lo >= view->first && hi - view->first < view->size)
+		{
+			return TRUE;
+		}
+		first = min(lo, view->first);
+		size = max((uint64_t)hi, (uint64_t)view->first + view->size - 1) -
+			   first + 1;
 	}
-	if ((size + 3) / 4 > peer->len)
+	else
 	{
-		peer->len = (size + 3) / 4;
-		peer->ptr = realloc(peer->ptr, peer->len);
+		first = lo;
+		size = hi - lo + 1;
 	}
-	for (i = *peer_size; i < size; i++)
+	if (size > QKD_POOL_MAX_SPAN)
 	{
-		qkd_doh_bitmap_set(*peer, i, BLANK);
+		return FALSE;
 	}
-	*peer_size = size;
+	bitmap = chunk_alloc((size + 3) / 4);
+	memset(bitmap.ptr, 0xff, bitmap.len);
+	for (i = 0; i < view->size; i++)
+	{
+		qkd_doh_bitmap_set(bitmap, view->first - first + i,
+						   qkd_doh_bitmap_get(view->bitmap, i));
+	}
+	chunk_free(&view->bitmap);
+	view->bitmap = bitmap;
+	view->first = first;
+	view->size = size;
+	return TRUE;
 }
 
 /*
  * Described in header
  */
-bool qkd_doh_sync_apply(chunk_t *peer, uint32_t *peer_size, qkd_doh_msg_t *msg,
+chunk_t qkd_doh_view_extract(qkd_doh_view_t *view, uint32_t first,
+							 uint32_t count)
+{
+	chunk_t bitmap;
+	uint64_t index;
+	uint32_t i;
+
+	bitmap = chunk_alloc((count + 3) / 4);
+	memset(bitmap.ptr, 0, bitmap.len);
+	for (i = 0; i < count; i++)
+	{
+		index = (uint64_t)first + i;
+		qkd_doh_bitmap_set(bitmap, i, view->size && index >= view->first &&
+						   index - view->first < view->size ?
+						   qkd_doh_bitmap_get(view->bitmap,
+											  index - view->first) : 0x03);
+	}
+	return bitmap;
+}
+
+/*
+ * Described in header
+ */
+void qkd_doh_view_clear(qkd_doh_view_t *view)
+{
+	chunk_free(&view->bitmap);
+	*view = (qkd_doh_view_t){};
+}
+
+/*
+ * Described in header
+ */
+void qkd_doh_view_set(qkd_doh_view_t *view, uint32_t index, u_int status)
+{
+	if (view->size && index >= view->first &&
+		index - view->first < view->size)
+	{
+		qkd_doh_bitmap_set(view->bitmap, index - view->first, status);
+	}
+}
+
+/*
+ * Described in header
+ */
+bool qkd_doh_sync_apply(qkd_doh_view_t *view, qkd_doh_msg_t *msg,
 						uint32_t keys_per_offset)
 {
 	uint32_t first, count, i;
 	chunk_t bitmap;
+	bool round;
 
 	switch (msg->type)
 	{
@@ -168,28 +222,39 @@ bool qkd_doh_sync_apply(chunk_t *peer, uint32_t *peer_size, qkd_doh_msg_t *msg,
 			{
 				return FALSE;
 			}
-			first = msg->sync.offset * keys_per_offset;
+			first = msg->sync.offset * keys_per_offset + 1;
 			/* zero padding reads as Idle: no more than B keys */
 			count = min(msg->sync.bitmap.len * 4, keys_per_offset);
 			bitmap = msg->sync.bitmap;
+			round = msg->sync.offset == 0;
 			break;
 		case QKD_DOH_REQ_SYNC_RANGE:
 		case QKD_DOH_ACK_AVAILABLE_RANGE:
-			first = msg->range.start - 1;
+			first = msg->range.start;
 			count = msg->range.count;
 			bitmap = msg->range.bitmap;
+			round = msg->range.first;
 			break;
 		default:
 			return FALSE;
 	}
-	if ((uint64_t)first + count > MAX_PEER_KEYS)
+	if (!first || !count || count > QKD_POOL_MAX_SPAN ||
+		(uint64_t)first + count - 1 > UINT32_MAX)
 	{
 		return FALSE;
 	}
-	grow(peer, peer_size, first + count);
+	if (round)
+	{	/* a new round: forget what the peer reported before */
+		qkd_doh_view_clear(view);
+	}
+	if (!cover(view, first, first + count - 1))
+	{
+		return FALSE;
+	}
 	for (i = 0; i < count; i++)
 	{
-		qkd_doh_bitmap_set(*peer, first + i, qkd_doh_bitmap_get(bitmap, i));
+		qkd_doh_bitmap_set(view->bitmap, first - view->first + i,
+						   qkd_doh_bitmap_get(bitmap, i));
 	}
 	return TRUE;
 }
@@ -197,24 +262,29 @@ bool qkd_doh_sync_apply(chunk_t *peer, uint32_t *peer_size, qkd_doh_msg_t *msg,
 /*
  * Described in header
  */
-uint32_t qkd_doh_sync_lowest_idle(chunk_t local, uint32_t local_size,
-								  chunk_t peer, uint32_t peer_size)
+uint32_t qkd_doh_sync_lowest_idle(qkd_doh_view_t *local, qkd_doh_view_t *peer)
 {
-	uint32_t i, n;
+	uint64_t index, hi;
+	uint32_t i;
 
-	n = min(min(local_size, peer_size),
-			min(local.len * 4, peer.len * 4));
-	for (i = 0; i < n; i++)
+	if (!local->size || !peer->size)
 	{
-		if ((i % 4) == 0 && local.ptr[i / 4] == 0xff)
+		return 0;
+	}
+	hi = min((uint64_t)local->first + local->size,
+			 (uint64_t)peer->first + peer->size);
+	for (index = max(local->first, peer->first); index < hi; index++)
+	{
+		i = index - local->first;
+		if ((i % 4) == 0 && local->bitmap.ptr[i / 4] == 0xff)
 		{	/* skip four keys all used/blank here at once */
-			i += 3;
+			index += 3;
 			continue;
 		}
-		if (qkd_doh_bitmap_get(local, i) == 0 &&
-			qkd_doh_bitmap_get(peer, i) == 0)
+		if (qkd_doh_bitmap_get(local->bitmap, i) == 0 &&
+			qkd_doh_bitmap_get(peer->bitmap, index - peer->first) == 0)
 		{
-			return i + 1;
+			return index;
 		}
 	}
 	return 0;

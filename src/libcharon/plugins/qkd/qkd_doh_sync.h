@@ -26,29 +26,46 @@
 
 #include "qkd_doh_msg.h"
 
+#include "qkd_pool.h"
+
 #include <collections/array.h>
 
 /**
+ * What an end knows of the statuses of the other end's keys (or its own,
+ * from qkd_pool_t.get_bitmap()).
+ */
+typedef struct {
+	/** Index of the first status in bitmap, 0 if nothing is known */
+	uint32_t first;
+	/** number of Indexes covered */
+	uint32_t size;
+	/** 2 bits per Index, unreported ones 11 (allocated) */
+	chunk_t bitmap;
+} qkd_doh_view_t;
+
+/**
  * Cover a whole pool with range sync messages (REQ_SYNC_RANGE or
- * ACK_AVAILABLE_RANGE), each carrying as many keys as fit.
+ * ACK_AVAILABLE_RANGE), each carrying as many keys as fit, the first one
+ * flagged as the first of the round.
  *
  * @param bitmap		the pool's status bitmap (qkd_pool_t.get_bitmap())
- * @param size			number of keys in the pool, at least 1
+ * @param first			Index of its first status, at least 1
+ * @param size			number of Indexes it covers, at least 1
  * @param deflate		whether the peer understands compressed bitmaps
  * @param request		TRUE for REQ_SYNC_RANGE, FALSE for the answer
  * @return				array of qkd_doh_msg_t* (free with
  *						qkd_doh_sync_destroy()), NULL on failure
  */
-array_t *qkd_doh_sync_range(chunk_t bitmap, uint32_t size, bool deflate,
-							bool request);
+array_t *qkd_doh_sync_range(chunk_t bitmap, uint32_t first, uint32_t size,
+							bool deflate, bool request);
 
 /**
  * Cover the first keys of a pool with the draft's plain sync messages
  * (REQ_SYNC or ACK_AVAILABLE), Key Offset N carrying the keys from Index
  * B * N + 1 on. At most 256 * B keys are covered.
  *
- * @param bitmap		the pool's status bitmap
- * @param size			number of keys in the pool, at least 1
+ * @param bitmap		the pool's status bitmap, from Index 1 on
+ * @param size			number of Indexes in it, at least 1
  * @param keys_per_offset B, 1 to QKD_DOH_MAX_PLAIN_KEYS
  * @param request		TRUE for REQ_SYNC, FALSE for ACK_AVAILABLE
  * @return				array of qkd_doh_msg_t*, NULL on failure
@@ -64,29 +81,55 @@ array_t *qkd_doh_sync_plain(chunk_t bitmap, uint32_t size,
 void qkd_doh_sync_destroy(array_t *msgs);
 
 /**
- * Record the statuses a received sync message reports in the peer's
- * bitmap, growing it as needed (keys not reported yet read as 11).
+ * Record the statuses a received sync message reports in a view of the
+ * peer's pool, growing it as needed. The first message of a round (range
+ * messages flagged so, plain ones with Key Offset 0) replaces the view.
  *
- * @param peer			peer's bitmap (allocated, grown, free with chunk_free)
- * @param peer_size		number of keys in it, updated
+ * @param view			view of the peer's pool
  * @param msg			received sync message (plain or range)
  * @param keys_per_offset B of plain messages
- * @return				FALSE if the message is no sync message or reports
- *						keys beyond 1,048,576 (refused)
+ * @return				FALSE if the message is no sync message or the view
+ *						would span more than QKD_POOL_MAX_SPAN Indexes
+ *						(refused)
  */
-bool qkd_doh_sync_apply(chunk_t *peer, uint32_t *peer_size, qkd_doh_msg_t *msg,
+bool qkd_doh_sync_apply(qkd_doh_view_t *view, qkd_doh_msg_t *msg,
 						uint32_t keys_per_offset);
+
+/**
+ * Set the status of an Index in a view, if the view covers it.
+ *
+ * @param view			view
+ * @param index			Index
+ * @param status		status (0-3)
+ */
+void qkd_doh_view_set(qkd_doh_view_t *view, uint32_t index, u_int status);
+
+/**
+ * Copy the statuses of count Indexes from first on out of a view, those it
+ * does not cover as 11 (unused bits of the last byte zero).
+ *
+ * @param view			view
+ * @param first			first Index to copy
+ * @param count			number of Indexes
+ * @return				allocated bitmap of ceil(count / 4) bytes
+ */
+chunk_t qkd_doh_view_extract(qkd_doh_view_t *view, uint32_t first,
+							 uint32_t count);
+
+/**
+ * Forget a view.
+ *
+ * @param view			view to empty
+ */
+void qkd_doh_view_clear(qkd_doh_view_t *view);
 
 /**
  * Find the key to negotiate: the lowest Index that is Idle on both sides.
  *
- * @param local			own status bitmap
- * @param local_size	number of own keys
- * @param peer			peer's status bitmap
- * @param peer_size		number of keys the peer reported
- * @return				Index (1-based), 0 if no key is Idle on both sides
+ * @param local			own statuses
+ * @param peer			view of the peer's statuses
+ * @return				Index, 0 if no key is Idle on both sides
  */
-uint32_t qkd_doh_sync_lowest_idle(chunk_t local, uint32_t local_size,
-								  chunk_t peer, uint32_t peer_size);
+uint32_t qkd_doh_sync_lowest_idle(qkd_doh_view_t *local, qkd_doh_view_t *peer);
 
 #endif /** QKD_DOH_SYNC_H_ @}*/

@@ -55,6 +55,11 @@ typedef struct {
 } entry_t;
 
 /**
+ * Index of an entry's key
+ */
+#define INDEX(e) ((e)->batch->indexes[(e)->idx])
+
+/**
  * Private data of a qkd_pool_t object.
  */
 struct private_qkd_pool_t {
@@ -90,7 +95,8 @@ struct private_qkd_pool_t {
 	hashtable_t *ids;
 
 	/**
-	 * All keys, sorted by ID unless dirty (sorted when an Index is needed)
+	 * All keys, sorted by Index unless dirty (sorted when needed); keys
+	 * without Index (0) first
 	 */
 	entry_t *entries;
 
@@ -108,6 +114,12 @@ struct private_qkd_pool_t {
 	 * No Idle key below this position in entries
 	 */
 	u_int first_idle;
+
+	/**
+	 * Index the next key added gets: above every Index ever given, as the
+	 * batch holding the highest one stays stored until a newer one is
+	 */
+	uint32_t next_index;
 
 	/**
 	 * Original keys per status
@@ -136,11 +148,13 @@ struct private_qkd_pool_t {
 };
 
 /**
- * Compare two entries by key ID
+ * Compare two entries by Index
  */
 static int entry_cmp(const void *a, const void *b)
 {
-	return memcmp(((entry_t*)a)->id, ((entry_t*)b)->id, QKD_KEY_ID_LEN);
+	uint32_t x = INDEX((entry_t*)a), y = INDEX((entry_t*)b);
+
+	return x < y ? -1 : x > y;
 }
 
 /**
@@ -215,16 +229,49 @@ static qkd_key_t *copy_key(entry_t *entry)
 }
 
 /**
- * Find the entry of a key ID in Index order
+ * Find the entry of an Index (not 0)
  */
-static entry_t *find_sorted(private_qkd_pool_t *this,
-							uint8_t id[QKD_KEY_ID_LEN])
+static entry_t *find_index(private_qkd_pool_t *this, uint32_t index)
 {
-	entry_t key = { .id = id };
+	u_int low = 0, high, mid;
 
 	sort_entries(this);
-	return bsearch(&key, this->entries, this->count, sizeof(entry_t),
-				   entry_cmp);
+	high = this->count;
+	while (low < high)
+	{
+		mid = low + (high - low) / 2;
+		if (INDEX(&this->entries[mid]) < index)
+		{
+			low = mid + 1;
+		}
+		else
+		{
+			high = mid;
+		}
+	}
+	if (index && low < this->count && INDEX(&this->entries[low]) == index)
+	{
+		return &this->entries[low];
+	}
+	return NULL;
+}
+
+/**
+ * Whether a batch holds the highest Index given so far, which keeps it
+ * stored (see next_index)
+ */
+static bool holds_last_index(private_qkd_pool_t *this, qkd_batch_t *batch)
+{
+	u_int i;
+
+	for (i = 0; i < batch->count; i++)
+	{
+		if (batch->indexes[i] && batch->indexes[i] + 1 == this->next_index)
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
 }
 
 /**
@@ -248,6 +295,7 @@ static void add_entries(private_qkd_pool_t *this, qkd_batch_t *batch)
 		};
 		this->ids->put(this->ids, batch->ids + i * QKD_KEY_ID_LEN, batch);
 		this->counts[ORIG(batch->status[i])]++;
+		this->next_index = max(this->next_index, batch->indexes[i] + 1);
 	}
 	this->batches->insert_last(this->batches, batch);
 	this->dirty = TRUE;
@@ -303,6 +351,42 @@ static bool all_expired(qkd_batch_t *batch)
 }
 
 /**
+ * Whether a batch can go: all its keys expired, and it does not hold the
+ * highest Index given (Indexes are never given twice)
+ */
+static bool droppable(private_qkd_pool_t *this, qkd_batch_t *batch)
+{
+	return all_expired(batch) && !holds_last_index(this, batch);
+}
+
+/**
+ * Drop batches that only stayed for holding the highest Index, once a newer
+ * batch holds it
+ */
+static void drop_retained(private_qkd_pool_t *this)
+{
+	enumerator_t *enumerator;
+	qkd_batch_t *batch;
+	linked_list_t *gone;
+
+	gone = linked_list_create();
+	enumerator = this->batches->create_enumerator(this->batches);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		if (droppable(this, batch))
+		{
+			gone->insert_last(gone, batch);
+		}
+	}
+	enumerator->destroy(enumerator);
+	while (gone->remove_first(gone, (void**)&batch) == SUCCESS)
+	{
+		drop_batch(this, batch, FALSE);
+	}
+	gone->destroy(gone);
+}
+
+/**
  * State of a batch before a change, to undo it if it can't be stored
  */
 typedef struct {
@@ -344,7 +428,7 @@ static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 
 	/* a batch whose keys all expired is deleted (secure_delete wipes the
 	 * row), no need to rewrite it first */
-	gone = all_expired(batch) && this->store->remove(this->store, batch);
+	gone = droppable(this, batch) && this->store->remove(this->store, batch);
 	if (!gone && !this->store->update(this->store, this->link, batch,
 						durable ? QKD_STORE_SYNC_NOW : QKD_STORE_UNSYNCED))
 	{
@@ -364,7 +448,7 @@ static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 			this->counts[ORIG(old.status[i])]--;
 			this->counts[ORIG(batch->status[i])]++;
 		}
-		if (all_expired(batch))
+		if (droppable(this, batch))
 		{
 			drop_batch(this, batch, gone);
 		}
@@ -402,7 +486,7 @@ static void change_lazily(private_qkd_pool_t *this, entry_t *entry,
 	set_byte(batch, entry->idx, status);
 	this->counts[ORIG(old)]--;
 	this->counts[ORIG(batch->status[entry->idx])]++;
-	if (all_expired(batch))
+	if (droppable(this, batch))
 	{
 		drop_batch(this, batch, FALSE);
 	}
@@ -482,8 +566,61 @@ static bool batch_has_duplicates(qkd_batch_t *batch)
 	return found;
 }
 
-METHOD(qkd_pool_t, add, bool,
-	private_qkd_pool_t *this, array_t *keys)
+/**
+ * Check the Indexes the peer gave keys: not 0, not twice
+ */
+static bool indexes_valid(uint32_t *indexes, u_int count)
+{
+	u_int i, j;
+
+	for (i = 0; i < count; i++)
+	{
+		if (!indexes[i])
+		{
+			return FALSE;
+		}
+		for (j = 0; j < i; j++)
+		{
+			if (indexes[i] == indexes[j])
+			{
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * A key holds an Index the peer now gives another key: the peer started
+ * afresh without it. Expire it and take its Index away.
+ */
+static void evict_index(private_qkd_pool_t *this, uint32_t index)
+{
+	entry_t *entry;
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+
+	entry = find_index(this, index);
+	if (!entry)
+	{
+		return;
+	}
+	qkd_key_id_format(entry->id, uuid);
+	DBG1(DBG_CFG, "qkd pool '%s': the peer gives Index %u to another key, "
+		 "key %s that had it expires", this->link, index, uuid);
+	entry->batch->indexes[entry->idx] = 0;
+	entry->batch->dirty = TRUE;
+	this->dirty = TRUE;
+	if (ORIG(entry->batch->status[entry->idx]) != QKD_KEY_EXPIRED)
+	{
+		change(this, entry, QKD_KEY_EXPIRED, FALSE);
+	}
+}
+
+/**
+ * Add a batch of keys with the given Indexes, or new ones if NULL
+ */
+static bool add_keys(private_qkd_pool_t *this, array_t *keys,
+					 uint32_t *indexes)
 {
 	qkd_batch_t *batch;
 	qkd_key_t *key;
@@ -493,6 +630,12 @@ METHOD(qkd_pool_t, add, bool,
 	if (!count)
 	{
 		return TRUE;
+	}
+	if (indexes && !indexes_valid(indexes, count))
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': batch with an Index 0 or twice "
+			 "refused", this->link);
+		return FALSE;
 	}
 	array_get(keys, ARRAY_HEAD, &key);
 	batch = qkd_batch_create(count, key->key.len, time(NULL));
@@ -509,6 +652,7 @@ METHOD(qkd_pool_t, add, bool,
 		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
 		memcpy(batch->keys.ptr + i * batch->key_len, key->key.ptr,
 			   batch->key_len);
+		batch->indexes[i] = indexes ? indexes[i] : this->next_index + i;
 	}
 	if (i < count || batch_has_duplicates(batch))
 	{
@@ -529,6 +673,10 @@ METHOD(qkd_pool_t, add, bool,
 		qkd_batch_destroy(batch);
 		return FALSE;
 	}
+	for (i = 0; indexes && i < count; i++)
+	{
+		evict_index(this, indexes[i]);
+	}
 	/* the KME delivered these keys once, they must not get lost: survives
 	 * charon being killed at once, a power loss after the sync interval */
 	if (!this->store->insert(this->store, this->link, batch,
@@ -541,9 +689,22 @@ METHOD(qkd_pool_t, add, bool,
 		return FALSE;
 	}
 	add_entries(this, batch);
+	drop_retained(this);
 	this->condvar->broadcast(this->condvar);
 	this->mutex->unlock(this->mutex);
 	return TRUE;
+}
+
+METHOD(qkd_pool_t, add, bool,
+	private_qkd_pool_t *this, array_t *keys)
+{
+	return add_keys(this, keys, NULL);
+}
+
+METHOD(qkd_pool_t, add_indexed, bool,
+	private_qkd_pool_t *this, array_t *keys, uint32_t *indexes)
+{
+	return add_keys(this, keys, indexes);
 }
 
 /**
@@ -774,14 +935,13 @@ METHOD(qkd_pool_t, derive, bool,
 METHOD(qkd_pool_t, get_index, u_int,
 	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN])
 {
-	entry_t *entry;
+	entry_t entry;
 	u_int index = 0;
 
 	this->mutex->lock(this->mutex);
-	entry = find_sorted(this, id);
-	if (entry)
+	if (lookup(this, id, &entry))
 	{
-		index = entry - this->entries + 1;
+		index = INDEX(&entry);
 	}
 	this->mutex->unlock(this->mutex);
 	return index;
@@ -790,17 +950,16 @@ METHOD(qkd_pool_t, get_index, u_int,
 METHOD(qkd_pool_t, get_id, bool,
 	private_qkd_pool_t *this, u_int index, uint8_t id[QKD_KEY_ID_LEN])
 {
-	bool found = FALSE;
+	entry_t *entry;
 
 	this->mutex->lock(this->mutex);
-	sort_entries(this);
-	if (index >= 1 && index <= this->count)
+	entry = find_index(this, index);
+	if (entry)
 	{
-		memcpy(id, this->entries[index - 1].id, QKD_KEY_ID_LEN);
-		found = TRUE;
+		memcpy(id, entry->id, QKD_KEY_ID_LEN);
 	}
 	this->mutex->unlock(this->mutex);
-	return found;
+	return entry != NULL;
 }
 
 METHOD(qkd_pool_t, get_pending, qkd_key_t*,
@@ -820,21 +979,47 @@ METHOD(qkd_pool_t, get_pending, qkd_key_t*,
 }
 
 METHOD(qkd_pool_t, get_bitmap, u_int,
-	private_qkd_pool_t *this, chunk_t *bitmap)
+	private_qkd_pool_t *this, chunk_t *bitmap, uint32_t *first)
 {
 	entry_t *entry;
-	u_int i, count;
+	uint32_t pos;
+	u_int i = 0, count = 0;
 
 	this->mutex->lock(this->mutex);
 	sort_entries(this);
-	count = this->count;
+	while (i < this->count && !INDEX(&this->entries[i]))
+	{	/* keys without Index are not synced */
+		i++;
+	}
+	*first = 0;
+	if (i < this->count)
+	{
+		*first = INDEX(&this->entries[i]);
+		count = INDEX(&this->entries[this->count - 1]) - *first + 1;
+		if (count > QKD_POOL_MAX_SPAN)
+		{
+			*first += count - QKD_POOL_MAX_SPAN;
+			count = QKD_POOL_MAX_SPAN;
+			while (INDEX(&this->entries[i]) < *first)
+			{
+				i++;
+			}
+		}
+	}
+	/* Indexes not held read as 11, "invalid or blank" */
 	*bitmap = chunk_alloc((count + 3) / 4);
-	memset(bitmap->ptr, 0, bitmap->len);
-	for (i = 0; i < count; i++)
+	memset(bitmap->ptr, 0xff, bitmap->len);
+	for (; i < this->count; i++)
 	{
 		entry = &this->entries[i];
-		bitmap->ptr[i / 4] |= ORIG(entry->batch->status[entry->idx]) <<
-							  (6 - 2 * (i % 4));
+		pos = INDEX(entry) - *first;
+		bitmap->ptr[pos / 4] &= ~(0x03 << (6 - 2 * (pos % 4)));
+		bitmap->ptr[pos / 4] |= ORIG(entry->batch->status[entry->idx]) <<
+								(6 - 2 * (pos % 4));
+	}
+	if (count % 4)
+	{	/* bits after the last key are zero */
+		bitmap->ptr[bitmap->len - 1] &= 0xff << (8 - 2 * (count % 4));
 	}
 	this->mutex->unlock(this->mutex);
 	return count;
@@ -1036,29 +1221,56 @@ METHOD(qkd_pool_t, destroy, void,
 }
 
 /**
+ * Give Indexes to the keys of a batch stored before Indexes existed
+ */
+static void give_indexes(private_qkd_pool_t *this, qkd_batch_t *batch)
+{
+	u_int i;
+
+	for (i = 0; i < batch->count; i++)
+	{
+		if (batch->indexes[i])
+		{
+			return;
+		}
+	}
+	for (i = 0; i < batch->count; i++)
+	{
+		batch->indexes[i] = this->next_index++;
+	}
+	batch->dirty = TRUE;
+	this->dirty = TRUE;
+}
+
+/**
  * Load the stored batches, expiring what a previous run left in use
  */
 static void load(private_qkd_pool_t *this)
 {
 	enumerator_t *enumerator;
+	linked_list_t *loaded;
 	qkd_batch_t *batch;
 	u_int expired = 0;
 
 	enumerator = this->store->create_enumerator(this->store, this->link);
 	while (enumerator->enumerate(enumerator, &batch))
 	{
-		if (all_expired(batch))
-		{	/* a deletion that failed before */
-			this->store->remove(this->store, batch);
-			qkd_batch_destroy(batch);
-			continue;
-		}
 		add_entries(this, batch);
+	}
+	enumerator->destroy(enumerator);
+	/* expiring may drop batches from the list: walk a copy */
+	loaded = linked_list_create_from_enumerator(
+					this->batches->create_enumerator(this->batches));
+	while (loaded->remove_first(loaded, (void**)&batch) == SUCCESS)
+	{
+		give_indexes(this, batch);
 		/* keys Pending or Active may have been used before a crash */
 		expired += expire_batch(this, batch,
 						1 << QKD_KEY_PENDING | 1 << QKD_KEY_ACTIVE);
 	}
-	enumerator->destroy(enumerator);
+	loaded->destroy(loaded);
+	/* those only kept for their Index, and deletions that failed before */
+	drop_retained(this);
 	DBG1(DBG_CFG, "qkd pool '%s': %u Idle keys loaded, %u keys left in use "
 		 "by the last run expired", this->link, this->counts[QKD_KEY_IDLE],
 		 expired);
@@ -1075,6 +1287,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 	INIT(this,
 		.public = {
 			.add = _add,
+			.add_indexed = _add_indexed,
 			.take = _take,
 			.add_pending = _add_pending,
 			.set_status = _set_status,
@@ -1100,6 +1313,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.capacity = capacity,
 		.batches = linked_list_create(),
 		.ids = hashtable_create(hash_id, equals_id, 1024),
+		.next_index = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);

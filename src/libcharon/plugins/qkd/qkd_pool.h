@@ -75,11 +75,20 @@ struct qkd_pool_stats_t {
 };
 
 /**
+ * Most Indexes a sync bitmap covers (the highest ones)
+ */
+#define QKD_POOL_MAX_SPAN (1 << 20)
+
+/**
  * The quantum key pool of one link: persistent, encrypted, every key used
  * exactly once.
  *
- * The Index of a key is its position (1, 2, ...) when the pool is sorted by
- * key ID. A key is marked Pending durably before its material leaves the
+ * Every key added gets an Index (1, 2, ...) that never changes and is
+ * never given twice, stored with the key: keys added with add() get the
+ * next Indexes of this pool, keys a peer announced get the Indexes the
+ * peer gave them (add_indexed()), so an Index names the same key on both
+ * ends for as long as both hold it. A key is marked Pending durably before
+ * its material leaves the
  * pool. On start, keys that were Pending or Active when charon stopped
  * are expired (their sessions are gone) and never handed out again; Idle
  * keys stay.
@@ -94,6 +103,17 @@ struct qkd_pool_t {
 	 * @return			FALSE if not stored (or beyond capacity), pool unchanged
 	 */
 	bool (*add)(qkd_pool_t *this, array_t *keys);
+
+	/**
+	 * Add keys a peer announced as Idle keys with the Indexes the peer gave
+	 * them. A key of this pool holding one of these Indexes is from an
+	 * earlier life of the peer: it expires and loses its Index.
+	 *
+	 * @param keys		array of qkd_key_t*, all of the same size (copied)
+	 * @param indexes	Index of each key, none 0, none twice
+	 * @return			FALSE if not stored (or beyond capacity), pool unchanged
+	 */
+	bool (*add_indexed)(qkd_pool_t *this, array_t *keys, uint32_t *indexes);
 
 	/**
 	 * Take the Idle key with the lowest Index: it becomes Pending (stored)
@@ -194,14 +214,17 @@ struct qkd_pool_t {
 	qkd_key_t *(*get_pending)(qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN]);
 
 	/**
-	 * Get the statuses of all keys in Index order as a sync bitmap: 2 bits
-	 * per key, Index 1 in the most significant bits of the first byte,
-	 * Idle 00, Pending 01, Active 10, Expired 11 (the draft's "invalid").
+	 * Get the statuses of the keys from the lowest to the highest Index
+	 * held as a sync bitmap: 2 bits per Index, the first in the most
+	 * significant bits of the first byte, Idle 00, Pending 01, Active 10,
+	 * Expired or not held 11 (the draft's "invalid or blank"). At most the
+	 * highest QKD_POOL_MAX_SPAN Indexes.
 	 *
-	 * @param bitmap	receives the allocated bitmap, ceil(size / 4) bytes
-	 * @return			number of keys (pool size)
+	 * @param bitmap	receives the allocated bitmap, ceil(count / 4) bytes
+	 * @param first		receives the first Index covered, 0 if none
+	 * @return			number of Indexes covered, 0 if the pool is empty
 	 */
-	u_int (*get_bitmap)(qkd_pool_t *this, chunk_t *bitmap);
+	u_int (*get_bitmap)(qkd_pool_t *this, chunk_t *bitmap, uint32_t *first);
 
 	/**
 	 * Expire Idle keys older than the survival time.

@@ -115,6 +115,7 @@ qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created)
 		.ids = calloc(count, QKD_KEY_ID_LEN),
 		.keys = chunk_alloc(count * key_len),
 		.status = calloc(count, 1),
+		.indexes = calloc(count, sizeof(uint32_t)),
 	);
 	memset(this->keys.ptr, 0, this->keys.len);
 	return this;
@@ -130,6 +131,7 @@ void qkd_batch_destroy(qkd_batch_t *this)
 		chunk_clear(&this->keys);
 		free(this->ids);
 		free(this->status);
+		free(this->indexes);
 		free(this);
 	}
 }
@@ -159,16 +161,43 @@ static bool set_seal_key(private_qkd_pool_store_t *this, chunk_t nonce)
 }
 
 /**
- * Associated data of a batch: link name, key IDs, key length, status bytes
+ * The Indexes of a batch as stored: 32-bit, network order; empty if the
+ * batch has none (stored before Indexes existed)
+ */
+static chunk_t indexes_blob(qkd_batch_t *batch)
+{
+	chunk_t blob;
+	u_int i;
+
+	for (i = 0; i < batch->count && !batch->indexes[i]; i++)
+	{
+		/* look for one */
+	}
+	if (i == batch->count)
+	{
+		return chunk_empty;
+	}
+	blob = chunk_alloc(batch->count * sizeof(uint32_t));
+	for (i = 0; i < batch->count; i++)
+	{
+		htoun32(blob.ptr + i * sizeof(uint32_t), batch->indexes[i]);
+	}
+	return blob;
+}
+
+/**
+ * Associated data of a batch: link name, key IDs, key length, status
+ * bytes, Indexes (if any)
  */
 static chunk_t assoc_data(char *link, qkd_batch_t *batch)
 {
 	uint32_t key_len = htonl(batch->key_len);
 
-	return chunk_cat("cccc", chunk_create(link, strlen(link) + 1),
+	return chunk_cat("cccm", chunk_create(link, strlen(link) + 1),
 					 chunk_create(batch->ids, batch->count * QKD_KEY_ID_LEN),
 					 chunk_from_thing(key_len),
-					 chunk_create(batch->status, batch->count));
+					 chunk_cat("cm", chunk_create(batch->status, batch->count),
+							   indexes_blob(batch)));
 }
 
 /**
@@ -276,34 +305,37 @@ static void end_write(private_qkd_pool_store_t *this, bool full, bool ok)
 static bool write_batch(private_qkd_pool_store_t *this, char *link,
 						qkd_batch_t *batch, qkd_store_sync_t sync, bool new)
 {
-	chunk_t sealed;
+	chunk_t sealed, indexes;
 	bool full, ok = FALSE;
 
 	this->mutex->lock(this->mutex);
 	if (seal(this, link, batch, &sealed))
 	{
+		indexes = indexes_blob(batch);
 		full = begin_write(this, sync);
 		if (new)
 		{
 			ok = this->db->execute(this->db, &batch->rowid,
 				"INSERT INTO qkd_batches (link, created, key_len, ids, status, "
-				"sealed) VALUES (?, ?, ?, ?, ?, ?)",
+				"sealed, indexes) VALUES (?, ?, ?, ?, ?, ?, ?)",
 				DB_TEXT, link, DB_UINT, (u_int)batch->created,
 				DB_UINT, batch->key_len,
 				DB_BLOB, chunk_create(batch->ids,
 									  batch->count * QKD_KEY_ID_LEN),
 				DB_BLOB, chunk_create(batch->status, batch->count),
-				DB_BLOB, sealed) == 1;
+				DB_BLOB, sealed, DB_BLOB, indexes) == 1;
 		}
 		else
 		{
 			ok = this->db->execute(this->db, NULL,
-				"UPDATE qkd_batches SET status = ?, sealed = ? WHERE id = ?",
+				"UPDATE qkd_batches SET status = ?, sealed = ?, indexes = ? "
+				"WHERE id = ?",
 				DB_BLOB, chunk_create(batch->status, batch->count),
-				DB_BLOB, sealed, DB_INT, batch->rowid) == 1;
+				DB_BLOB, sealed, DB_BLOB, indexes, DB_INT, batch->rowid) == 1;
 		}
 		end_write(this, full, ok);
 		chunk_free(&sealed);
+		chunk_free(&indexes);
 		if (ok)
 		{
 			batch->dirty = FALSE;
@@ -392,23 +424,24 @@ METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 	enumerator_t *enumerator;
 	linked_list_t *batches;
 	qkd_batch_t *batch;
-	chunk_t ids, status, sealed;
-	u_int created, key_len;
+	chunk_t ids, status, sealed, indexes;
+	u_int created, key_len, i;
 	int rowid;
 
 	batches = linked_list_create();
 	this->mutex->lock(this->mutex);
 	enumerator = this->db->query(this->db,
-				"SELECT id, created, key_len, ids, status, sealed "
+				"SELECT id, created, key_len, ids, status, sealed, indexes "
 				"FROM qkd_batches WHERE link = ? ORDER BY id",
 				DB_TEXT, link,
-				DB_INT, DB_UINT, DB_UINT, DB_BLOB, DB_BLOB, DB_BLOB);
+				DB_INT, DB_UINT, DB_UINT, DB_BLOB, DB_BLOB, DB_BLOB, DB_BLOB);
 	while (enumerator &&
 		   enumerator->enumerate(enumerator, &rowid, &created, &key_len,
-								 &ids, &status, &sealed))
+								 &ids, &status, &sealed, &indexes))
 	{
 		if (!key_len || key_len > 1024 || !status.len ||
-			ids.len != status.len * QKD_KEY_ID_LEN)
+			ids.len != status.len * QKD_KEY_ID_LEN ||
+			(indexes.len && indexes.len != status.len * sizeof(uint32_t)))
 		{
 			DBG1(DBG_CFG, "qkd pool '%s': stored batch %d malformed, skipped",
 				 link, rowid);
@@ -418,6 +451,10 @@ METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 		batch->rowid = rowid;
 		memcpy(batch->ids, ids.ptr, ids.len);
 		memcpy(batch->status, status.ptr, status.len);
+		for (i = 0; i < batch->count && indexes.len; i++)
+		{
+			batch->indexes[i] = untoh32(indexes.ptr + i * sizeof(uint32_t));
+		}
 		if (!unseal(this, link, batch, sealed))
 		{
 			DBG1(DBG_CFG, "qkd pool '%s': stored batch %d does not "
@@ -445,6 +482,26 @@ METHOD(qkd_pool_store_t, destroy, void,
 	DESTROY_IF(this->mutex);
 	chunk_clear(&this->key);
 	free(this);
+}
+
+/**
+ * Add the indexes column to a table made before it existed
+ */
+static bool add_indexes_column(private_qkd_pool_store_t *this)
+{
+	enumerator_t *enumerator;
+	char *name;
+	bool found = FALSE;
+
+	enumerator = this->db->query(this->db,
+				"SELECT name FROM pragma_table_info('qkd_batches')", DB_TEXT);
+	while (enumerator && enumerator->enumerate(enumerator, &name))
+	{
+		found = found || streq(name, "indexes");
+	}
+	DESTROY_IF(enumerator);
+	return found || this->db->execute(this->db, NULL,
+				"ALTER TABLE qkd_batches ADD COLUMN indexes BLOB") >= 0;
 }
 
 /**
@@ -560,7 +617,8 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 			"id INTEGER PRIMARY KEY AUTOINCREMENT, "
 			"link TEXT NOT NULL, created INTEGER NOT NULL, "
 			"key_len INTEGER NOT NULL, ids BLOB NOT NULL, "
-			"status BLOB NOT NULL, sealed BLOB NOT NULL)") < 0)
+			"status BLOB NOT NULL, sealed BLOB NOT NULL, indexes BLOB)") < 0 ||
+		!add_indexes_column(this))
 	{
 		DBG1(DBG_CFG, "qkd pool: setting up database '%s' failed", uri);
 		destroy(this);

@@ -53,6 +53,9 @@ struct qkd_batch_t {
 	/** status byte per key (see qkd_pool.h) */
 	uint8_t *status;
 
+	/** Index of each key (see qkd_pool.h), 0 if it has none */
+	uint32_t *indexes;
+
 	/** status or keys changed since the batch was last stored */
 	bool dirty;
 };
@@ -63,7 +66,7 @@ struct qkd_batch_t {
  * @param count		number of keys
  * @param key_len	length of each key, bytes
  * @param created	creation time
- * @return			batch, IDs, keys and status zeroed
+ * @return			batch, IDs, keys, status and Indexes zeroed
  */
 qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created);
 
@@ -95,8 +98,9 @@ enum qkd_store_sync_t {
  *
  * Each batch is one row. Its key material is sealed with AES-256-GCM under
  * a key derived (HKDF-SHA256) from the storage key and a random 16-byte
- * nonce per seal; the associated data covers the link name, the key IDs
- * and the status bytes, so none of them can be changed unnoticed. Every
+ * nonce per seal; the associated data covers the link name, the key IDs,
+ * the status bytes and the Indexes, so none of them can be changed
+ * unnoticed (rows stored before Indexes existed load without). Every
  * change rewrites the row with a fresh seal.
  *
  * The database runs in WAL mode. Every write survives charon being killed;

@@ -93,8 +93,8 @@ static uint8_t vec_ack_available_range[] = {
 	AUTH_OPT,
 };
 static uint8_t vec_key_announce[] = {
-	0x3b,0x08, 0x50,0x24,0x82,0x01,0x02,0x02, ID_A, ID_B,
-	AUTH_OPT, 0x01,0x02,0x00,0x00,
+	0x3b,0x08, 0x50,0x28,0x82,0x01,0x02,0x02, 0x00,0x00,0x00,0x07,
+	ID_A, ID_B, AUTH_OPT,
 };
 static uint8_t vec_announce_ack[] = {
 	0x3b,0x06, 0x50,0x15,0x83,0x01,0x02,0x01,0x01, ID_A,
@@ -175,6 +175,7 @@ static void build_key_announce(qkd_doh_msg_t *msg)
 	msg->type = QKD_DOH_KEY_ANNOUNCE;
 	msg->announce.seq = 0x0102;
 	msg->announce.count = 2;
+	msg->announce.first_index = 7;
 	memcpy(msg->announce.ids[0], id_a, QKD_KEY_ID_LEN);
 	memcpy(msg->announce.ids[1], id_b, QKD_KEY_ID_LEN);
 }
@@ -238,7 +239,7 @@ static struct {
 	{ build_confirm, VEC(vec_confirm), TRUE, NH_NONE, 22, TRUE },
 	{ build_req_sync_range, VEC(vec_req_sync_range), TRUE, NH_NONE, 33, TRUE },
 	{ build_ack_available_range, VEC(vec_ack_available_range), TRUE, NH_NONE, 32, TRUE },
-	{ build_key_announce, VEC(vec_key_announce), TRUE, NH_NONE, 52, TRUE },
+	{ build_key_announce, VEC(vec_key_announce), TRUE, NH_NONE, 56, TRUE },
 	{ build_announce_ack, VEC(vec_announce_ack), TRUE, NH_NONE, 37, TRUE },
 	{ build_offer, VEC(vec_offer), FALSE, NH_NONE, 0, TRUE },
 	{ build_sync_pad1, VEC(vec_sync_pad1), FALSE, 0x11, 0, TRUE },
@@ -585,7 +586,7 @@ START_TEST(test_announce_count)
 {
 	qkd_doh_msg_t msg = {
 		.type = _i ? QKD_DOH_ANNOUNCE_ACK : QKD_DOH_KEY_ANNOUNCE,
-		.announce = { .seq = 0xffff },
+		.announce = { .seq = 0xffff, .first_index = _i ? 0 : 0xfffffff1 },
 	};
 	chunk_t doh;
 	u_int i;
@@ -606,6 +607,19 @@ START_TEST(test_announce_count)
 
 	msg.announce.count = 16;
 	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+	if (!_i)
+	{	/* Indexes from 1 on, the last one in 32 bits */
+		msg.announce.count = 15;
+		msg.announce.first_index = 0xfffffff2;
+		ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+		msg.announce.first_index = 0;
+		ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+		msg.announce.first_index = 1;
+		doh = encode(&msg, TRUE);
+		doh.ptr[11] = 0;
+		assert_refused(doh);
+		chunk_free(&doh);
+	}
 
 	msg.announce.count = 1;
 	doh = encode(&msg, TRUE);
@@ -943,9 +957,11 @@ START_TEST(test_range_fields)
 	ck_assert(!range_decodes(0, 2, 9, 9, bitmap));
 	ck_assert(!range_decodes(0, 0xfffffff8, 9, 0xffffffff, bitmap));
 	ck_assert(!range_decodes(0, 0xffffffff, 9, 0xffffffff, bitmap));
-	/* reset flag; flags other than bits 0 and 1 */
+	/* reset and first-of-round flags; flags other than bits 0 to 2 */
 	ck_assert(range_decodes(0x02, 1, 9, 9, bitmap));
-	ck_assert(!range_decodes(0x04, 1, 9, 9, bitmap));
+	ck_assert(range_decodes(0x04, 1, 9, 9, bitmap));
+	ck_assert(range_decodes(0x06, 1, 9, 9, bitmap));
+	ck_assert(!range_decodes(0x08, 1, 9, 9, bitmap));
 	ck_assert(!range_decodes(0x80, 1, 9, 9, bitmap));
 	/* bitmap length != ceil(count / 4) */
 	ck_assert(!range_decodes(0, 1, 8, 9, bitmap));

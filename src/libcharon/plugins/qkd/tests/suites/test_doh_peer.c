@@ -50,7 +50,7 @@
 /**
  * Most keys taken in a test
  */
-#define MAX_TAKEN 64
+#define MAX_TAKEN 128
 
 /**
  * One end of the DOH link under test
@@ -530,16 +530,17 @@ static bool all_bound()
 }
 
 /**
- * Number of keys in a pool
+ * Highest Index of a pool
  */
 static u_int pool_size(side_t *side)
 {
 	chunk_t bitmap;
+	uint32_t first;
 	u_int size;
 
-	size = side->pool->get_bitmap(side->pool, &bitmap);
+	size = side->pool->get_bitmap(side->pool, &bitmap, &first);
 	chunk_free(&bitmap);
-	return size;
+	return size ? first + size - 1 : 0;
 }
 
 /**
@@ -557,8 +558,12 @@ static bool pools_equal()
 	}
 	for (i = 1; i <= size; i++)
 	{
-		if (!a->pool->get_id(a->pool, i, ida) ||
-			!b->pool->get_id(b->pool, i, idb) ||
+		if (a->pool->get_id(a->pool, i, ida) !=
+			b->pool->get_id(b->pool, i, idb))
+		{
+			return FALSE;
+		}
+		if (a->pool->get_id(a->pool, i, ida) &&
 			!memeq(ida, idb, QKD_KEY_ID_LEN))
 		{
 			return FALSE;
@@ -600,7 +605,10 @@ static bool lowest_idle_on_both(uint8_t id[QKD_KEY_ID_LEN])
 	size = pool_size(a);
 	for (i = 1; i <= size; i++)
 	{
-		ck_assert(a->pool->get_id(a->pool, i, id));
+		if (!a->pool->get_id(a->pool, i, id))
+		{
+			continue;
+		}
 		if (status_of(a, id) == QKD_KEY_IDLE &&
 			status_of(b, id) == QKD_KEY_IDLE)
 		{
@@ -833,7 +841,10 @@ static void assert_nothing_stranded()
 	size = pool_size(a);
 	for (i = 1; i <= size; i++)
 	{
-		ck_assert(a->pool->get_id(a->pool, i, id));
+		if (!a->pool->get_id(a->pool, i, id))
+		{
+			continue;
+		}
 		ck_assert_msg((status_of(a, id) == QKD_KEY_PENDING) ==
 					  (status_of(b, id) == QKD_KEY_PENDING),
 					  "key at Index %u is %s at A, %s at B", i,
@@ -1293,6 +1304,7 @@ END_TEST
  */
 typedef struct {
 	chunk_t bitmap[2];
+	uint32_t first[2];
 	u_int own[2], peer[2], generation[2];
 	qkd_doh_counters_t c[2];
 } snapshot_t;
@@ -1306,7 +1318,8 @@ static void take_snapshot(snapshot_t *snap)
 
 	for (i = 0; i < countof(sides); i++)
 	{
-		sides[i].pool->get_bitmap(sides[i].pool, &snap->bitmap[i]);
+		sides[i].pool->get_bitmap(sides[i].pool, &snap->bitmap[i],
+								  &snap->first[i]);
 		snap->own[i] = own_bound(&sides[i]);
 		snap->peer[i] = peer_bound(&sides[i]);
 		snap->generation[i] = status_value(&sides[i], "doh_key_generation");
@@ -1322,12 +1335,14 @@ static void assert_unchanged(snapshot_t *snap)
 {
 	qkd_doh_counters_t c;
 	chunk_t bitmap;
+	uint32_t first;
 	int i;
 
 	for (i = 0; i < countof(sides); i++)
 	{
-		sides[i].pool->get_bitmap(sides[i].pool, &bitmap);
+		sides[i].pool->get_bitmap(sides[i].pool, &bitmap, &first);
 		ck_assert_chunk_eq(bitmap, snap->bitmap[i]);
+		ck_assert_int_eq(first, snap->first[i]);
 		chunk_free(&bitmap);
 		chunk_free(&snap->bitmap[i]);
 		ck_assert(established(&sides[i]));
@@ -1834,6 +1849,7 @@ static void start_with_fake_b(u_int keys)
 	qkd_doh_msg_t offer, ack = {
 		.type = QKD_DOH_ACK_AVAILABLE_RANGE,
 		.range = {
+			.first = TRUE,
 			.start = 1,
 			.count = 1,
 			.pool_size = 1,
@@ -1966,7 +1982,10 @@ START_TEST(test_reset)
 	ck_assert_int_eq(size, pool_size(b));
 	for (i = 1; i <= size; i++)
 	{
-		ck_assert(a->pool->get_id(a->pool, i, id));
+		if (!a->pool->get_id(a->pool, i, id))
+		{
+			continue;
+		}
 		if (status_of(a, id) == QKD_KEY_IDLE &&
 			status_of(b, id) == QKD_KEY_IDLE)
 		{
@@ -2203,7 +2222,10 @@ static bool idle_keys_shared()
 	size = pool_size(a);
 	for (i = 1; i <= size; i++)
 	{
-		ck_assert(a->pool->get_id(a->pool, i, id));
+		if (!a->pool->get_id(a->pool, i, id))
+		{
+			continue;
+		}
 		if (status_of(a, id) == QKD_KEY_IDLE &&
 			!b->pool->get_index(b->pool, id))
 		{
@@ -2239,6 +2261,93 @@ START_TEST(test_announce_lost)
 }
 END_TEST
 
+START_TEST(test_announcer_restart)
+{
+	u_int before;
+
+	bootstrap("", 20, DEADLINE);
+	/* B's KME refuses dec_keys: the next keys A announces stay unfetched */
+	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"503\",\"count\":1000,"
+				   "\"call\":\"dec_keys\"}");
+	before = net.sent[0][QKD_DOH_KEY_ANNOUNCE];
+	refill(15);
+	ck_assert(run_until(net.sent[0][QKD_DOH_KEY_ANNOUNCE] > before + 1,
+						DEADLINE));
+	/* A is killed while its announce is unanswered, and restarted: what it
+	 * had announced is in its pool, the announce is gone */
+	stop_side(a);
+	net.queue->destroy_function(net.queue, (void*)packet_destroy);
+	net.queue = linked_list_create();
+	open_pool(a);
+	create_peer(a);
+	run_for(1000);
+	ck_assert(!idle_keys_shared());
+	kme_test_clear_faults();
+
+	/* no key stays Idle at A only: announced again, fetched by B */
+	ck_assert_msg(run_until(established(a) && established(b) &&
+							idle_keys_shared() && all_bound(), 3 * DEADLINE),
+				  "A keeps %u Idle keys, B %u", a->pool->get_count(a->pool,
+				  QKD_KEY_IDLE), b->pool->get_count(b->pool, QKD_KEY_IDLE));
+	ck_assert(status_value(a, "doh_reannounced") >= 15);
+	take_and_accept(a);
+	take_and_accept(b);
+	assert_clean_output();
+}
+END_TEST
+
+/*******************************************************************************
+ * Indexes that name the same key on both ends for as long as both hold it
+ */
+
+START_TEST(test_index_stable)
+{
+	uint8_t ida[QKD_KEY_ID_LEN], idb[QKD_KEY_ID_LEN];
+	u_int i, j, size;
+
+	/* A stores keys in batches of 20 (one per KME answer), B in batches
+	 * of up to 15 (one per announce); used keys expire and batches whose
+	 * keys all expired are dropped, at different times on each end */
+	start("");
+	refill(20);
+	refill(20);
+	refill(20);
+	ck_assert(run_until(established(a) && established(b) &&
+						announced_all(60) && all_bound(), DEADLINE));
+	for (i = 0; i < 120; i++)
+	{
+		if (a->pool->get_count(a->pool, QKD_KEY_IDLE) < 16)
+		{	/* the refill job's low watermark */
+			refill(20);
+		}
+		take_and_accept(i % 2 ? a : b);
+		/* the key exchange is done with the key: expired on both ends */
+		ck_assert(a->pool->set_status(a->pool, taken[ntaken - 1].id,
+									  QKD_KEY_EXPIRED));
+		ck_assert(b->pool->set_status(b->pool, taken[ntaken - 1].id,
+									  QKD_KEY_EXPIRED));
+		ck_assert_msg(run_until(all_bound(), DEADLINE),
+					  "no key negotiated after %u keys used: A %u/B %u Idle, "
+					  "bound A %u B %u", i + 1,
+					  a->pool->get_count(a->pool, QKD_KEY_IDLE),
+					  b->pool->get_count(b->pool, QKD_KEY_IDLE),
+					  own_bound(a), own_bound(b));
+		/* every Index held on both ends names the same key */
+		size = max(pool_size(a), pool_size(b));
+		for (j = 1; j <= size; j++)
+		{
+			if (a->pool->get_id(a->pool, j, ida) &&
+				b->pool->get_id(b->pool, j, idb))
+			{
+				ck_assert_msg(memeq(ida, idb, QKD_KEY_ID_LEN),
+							  "Index %u names different keys", j);
+			}
+		}
+	}
+	assert_clean_output();
+}
+END_TEST
+
 Suite *doh_peer_suite_create()
 {
 	Suite *s;
@@ -2265,6 +2374,8 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_loss);
 	tcase_add_test(tc, test_duplicate_reorder);
 	tcase_add_test(tc, test_announce_lost);
+	tcase_add_test(tc, test_index_stable);
+	tcase_add_test(tc, test_announcer_restart);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collisions");

@@ -46,64 +46,144 @@ static void travel(qkd_doh_msg_t *msg, qkd_doh_msg_t *out, chunk_t *doh)
 	ck_assert(qkd_doh_decode(*doh, out, &got_auth, &has_auth, NULL, NULL));
 }
 
+/**
+ * A view of statuses from Index first on
+ */
+static qkd_doh_view_t make_view(uint32_t first, u_int *status, u_int count)
+{
+	return (qkd_doh_view_t){
+		.first = first,
+		.size = count,
+		.bitmap = make_bitmap(status, count),
+	};
+}
+
 START_TEST(test_draft_table5)
 {
 	/* table 5: A: Idle, Active, Pending, Idle x7; B: Pending, Idle x9 */
 	u_int a[] = { 0, 2, 1, 0, 0, 0, 0, 0, 0, 0 };
 	u_int b[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-	chunk_t bitmap_a, bitmap_b, peer = chunk_empty, doh;
-	uint32_t peer_size = 0;
+	qkd_doh_view_t view_a, view_b, peer = {};
 	qkd_doh_msg_t *msg, got;
 	array_t *msgs;
+	chunk_t doh;
 
-	bitmap_a = make_bitmap(a, countof(a));
-	bitmap_b = make_bitmap(b, countof(b));
+	view_a = make_view(1, a, countof(a));
+	view_b = make_view(1, b, countof(b));
 
 	/* A sends REQ_SYNC with B = 10, B learns A's statuses */
-	msgs = qkd_doh_sync_plain(bitmap_a, countof(a), 10, TRUE);
+	msgs = qkd_doh_sync_plain(view_a.bitmap, countof(a), 10, TRUE);
 	ck_assert_int_eq(array_count(msgs), 1);
 	array_get(msgs, 0, &msg);
 	travel(msg, &got, &doh);
-	ck_assert(qkd_doh_sync_apply(&peer, &peer_size, &got, 10));
-	ck_assert_int_eq(peer_size, 10);
+	ck_assert(qkd_doh_sync_apply(&peer, &got, 10));
+	ck_assert_int_eq(peer.first, 1);
+	ck_assert_int_eq(peer.size, 10);
 	/* keys 4 to 10 are Idle on both, key 4 is chosen */
-	ck_assert_int_eq(qkd_doh_sync_lowest_idle(bitmap_b, countof(b),
-											  peer, peer_size), 4);
+	ck_assert_int_eq(qkd_doh_sync_lowest_idle(&view_b, &peer), 4);
 	qkd_doh_msg_clear(&got);
 	chunk_free(&doh);
 	qkd_doh_sync_destroy(msgs);
-	chunk_free(&peer);
-	chunk_free(&bitmap_a);
-	chunk_free(&bitmap_b);
+	qkd_doh_view_clear(&peer);
+	qkd_doh_view_clear(&view_a);
+	qkd_doh_view_clear(&view_b);
 }
 END_TEST
 
 START_TEST(test_none_idle)
 {
 	u_int a[] = { 0, 1, 3, 0 }, b[] = { 1, 0, 0, 2 };
-	chunk_t bitmap_a, bitmap_b;
+	qkd_doh_view_t view_a, view_b, empty = {};
 
-	bitmap_a = make_bitmap(a, countof(a));
-	bitmap_b = make_bitmap(b, countof(b));
-	ck_assert_int_eq(qkd_doh_sync_lowest_idle(bitmap_a, 4, bitmap_b, 4), 0);
+	view_a = make_view(1, a, countof(a));
+	view_b = make_view(1, b, countof(b));
+	ck_assert_int_eq(qkd_doh_sync_lowest_idle(&view_a, &view_b), 0);
 	/* unreported keys are blank, not Idle */
-	ck_assert_int_eq(qkd_doh_sync_lowest_idle(bitmap_a, 4, bitmap_b, 0), 0);
-	chunk_free(&bitmap_a);
-	chunk_free(&bitmap_b);
+	ck_assert_int_eq(qkd_doh_sync_lowest_idle(&view_a, &empty), 0);
+	qkd_doh_view_clear(&view_a);
+	qkd_doh_view_clear(&view_b);
+}
+END_TEST
+
+START_TEST(test_offset_views)
+{
+	/* own Indexes 101-108, peer's 105-112: Idle on both from 107 on */
+	u_int own[] = { 0, 0, 0, 0, 1, 3, 0, 0 };
+	u_int peer[] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+	qkd_doh_view_t view_own, view_peer, got_view = {};
+	qkd_doh_msg_t *msg, got;
+	array_t *msgs;
+	chunk_t doh, extract;
+
+	view_own = make_view(101, own, countof(own));
+	view_peer = make_view(105, peer, countof(peer));
+	ck_assert_int_eq(qkd_doh_sync_lowest_idle(&view_own, &view_peer), 107);
+	ck_assert_int_eq(qkd_doh_sync_lowest_idle(&view_peer, &view_own), 107);
+
+	/* range messages carry the Indexes, the first one starts a round */
+	msgs = qkd_doh_sync_range(view_own.bitmap, 101, 8, TRUE, TRUE);
+	ck_assert_int_eq(array_count(msgs), 1);
+	array_get(msgs, 0, &msg);
+	ck_assert(msg->range.first);
+	ck_assert_int_eq(msg->range.start, 101);
+	ck_assert_int_eq(msg->range.pool_size, 108);
+	travel(msg, &got, &doh);
+	ck_assert(got.range.first);
+	ck_assert(qkd_doh_sync_apply(&got_view, &got, 0));
+	ck_assert_int_eq(got_view.first, 101);
+	ck_assert_int_eq(got_view.size, 8);
+	ck_assert_chunk_eq(got_view.bitmap, view_own.bitmap);
+	qkd_doh_msg_clear(&got);
+	chunk_free(&doh);
+
+	/* a message of the same round below and above grows the view, Indexes
+	 * between blank; the first of a new round replaces it */
+	got = *msg;
+	got.range.first = FALSE;
+	got.range.start = 95;
+	got.range.count = 1;
+	ck_assert(qkd_doh_sync_apply(&got_view, &got, 0));
+	ck_assert_int_eq(got_view.first, 95);
+	ck_assert_int_eq(got_view.size, 14);
+	ck_assert_int_eq(qkd_doh_bitmap_get(got_view.bitmap, 1), 3);
+	ck_assert_int_eq(qkd_doh_bitmap_get(got_view.bitmap, 6), 0);
+	got.range.first = TRUE;
+	got.range.start = 200;
+	ck_assert(qkd_doh_sync_apply(&got_view, &got, 0));
+	ck_assert_int_eq(got_view.first, 200);
+	ck_assert_int_eq(got_view.size, 1);
+
+	/* statuses out of a view, 11 outside */
+	extract = qkd_doh_view_extract(&view_own, 99, 12);
+	ck_assert_int_eq(qkd_doh_bitmap_get(extract, 0), 3);
+	ck_assert_int_eq(qkd_doh_bitmap_get(extract, 1), 3);
+	ck_assert_int_eq(qkd_doh_bitmap_get(extract, 2), 0);
+	ck_assert_int_eq(qkd_doh_bitmap_get(extract, 6), 1);
+	ck_assert_int_eq(qkd_doh_bitmap_get(extract, 11), 3);
+	chunk_free(&extract);
+
+	qkd_doh_view_set(&view_own, 102, 2);
+	qkd_doh_view_set(&view_own, 500, 2);
+	ck_assert_int_eq(qkd_doh_bitmap_get(view_own.bitmap, 1), 2);
+
+	qkd_doh_sync_destroy(msgs);
+	qkd_doh_view_clear(&got_view);
+	qkd_doh_view_clear(&view_own);
+	qkd_doh_view_clear(&view_peer);
 }
 END_TEST
 
 /**
- * Sync a pool of size keys with range messages, check the peer's view,
- * return the number of messages
+ * Sync a pool of size keys from Index first on with range messages, check
+ * the peer's view, return the number of messages
  */
-static u_int sync_pool(u_int size, bool deflate, double *ms)
+static u_int sync_pool(uint32_t first, u_int size, bool deflate, double *ms)
 {
-	chunk_t bitmap, peer = chunk_empty, doh;
-	uint32_t peer_size = 0;
+	qkd_doh_view_t own, peer = {};
 	qkd_doh_msg_t *msg, got;
 	struct timespec t0, t1;
 	array_t *msgs;
+	chunk_t doh;
 	u_int i, count, *status;
 
 	/* mostly Idle, a used prefix and scattered used keys */
@@ -112,11 +192,11 @@ static u_int sync_pool(u_int size, bool deflate, double *ms)
 	{
 		status[i] = i < size / 10 ? 3 : (i % 997 == 0 ? 1 : 0);
 	}
-	bitmap = make_bitmap(status, size);
+	own = make_view(first, status, size);
 	free(status);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	msgs = qkd_doh_sync_range(bitmap, size, deflate, TRUE);
+	msgs = qkd_doh_sync_range(own.bitmap, first, size, deflate, TRUE);
 	ck_assert(msgs);
 	count = array_count(msgs);
 	for (i = 0; i < count; i++)
@@ -124,7 +204,7 @@ static u_int sync_pool(u_int size, bool deflate, double *ms)
 		array_get(msgs, i, &msg);
 		travel(msg, &got, &doh);
 		ck_assert(doh.len <= 2048);
-		ck_assert(qkd_doh_sync_apply(&peer, &peer_size, &got, 0));
+		ck_assert(qkd_doh_sync_apply(&peer, &got, 0));
 		qkd_doh_msg_clear(&got);
 		chunk_free(&doh);
 	}
@@ -132,13 +212,14 @@ static u_int sync_pool(u_int size, bool deflate, double *ms)
 	*ms = (t1.tv_sec - t0.tv_sec) * 1000.0 +
 		  (t1.tv_nsec - t0.tv_nsec) / 1000000.0;
 
-	ck_assert_int_eq(peer_size, size);
-	ck_assert_chunk_eq(peer, bitmap);
-	ck_assert_int_eq(qkd_doh_sync_lowest_idle(bitmap, size, peer, peer_size),
-					 size / 10 + 1);
+	ck_assert_int_eq(peer.first, first);
+	ck_assert_int_eq(peer.size, size);
+	ck_assert_chunk_eq(peer.bitmap, own.bitmap);
+	ck_assert_int_eq(qkd_doh_sync_lowest_idle(&own, &peer),
+					 first + size / 10);
 	qkd_doh_sync_destroy(msgs);
-	chunk_free(&peer);
-	chunk_free(&bitmap);
+	qkd_doh_view_clear(&peer);
+	qkd_doh_view_clear(&own);
 	return count;
 }
 
@@ -147,14 +228,17 @@ START_TEST(test_million)
 	u_int compressed, plain;
 	double ms_c, ms_p;
 
-	compressed = sync_pool(1000000, TRUE, &ms_c);
-	plain = sync_pool(1000000, FALSE, &ms_p);
+	compressed = sync_pool(1, 1000000, TRUE, &ms_c);
+	plain = sync_pool(1, 1000000, FALSE, &ms_p);
 	/* the figures of the README, printed with the test output */
 	printf("\n      1,000,000-key sync: %u packets, %.0f ms compressed; "
 		   "%u packets, %.0f ms plain ", compressed, ms_c, plain, ms_p);
 	ck_assert(compressed < plain);
 	/* 240 plain bitmap bytes carry 960 keys */
 	ck_assert_int_eq(plain, (1000000 + 959) / 960);
+	/* the same far up the Index space */
+	ck_assert_int_eq(sync_pool(4000000000u, 1000000, TRUE, &ms_c),
+					 compressed);
 }
 END_TEST
 
@@ -162,17 +246,25 @@ START_TEST(test_apply_refused)
 {
 	qkd_doh_msg_t msg = {
 		.type = QKD_DOH_REQ_SYNC_RANGE,
-		.range = { .start = (1 << 20), .count = 2, .pool_size = (1 << 20) + 1, },
+		.range = { .start = 1, .count = 2, .pool_size = 2, .first = TRUE },
 	};
-	chunk_t peer = chunk_empty;
-	uint32_t size = 0;
+	uint8_t bits = 0;
+	qkd_doh_view_t view = {};
 
-	ck_assert(!qkd_doh_sync_apply(&peer, &size, &msg, 10));
+	msg.range.bitmap = chunk_from_thing(bits);
+	ck_assert(qkd_doh_sync_apply(&view, &msg, 10));
+	/* a view spans at most QKD_POOL_MAX_SPAN Indexes */
+	msg.range.first = FALSE;
+	msg.range.start = QKD_POOL_MAX_SPAN;
+	msg.range.pool_size = QKD_POOL_MAX_SPAN + 1;
+	ck_assert(!qkd_doh_sync_apply(&view, &msg, 10));
+	ck_assert_int_eq(view.size, 2);
 	msg.type = QKD_DOH_CONFIRM_NEGOTIATE;
-	ck_assert(!qkd_doh_sync_apply(&peer, &size, &msg, 10));
+	ck_assert(!qkd_doh_sync_apply(&view, &msg, 10));
 	msg.type = QKD_DOH_REQ_SYNC;
-	ck_assert(!qkd_doh_sync_apply(&peer, &size, &msg, 0));
-	ck_assert_int_eq(size, 0);
+	ck_assert(!qkd_doh_sync_apply(&view, &msg, 0));
+	ck_assert_int_eq(view.size, 2);
+	qkd_doh_view_clear(&view);
 }
 END_TEST
 
@@ -186,6 +278,7 @@ Suite *doh_sync_suite_create()
 	tc = tcase_create("statuses");
 	tcase_add_test(tc, test_draft_table5);
 	tcase_add_test(tc, test_none_idle);
+	tcase_add_test(tc, test_offset_views);
 	tcase_add_test(tc, test_apply_refused);
 	suite_add_tcase(s, tc);
 

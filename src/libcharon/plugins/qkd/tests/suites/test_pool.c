@@ -26,6 +26,7 @@
 #include <database/database.h>
 
 #include "qkd_pool.h"
+#include "qkd_doh_msg.h"
 
 /**
  * Directory of the database and storage key of a test
@@ -156,22 +157,11 @@ START_TEARDOWN(teardown_pool)
 END_TEARDOWN
 
 /**
- * Find the key with the lowest ID
+ * Find the key with the lowest Index: the first one added
  */
 static qkd_key_t *lowest_key()
 {
-	qkd_key_t *key, *lowest = NULL;
-	u_int i;
-
-	for (i = 0; i < array_count(keys); i++)
-	{
-		key = key_at(i);
-		if (!lowest || memcmp(key->id, lowest->id, QKD_KEY_ID_LEN) < 0)
-		{
-			lowest = key;
-		}
-	}
-	return lowest;
+	return key_at(0);
 }
 
 START_TEST(test_lifecycle)
@@ -558,9 +548,6 @@ START_TEST(test_expiry)
 	assert_counts(0, 0, 0);
 	ck_assert(pool->take(pool, 0) == NULL);
 
-	/* the whole batch is gone from the files after a checkpoint */
-	store->checkpoint(store);
-	ck_assert(!stored(chunk_create(key_at(0)->id, QKD_KEY_ID_LEN)));
 	close_pool();
 	open_pool(100);
 	assert_counts(0, 0, 0);
@@ -571,6 +558,151 @@ START_TEST(test_expiry)
 	ck_assert(taken && taken->key.len == 16);
 	qkd_key_destroy(taken);
 	qkd_key_array_destroy(fresh);
+
+	/* the expired batch stayed only while it held the highest Index: with
+	 * a newer one it is gone from the files after a checkpoint */
+	store->checkpoint(store);
+	ck_assert(!stored(chunk_create(key_at(0)->id, QKD_KEY_ID_LEN)));
+}
+END_TEST
+
+/**
+ * Expire every key of an array in the pool
+ */
+static void expire_all(array_t *array)
+{
+	qkd_key_t *key;
+	u_int i;
+
+	for (i = 0; i < array_count(array); i++)
+	{
+		array_get(array, i, &key);
+		ck_assert(pool->set_status(pool, key->id, QKD_KEY_EXPIRED));
+	}
+}
+
+/**
+ * Check that the keys of an array hold consecutive Indexes from first on,
+ * in the pool and in its bitmap
+ */
+static void assert_indexes(array_t *array, uint32_t first)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	qkd_key_t *key;
+	u_int i;
+
+	for (i = 0; i < array_count(array); i++)
+	{
+		array_get(array, i, &key);
+		ck_assert_int_eq(pool->get_index(pool, key->id), first + i);
+		ck_assert(pool->get_id(pool, first + i, id));
+		ck_assert(memeq(id, key->id, QKD_KEY_ID_LEN));
+	}
+}
+
+START_TEST(test_indexes)
+{
+	array_t *more, *last;
+	uint8_t id[QKD_KEY_ID_LEN];
+	uint32_t first;
+	chunk_t bitmap;
+	u_int size;
+
+	/* Indexes in the order keys are added, never changed */
+	assert_indexes(keys, 1);
+	more = make_keys(5, 32);
+	ck_assert(pool->add(pool, more));
+	assert_indexes(more, 11);
+	ck_assert(!pool->get_id(pool, 0, id));
+	ck_assert(!pool->get_id(pool, 16, id));
+
+	/* the first batch goes when all its keys expired, the others keep
+	 * their Indexes, the bitmap starts at the lowest one held */
+	expire_all(keys);
+	assert_indexes(more, 11);
+	ck_assert(!pool->get_id(pool, 1, id));
+	size = pool->get_bitmap(pool, &bitmap, &first);
+	ck_assert_int_eq(first, 11);
+	ck_assert_int_eq(size, 5);
+	ck_assert_chunk_eq(bitmap, chunk_from_chars(0x00, 0x00));
+	chunk_free(&bitmap);
+
+	/* across a restart too, and an Index is never given twice: not after
+	 * all keys expired, nor after a restart then */
+	close_pool();
+	open_pool(100);
+	assert_indexes(more, 11);
+	expire_all(more);
+	size = pool->get_bitmap(pool, &bitmap, &first);
+	ck_assert_int_eq(size, 5);
+	ck_assert_int_eq(first, 11);
+	ck_assert_chunk_eq(bitmap, chunk_from_chars(0xff, 0xc0));
+	chunk_free(&bitmap);
+	close_pool();
+	open_pool(100);
+	last = make_keys(3, 32);
+	ck_assert(pool->add(pool, last));
+	assert_indexes(last, 16);
+	/* the batch kept for its Index is gone now */
+	ck_assert(!pool->get_id(pool, 15, id));
+	size = pool->get_bitmap(pool, &bitmap, &first);
+	ck_assert_int_eq(first, 16);
+	ck_assert_int_eq(size, 3);
+	chunk_free(&bitmap);
+	qkd_key_array_destroy(more);
+	qkd_key_array_destroy(last);
+}
+END_TEST
+
+START_TEST(test_add_indexed)
+{
+	array_t *peer, *again;
+	uint32_t indexes[] = { 100, 102, 103 }, bad[] = { 200, 200, 201 };
+	uint8_t id[QKD_KEY_ID_LEN];
+	qkd_key_status_t status;
+	qkd_key_t *key;
+	uint32_t first;
+	chunk_t bitmap;
+	u_int size;
+
+	/* keys the peer announced, with its Indexes: 101 is not held */
+	peer = make_keys(3, 32);
+	ck_assert(pool->add_indexed(pool, peer, indexes));
+	array_get(peer, 1, &key);
+	ck_assert_int_eq(pool->get_index(pool, key->id), 102);
+	ck_assert(!pool->get_id(pool, 101, id));
+	size = pool->get_bitmap(pool, &bitmap, &first);
+	ck_assert_int_eq(first, 1);
+	ck_assert_int_eq(size, 103);
+	ck_assert_int_eq(qkd_doh_bitmap_get(bitmap, 99), 0);
+	ck_assert_int_eq(qkd_doh_bitmap_get(bitmap, 100), 3);
+	ck_assert_int_eq(qkd_doh_bitmap_get(bitmap, 101), 0);
+	chunk_free(&bitmap);
+
+	/* Index 0 or twice: refused, nothing added */
+	again = make_keys(3, 32);
+	ck_assert(!pool->add_indexed(pool, again, bad));
+	bad[0] = 0;
+	ck_assert(!pool->add_indexed(pool, again, bad));
+	assert_counts(13, 0, 0);
+
+	/* the peer gives Index 102 to another key (it started afresh): the key
+	 * that had it expires and loses it */
+	indexes[0] = 102;
+	indexes[1] = 104;
+	indexes[2] = 105;
+	ck_assert(pool->add_indexed(pool, again, indexes));
+	ck_assert(pool->get_status(pool, key->id, &status, NULL, NULL));
+	ck_assert_int_eq(status, QKD_KEY_EXPIRED);
+	ck_assert_int_eq(pool->get_index(pool, key->id), 0);
+	ck_assert(pool->get_id(pool, 102, id));
+	array_get(again, 0, &key);
+	ck_assert(memeq(id, key->id, QKD_KEY_ID_LEN));
+	close_pool();
+	open_pool(100);
+	ck_assert_int_eq(pool->get_index(pool, key->id), 102);
+	qkd_key_array_destroy(peer);
+	qkd_key_array_destroy(again);
 }
 END_TEST
 
@@ -605,6 +737,8 @@ Suite *pool_suite_create()
 	tcase_add_loop_test(tc, test_illegal, 0, countof(illegal));
 	tcase_add_test(tc, test_derived);
 	tcase_add_test(tc, test_refused_keys);
+	tcase_add_test(tc, test_indexes);
+	tcase_add_test(tc, test_add_indexed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("storage");
