@@ -261,6 +261,13 @@ struct private_qkd_doh_peer_t {
 	uint64_t reconcile_due;
 
 	/**
+	 * Announcer: Indexes acknowledged lately (the peer's view may not show
+	 * them yet), until when
+	 */
+	uint32_t acked_lo, acked_hi;
+	uint64_t acked_until;
+
+	/**
 	 * When a view without a common Idle key may be reported next
 	 */
 	uint64_t stuck_due;
@@ -766,17 +773,16 @@ static void queue_announce(private_qkd_doh_peer_t *this,
 }
 
 /**
- * Whether a key is in an announce not acknowledged yet
+ * Whether a list of announce_t has a key ID
  */
-static bool announcing(private_qkd_doh_peer_t *this,
-					   uint8_t id[QKD_KEY_ID_LEN])
+static bool in_announces(linked_list_t *announces, uint8_t id[QKD_KEY_ID_LEN])
 {
 	enumerator_t *enumerator;
 	announce_t *announce;
 	bool found = FALSE;
 	u_int i;
 
-	enumerator = this->announces->create_enumerator(this->announces);
+	enumerator = announces->create_enumerator(announces);
 	while (!found && enumerator->enumerate(enumerator, &announce))
 	{
 		for (i = 0; i < announce->count; i++)
@@ -816,13 +822,18 @@ static void reconcile(private_qkd_doh_peer_t *this, uint64_t now)
 	for (i = 0; i < own.size && count < RECONCILE_MAX; i++)
 	{
 		index = own.first + i;
+		if (now < this->acked_until && index >= this->acked_lo &&
+			index <= this->acked_hi)
+		{	/* the peer may not have reported these yet */
+			continue;
+		}
 		if (qkd_doh_bitmap_get(own.bitmap, i) == QKD_KEY_IDLE &&
 			(index < this->peer_view.first ||
 			 index - this->peer_view.first >= this->peer_view.size ||
 			 qkd_doh_bitmap_get(this->peer_view.bitmap,
 								index - this->peer_view.first) == 0x03) &&
 			this->pool->get_id(this->pool, index, ids[count]) &&
-			!announcing(this, ids[count]))
+			!in_announces(this->announces, ids[count]))
 		{
 			indexes[count++] = index;
 		}
@@ -885,6 +896,25 @@ static void pump_announces(private_qkd_doh_peer_t *this, uint64_t now)
 }
 
 /**
+ * Remember the Indexes of an acknowledged announce for two sync intervals,
+ * until the peer's statuses show them
+ */
+static void remember_acked(private_qkd_doh_peer_t *this, announce_t *announce)
+{
+	uint64_t now = now_ms();
+	uint32_t last = announce->first_index + announce->count - 1;
+
+	if (now >= this->acked_until)
+	{
+		this->acked_lo = announce->first_index;
+		this->acked_hi = last;
+	}
+	this->acked_lo = min(this->acked_lo, announce->first_index);
+	this->acked_hi = max(this->acked_hi, last);
+	this->acked_until = now + 2 * this->settings.sync_interval + 1000;
+}
+
+/**
  * The peer acknowledged an announce
  */
 static void process_announce_ack(private_qkd_doh_peer_t *this,
@@ -911,6 +941,7 @@ static void process_announce_ack(private_qkd_doh_peer_t *this,
 	}
 	this->counters.acked += msg->announce.count;
 	expire_unheld(this, found, msg->announce.ids, msg->announce.count);
+	remember_acked(this, found);
 	if (msg->announce.status)
 	{
 		DBG1(DBG_NET, "qkd DOH '%s': %H got %u of %u announced keys",
@@ -1109,22 +1140,8 @@ static void process_confirm(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 static bool is_pool_key(private_qkd_doh_peer_t *this,
 						uint8_t id[QKD_KEY_ID_LEN])
 {
-	enumerator_t *enumerator;
-	announce_t *announce;
-	bool found;
-	u_int i;
-
-	found = this->pool->get_index(this->pool, id) != 0;
-	enumerator = this->incoming->create_enumerator(this->incoming);
-	while (!found && enumerator->enumerate(enumerator, &announce))
-	{
-		for (i = 0; i < announce->count; i++)
-		{
-			found = found || memeq(announce->ids[i], id, QKD_KEY_ID_LEN);
-		}
-	}
-	enumerator->destroy(enumerator);
-	return found;
+	return this->pool->get_index(this->pool, id) != 0 ||
+		   in_announces(this->incoming, id);
 }
 
 /**
