@@ -48,6 +48,12 @@ void qkd_ke_register_names(bool reg)
  */
 static qkd_links_t *links;
 
+/**
+ * Key ID a master sends when it has no key (the nil UUID, which no KME
+ * gives a key): the peer refuses the key exchange
+ */
+static const uint8_t no_key_id[QKD_KEY_ID_LEN];
+
 typedef struct private_qkd_ke_t private_qkd_ke_t;
 
 /**
@@ -281,16 +287,22 @@ METHOD(key_exchange_t, get_public_key, bool,
 		this->role = ROLE_MASTER;
 		if (!fetch_as_master(this))
 		{
-			return FALSE;
+			if (!this->authenticated)
+			{	/* setting up the IKE_SA: it fails, no message is sent */
+				return FALSE;
+			}
+			/* on an established IKE_SA failing here would make charon tear
+			 * it down (e.g. in an IKE_FOLLOWUP_KE): send the nil key ID
+			 * instead, which the peer refuses, failing just this exchange */
+			DBG1(DBG_IKE, "qkd: no key for %s[%u], asking the peer to refuse "
+				 "this key exchange", this->sa_name, this->sa_id);
 		}
 	}
 	if (this->role == ROLE_MASTER)
 	{
-		if (!this->key)
-		{
-			return FALSE;
-		}
-		*value = chunk_clone(chunk_create(this->key->id, QKD_KEY_ID_LEN));
+		*value = this->key ? chunk_clone(chunk_create(this->key->id,
+													  QKD_KEY_ID_LEN))
+						   : chunk_clone(chunk_from_thing(no_key_id));
 	}
 	else
 	{	/* the slave answers with empty KE data */
@@ -325,6 +337,12 @@ METHOD(key_exchange_t, set_public_key, bool,
 		return this->key && memeq(value.ptr, this->key->id, QKD_KEY_ID_LEN);
 	}
 	this->role = ROLE_SLAVE;
+	if (memeq(value.ptr, no_key_id, QKD_KEY_ID_LEN))
+	{
+		DBG1(DBG_IKE, "qkd: the peer of %s[%u] had no key, key exchange "
+			 "refused", this->sa_name, this->sa_id);
+		return FALSE;
+	}
 	return fetch_as_slave(this, value) && complete(this);
 }
 

@@ -273,6 +273,49 @@ START_TEST(test_child_rekey)
 }
 END_TEST
 
+START_TEST(test_child_rekey_no_key)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
+		.responder = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
+	};
+	ike_sa_t *a, *b;
+	uint32_t old, new;
+
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
+	old = installed_spi(a);
+
+	/* moon has no key for the IKE_FOLLOWUP_KE of the rekeying: it sends the
+	 * nil key ID and sun refuses; no IKE_SA is torn down */
+	kme_test_fault("{\"kme\":\"kme-a\",\"fault\":\"503\",\"count\":1,"
+				   "\"call\":\"enc_keys\"}");
+	call_ikesa(a, rekey_child_sa, PROTO_ESP, old);
+	/* CREATE_CHILD_SA --> <-- */
+	run_exchanges(a, b, 2);
+	/* IKE_FOLLOWUP_KE --> */
+	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
+	/* <-- N(NO_PROP) */
+	assert_notify(IN, NO_PROPOSAL_CHOSEN);
+	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	assert_kme_calls(0, 0, 0, 0);
+
+	/* as after any failed additional key exchange, charon closes the CHILD_SA
+	 * and creates it anew right away, which gets a key now:
+	 * INFORMATIONAL (delete), CREATE_CHILD_SA, IKE_FOLLOWUP_KE */
+	run_exchanges(a, b, 6);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	new = installed_spi(a);
+	ck_assert(new != old);
+	installed_spi(b);
+	assert_kme_calls(1, 0, 0, 1);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
 /**
  * Count the IKE SAs in the manager that are established with the given
  * methods, other than the two given ones
@@ -405,6 +448,7 @@ Suite *ke_exchange_suite_create()
 	tc = tcase_create("CHILD_SA rekey");
 	tcase_add_checked_fixture(tc, setup_links, teardown_links);
 	tcase_add_loop_test(tc, test_child_rekey, 0, 2);
+	tcase_add_test(tc, test_child_rekey_no_key);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");
