@@ -22,6 +22,7 @@
 #include <collections/hashtable.h>
 #include <threading/mutex.h>
 #include <threading/condvar.h>
+#include <threading/rwlock.h>
 
 ENUM(qkd_key_status_names, QKD_KEY_IDLE, QKD_KEY_EXPIRED,
 	"Idle",
@@ -145,6 +146,13 @@ struct private_qkd_pool_t {
 	 * Signals changes of the Idle count
 	 */
 	condvar_t *condvar;
+
+	/**
+	 * Called after keys were taken, its data, and the lock protecting both
+	 */
+	void (*taken_cb)(void *data);
+	void *taken_data;
+	rwlock_t *cb_lock;
 };
 
 /**
@@ -726,6 +734,28 @@ static entry_t *find_idle(private_qkd_pool_t *this)
 	return NULL;
 }
 
+METHOD(qkd_pool_t, set_taken_cb, void,
+	private_qkd_pool_t *this, void (*cb)(void *data), void *data)
+{
+	this->cb_lock->write_lock(this->cb_lock);
+	this->taken_cb = cb;
+	this->taken_data = data;
+	this->cb_lock->unlock(this->cb_lock);
+}
+
+/**
+ * Tell the listener that keys were taken
+ */
+static void notify_taken(private_qkd_pool_t *this)
+{
+	this->cb_lock->read_lock(this->cb_lock);
+	if (this->taken_cb)
+	{
+		this->taken_cb(this->taken_data);
+	}
+	this->cb_lock->unlock(this->cb_lock);
+}
+
 METHOD(qkd_pool_t, take, qkd_key_t*,
 	private_qkd_pool_t *this, u_int timeout)
 {
@@ -754,6 +784,10 @@ METHOD(qkd_pool_t, take, qkd_key_t*,
 		this->condvar->broadcast(this->condvar);
 	}
 	this->mutex->unlock(this->mutex);
+	if (key)
+	{
+		notify_taken(this);
+	}
 	return key;
 }
 
@@ -796,7 +830,7 @@ METHOD(qkd_pool_t, set_status, bool,
 {
 	entry_t e, *entry = NULL;
 	uint8_t byte;
-	bool ok = FALSE;
+	bool ok = FALSE, taken = FALSE;
 
 	this->mutex->lock(this->mutex);
 	if (lookup(this, id, &e))
@@ -812,6 +846,7 @@ METHOD(qkd_pool_t, set_status, bool,
 			 * it (synced) */
 			ok = change(this, entry, (byte & ~0x03) | status,
 						status == QKD_KEY_PENDING);
+			taken = ok && ORIG(byte) == QKD_KEY_IDLE;
 		}
 		else
 		{
@@ -821,6 +856,10 @@ METHOD(qkd_pool_t, set_status, bool,
 		}
 	}
 	this->mutex->unlock(this->mutex);
+	if (taken)
+	{
+		notify_taken(this);
+	}
 	return ok;
 }
 
@@ -1105,30 +1144,6 @@ METHOD(qkd_pool_t, refilled, void,
 	this->mutex->unlock(this->mutex);
 }
 
-METHOD(qkd_pool_t, wait_below, bool,
-	private_qkd_pool_t *this, u_int level, u_int timeout)
-{
-	bool below;
-
-	this->mutex->lock(this->mutex);
-	below = this->counts[QKD_KEY_IDLE] < level;
-	if (!below)
-	{
-		this->condvar->timed_wait(this->condvar, this->mutex, timeout);
-		below = this->counts[QKD_KEY_IDLE] < level;
-	}
-	this->mutex->unlock(this->mutex);
-	return below;
-}
-
-METHOD(qkd_pool_t, wakeup, void,
-	private_qkd_pool_t *this)
-{
-	this->mutex->lock(this->mutex);
-	this->condvar->broadcast(this->condvar);
-	this->mutex->unlock(this->mutex);
-}
-
 METHOD(qkd_pool_t, set_capacity, void,
 	private_qkd_pool_t *this, u_int capacity)
 {
@@ -1216,6 +1231,7 @@ METHOD(qkd_pool_t, destroy, void,
 	free(this->entries);
 	this->condvar->destroy(this->condvar);
 	this->mutex->destroy(this->mutex);
+	this->cb_lock->destroy(this->cb_lock);
 	free(this->link);
 	free(this);
 }
@@ -1300,8 +1316,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.get_bitmap = _get_bitmap,
 			.expire = _expire,
 			.refilled = _refilled,
-			.wait_below = _wait_below,
-			.wakeup = _wakeup,
+			.set_taken_cb = _set_taken_cb,
 			.set_capacity = _set_capacity,
 			.get_count = _get_count,
 			.get_stats = _get_stats,
@@ -1316,6 +1331,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.next_index = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+		.cb_lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
 	);
 	load(this);
 	return &this->public;

@@ -242,19 +242,15 @@ struct qkd_pool_t {
 	void (*refilled)(qkd_pool_t *this, char *error);
 
 	/**
-	 * Wait until the number of Idle keys is below a level: returns at once
-	 * if it is, else after the next change of the pool or the timeout.
+	 * Set the function called after keys were taken from the pool, e.g. to
+	 * refill it. It is called without the pool locked and must not block.
 	 *
-	 * @param level		Idle count to wait for going below, 0 for any change
-	 * @param timeout	ms to wait at most
-	 * @return			TRUE if below level
+	 * @param cb		function, NULL to unset (returns once no call to the
+	 *					previous one is running any more)
+	 * @param data		data passed to it
 	 */
-	bool (*wait_below)(qkd_pool_t *this, u_int level, u_int timeout);
-
-	/**
-	 * Wake up all waiters (e.g. to shut down).
-	 */
-	void (*wakeup)(qkd_pool_t *this);
+	void (*set_taken_cb)(qkd_pool_t *this, void (*cb)(void *data),
+						 void *data);
 
 	/**
 	 * Change the maximum number of Idle keys (existing keys stay).

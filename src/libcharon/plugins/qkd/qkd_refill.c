@@ -30,7 +30,7 @@
 #define BACKOFF_MAX 60000
 
 /**
- * How often the job looks at the pool without being woken, ms
+ * How often a round runs without being asked for, ms
  */
 #define CHECK_INTERVAL 1000
 
@@ -96,25 +96,45 @@ struct private_qkd_refill_t {
 	char status[2048];
 
 	/**
-	 * Whether the job is running, FALSE to stop it
+	 * When a refill may be tried again after a failure, ms
 	 */
-	bool running;
+	uint64_t retry_due;
 
 	/**
-	 * Whether the job has finished
+	 * Whether a round runs, and whether another one was asked for meanwhile
 	 */
-	bool finished;
+	bool in_round, again;
 
 	/**
-	 * Protects link, running and finished
+	 * Whether destroy() was called: rounds do nothing any more
+	 */
+	bool stopped;
+
+	/**
+	 * References: this object and each job queued or scheduled for it
+	 */
+	refcount_t refs;
+
+	/**
+	 * Protects link, in_round, again and stopped
 	 */
 	mutex_t *mutex;
 
 	/**
-	 * Signals finished
+	 * Signals the end of a round
 	 */
 	condvar_t *condvar;
 };
+
+/**
+ * A job running one round
+ */
+typedef struct {
+	/** the refill object (referenced) */
+	private_qkd_refill_t *refill;
+	/** whether this is the periodic round, which schedules the next one */
+	bool periodic;
+} round_job_t;
 
 /**
  * Get a reference to the current link
@@ -257,22 +277,21 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 }
 
 /**
- * Run another round unless the job was stopped
+ * Current monotonic time in ms
  */
-static job_requeue_t next_round(private_qkd_refill_t *this)
+static uint64_t now_ms()
 {
-	job_requeue_t requeue;
+	timeval_t tv;
 
-	this->mutex->lock(this->mutex);
-	requeue = this->running ? JOB_REQUEUE_DIRECT : JOB_REQUEUE_NONE;
-	this->mutex->unlock(this->mutex);
-	return requeue;
+	time_monotonic(&tv);
+	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /**
- * One round of the job
+ * One round: housekeeping, and a batch from the KME if the pool is low and
+ * no backoff is running. Returns when the next periodic round is due, ms.
  */
-static job_requeue_t refill(private_qkd_refill_t *this)
+static u_int refill_round(private_qkd_refill_t *this)
 {
 	qkd_link_t *link;
 	qkd_doh_peer_t *doh;
@@ -291,82 +310,159 @@ static job_requeue_t refill(private_qkd_refill_t *this)
 	}
 	idle = idle_keys(this);
 	log_level(this, link, low);
-
 	/* with DOH, only one end fetches keys, the other gets those it
 	 * announces */
 	doh = link->get_doh_peer(link);
 	fetches = !doh || doh->is_announcer(doh);
-
 	/* below the low watermark (or empty), fill up to the capacity */
 	if (fetches && idle < max(low, 1))
 	{
 		this->filling = TRUE;
 	}
-	if (this->filling && idle < capacity)
+	while (this->filling && idle < capacity && now_ms() >= this->retry_due)
 	{
-		if (refill_once(this, link, capacity - idle))
+		if (!refill_once(this, link, capacity - idle))
 		{
-			this->backoff = 0;
-			log_level(this, link, low);
-			link->destroy(link);
-			return next_round(this);
+			this->backoff = this->backoff ? min(this->backoff * 2,
+												BACKOFF_MAX) : BACKOFF_MIN;
+			this->retry_due = now_ms() + this->backoff;
+			DBG1(DBG_CFG, "qkd pool '%s': refill failed, retrying in %u ms",
+				 link->get_name(link), this->backoff);
+			break;
 		}
-		this->backoff = this->backoff ? min(this->backoff * 2, BACKOFF_MAX)
-									  : BACKOFF_MIN;
-		DBG1(DBG_CFG, "qkd pool '%s': refill failed, retrying in %u ms",
-			 link->get_name(link), this->backoff);
+		this->backoff = 0;
+		log_level(this, link, low);
+		idle = idle_keys(this);
 	}
-	else
-	{
-		if (this->filling)
-		{	/* full: sync the last keys added right away */
-			this->pool->checkpoint(this->pool);
-		}
+	if (this->filling && idle >= capacity)
+	{	/* full: sync the last keys added right away */
+		this->pool->checkpoint(this->pool);
 		this->filling = FALSE;
 	}
 	link->destroy(link);
+	return this->backoff ? min(this->backoff, CHECK_INTERVAL)
+						 : CHECK_INTERVAL;
+}
 
-	if (this->backoff)
+static void queue_round(private_qkd_refill_t *this, bool periodic,
+						u_int delay);
+
+/**
+ * Run a round unless one runs already (which then runs another), or the
+ * object is stopped; the periodic round schedules the next one
+ */
+static job_requeue_t run_round(round_job_t *job)
+{
+	private_qkd_refill_t *this = job->refill;
+	u_int next = CHECK_INTERVAL;
+
+	this->mutex->lock(this->mutex);
+	if (this->stopped)
 	{
-		this->mutex->lock(this->mutex);
-		if (this->running)
-		{
-			this->condvar->timed_wait(this->condvar, this->mutex,
-									  this->backoff);
-		}
 		this->mutex->unlock(this->mutex);
+		return JOB_REQUEUE_NONE;
+	}
+	if (this->in_round)
+	{
+		this->again = TRUE;
 	}
 	else
-	{	/* until the pool runs low, or for housekeeping; an end that does
-		 * not fetch waits for any change, it can't help a low pool */
-		this->pool->wait_below(this->pool, fetches ? max(low, 1) : 0,
-							   CHECK_INTERVAL);
+	{
+		this->in_round = TRUE;
+		do
+		{
+			this->again = FALSE;
+			this->mutex->unlock(this->mutex);
+			next = refill_round(this);
+			this->mutex->lock(this->mutex);
+		}
+		while (this->again && !this->stopped);
+		this->in_round = FALSE;
+		this->condvar->broadcast(this->condvar);
 	}
-	return next_round(this);
+	if (job->periodic && !this->stopped)
+	{
+		queue_round(this, TRUE, next);
+	}
+	this->mutex->unlock(this->mutex);
+	return JOB_REQUEUE_NONE;
 }
 
 /**
- * The job is gone (stopped, or cancelled by the processor)
+ * Destroy the private data, once no job references it any more
  */
-static void finished(private_qkd_refill_t *this)
+static void unref(private_qkd_refill_t *this)
 {
-	this->mutex->lock(this->mutex);
-	this->finished = TRUE;
-	this->condvar->broadcast(this->condvar);
-	this->mutex->unlock(this->mutex);
+	if (ref_put(&this->refs))
+	{
+		this->link->destroy(this->link);
+		free(this->status_dir);
+		this->condvar->destroy(this->condvar);
+		this->mutex->destroy(this->mutex);
+		free(this);
+	}
 }
 
 /**
- * Stop the job
+ * A round job is gone
  */
-static bool cancel(private_qkd_refill_t *this)
+static void round_job_destroy(round_job_t *job)
 {
+	unref(job->refill);
+	free(job);
+}
+
+/**
+ * Queue a round at once or schedule it after a delay (ms)
+ */
+static void queue_round(private_qkd_refill_t *this, bool periodic,
+						u_int delay)
+{
+	round_job_t *data;
+	job_t *job;
+
+	INIT(data,
+		.refill = this,
+		.periodic = periodic,
+	);
+	ref_get(&this->refs);
+	job = (job_t*)callback_job_create_with_prio((callback_job_cb_t)run_round,
+							data, (callback_job_cleanup_t)round_job_destroy,
+							(callback_job_cancel_t)return_false,
+							JOB_PRIO_MEDIUM);
+	if (delay)
+	{
+		lib->scheduler->schedule_job_ms(lib->scheduler, job, delay);
+	}
+	else
+	{
+		lib->processor->queue_job(lib->processor, job);
+	}
+}
+
+/**
+ * Keys were taken from the pool (qkd_pool_t.set_taken_cb()): a round, if
+ * the pool runs low
+ */
+static void taken(private_qkd_refill_t *this)
+{
+	u_int capacity, low, wait, lifetime;
+
 	this->mutex->lock(this->mutex);
-	this->running = FALSE;
-	this->condvar->broadcast(this->condvar);
+	this->link->get_pool_settings(this->link, &capacity, &low, &wait,
+								  &lifetime);
+	if (!this->stopped && idle_keys(this) < max(low, 1))
+	{
+		if (this->in_round)
+		{
+			this->again = TRUE;
+		}
+		else
+		{
+			queue_round(this, FALSE, 0);
+		}
+	}
 	this->mutex->unlock(this->mutex);
-	this->pool->wakeup(this->pool);
-	return TRUE;
 }
 
 METHOD(qkd_refill_t, set_link, void,
@@ -375,25 +471,26 @@ METHOD(qkd_refill_t, set_link, void,
 	this->mutex->lock(this->mutex);
 	this->link->destroy(this->link);
 	this->link = link->get_ref(link);
+	if (!this->stopped)
+	{	/* new settings: look at the pool now */
+		queue_round(this, FALSE, 0);
+	}
 	this->mutex->unlock(this->mutex);
-	this->pool->wakeup(this->pool);
 }
 
 METHOD(qkd_refill_t, destroy, void,
 	private_qkd_refill_t *this)
 {
-	cancel(this);
+	this->pool->set_taken_cb(this->pool, NULL, NULL);
 	this->mutex->lock(this->mutex);
-	while (!this->finished)
+	this->stopped = TRUE;
+	while (this->in_round)
 	{
 		this->condvar->wait(this->condvar, this->mutex);
 	}
 	this->mutex->unlock(this->mutex);
-	this->link->destroy(this->link);
-	free(this->status_dir);
-	this->condvar->destroy(this->condvar);
-	this->mutex->destroy(this->mutex);
-	free(this);
+	/* jobs still queued or scheduled keep the rest until they are gone */
+	unref(this);
 }
 
 /*
@@ -411,7 +508,7 @@ qkd_refill_t *qkd_refill_create(qkd_link_t *link)
 		.link = link->get_ref(link),
 		.pool = link->get_pool(link),
 		.level = LEVEL_OK,
-		.running = TRUE,
+		.refs = 1,
 		.status_dir = strdupnull(lib->settings->get_str(lib->settings,
 							"%s.plugins.qkd.pool.status_dir",
 							IPSEC_PIDDIR "/qkd", lib->ns)),
@@ -419,9 +516,9 @@ qkd_refill_t *qkd_refill_create(qkd_link_t *link)
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);
 
-	lib->processor->queue_job(lib->processor,
-		(job_t*)callback_job_create_with_prio((callback_job_cb_t)refill,
-							this, (callback_job_cleanup_t)finished,
-							(callback_job_cancel_t)cancel, JOB_PRIO_CRITICAL));
+	this->pool->set_taken_cb(this->pool, (void*)taken, this);
+	this->mutex->lock(this->mutex);
+	queue_round(this, TRUE, 0);
+	this->mutex->unlock(this->mutex);
 	return &this->public;
 }

@@ -25,7 +25,12 @@
 typedef struct qkd_refill_t qkd_refill_t;
 
 /**
- * Background job keeping a link's pool filled, outside of any IKE exchange.
+ * Keeps a link's pool filled, outside of any IKE exchange.
+ *
+ * Runs as short jobs on charon's processor: a round each second
+ * (scheduled), and one at once when keys taken leave the pool below the
+ * low watermark; no thread waits between rounds, so the threads used do
+ * not grow with the number of links.
  *
  * When the pool has fewer Idle keys than the low watermark, it gets
  * batches from the KME (enc_keys with number, at most max_key_per_request

@@ -13,3 +13,4 @@
  */
 
 TEST_SUITE(ke_exchange_suite_create)
+TEST_SUITE(refill_suite_create)
