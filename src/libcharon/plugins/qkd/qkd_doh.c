@@ -35,6 +35,16 @@
 typedef struct private_qkd_doh_t private_qkd_doh_t;
 
 /**
+ * A peer the engine drives
+ */
+typedef struct {
+	/** the peer */
+	qkd_doh_peer_t *peer;
+	/** whether a tick job for it is queued or running */
+	bool busy;
+} peer_entry_t;
+
+/**
  * Private data of a qkd_doh_t object.
  */
 struct private_qkd_doh_t {
@@ -50,12 +60,13 @@ struct private_qkd_doh_t {
 	qkd_doh_socket_t *socket;
 
 	/**
-	 * Peers, as qkd_doh_peer_t*
+	 * Peers, as peer_entry_t*
 	 */
 	linked_list_t *peers;
 
 	/**
-	 * Protects peers and socket
+	 * Protects peers and socket against changes while packets are handed
+	 * to peers
 	 */
 	rwlock_t *lock;
 
@@ -66,12 +77,18 @@ struct private_qkd_doh_t {
 	time_t unknown_logged;
 
 	/**
-	 * Whether the job runs / has finished
+	 * Whether rounds are scheduled, whether destroy() was called
 	 */
-	bool running, finished, started;
+	bool started, stopped;
 
 	/**
-	 * Protects the job flags
+	 * References: the engine and each job queued or scheduled for it
+	 */
+	refcount_t refs;
+
+	/**
+	 * Protects the busy flags, started, stopped and unknown; signals the
+	 * end of tick jobs
 	 */
 	mutex_t *mutex;
 	condvar_t *condvar;
@@ -84,16 +101,17 @@ static void receive(private_qkd_doh_t *this, host_t *src, host_t *dst,
 					chunk_t doh)
 {
 	enumerator_t *enumerator;
-	qkd_doh_peer_t *peer, *found = NULL;
+	peer_entry_t *entry;
+	qkd_doh_peer_t *found = NULL;
 	time_t now;
 
 	this->lock->read_lock(this->lock);
 	enumerator = this->peers->create_enumerator(this->peers);
-	while (enumerator->enumerate(enumerator, &peer))
+	while (enumerator->enumerate(enumerator, &entry))
 	{
-		if (peer->matches(peer, dst, src))
+		if (entry->peer->matches(entry->peer, dst, src))
 		{
-			found = peer;
+			found = entry->peer;
 			break;
 		}
 	}
@@ -130,58 +148,125 @@ static bool send_doh(private_qkd_doh_t *this, host_t *src, host_t *dst,
 }
 
 /**
- * Drive all peers
+ * Destroy the private data once no job references it any more
  */
-static job_requeue_t run(private_qkd_doh_t *this)
+static void unref(private_qkd_doh_t *this)
+{
+	if (ref_put(&this->refs))
+	{
+		DESTROY_IF(this->socket);
+		this->peers->destroy(this->peers);
+		this->lock->destroy(this->lock);
+		this->condvar->destroy(this->condvar);
+		this->mutex->destroy(this->mutex);
+		free(this);
+	}
+}
+
+/**
+ * A tick job: the engine and the peer entry
+ */
+typedef struct {
+	private_qkd_doh_t *engine;
+	peer_entry_t *entry;
+} tick_job_t;
+
+/**
+ * Drive one peer: KME calls and disk writes it makes hold up no other peer
+ * and no lock of the engine
+ */
+static job_requeue_t tick(tick_job_t *job)
+{
+	job->entry->peer->tick(job->entry->peer);
+	return JOB_REQUEUE_NONE;
+}
+
+/**
+ * A tick job is gone (run or not): the peer may be ticked again
+ */
+static void tick_done(tick_job_t *job)
+{
+	private_qkd_doh_t *this = job->engine;
+
+	this->mutex->lock(this->mutex);
+	job->entry->busy = FALSE;
+	this->condvar->broadcast(this->condvar);
+	this->mutex->unlock(this->mutex);
+	unref(this);
+	free(job);
+}
+
+static void schedule_round(private_qkd_doh_t *this);
+
+/**
+ * A round: a tick job for each peer not still busy with the last one
+ */
+static job_requeue_t run_round(private_qkd_doh_t *this)
 {
 	enumerator_t *enumerator;
-	qkd_doh_peer_t *peer;
+	peer_entry_t *entry;
+	tick_job_t *job;
 
 	this->lock->read_lock(this->lock);
-	enumerator = this->peers->create_enumerator(this->peers);
-	while (enumerator->enumerate(enumerator, &peer))
+	this->mutex->lock(this->mutex);
+	if (!this->stopped)
 	{
-		peer->tick(peer);
+		enumerator = this->peers->create_enumerator(this->peers);
+		while (enumerator->enumerate(enumerator, &entry))
+		{
+			if (entry->busy)
+			{
+				continue;
+			}
+			entry->busy = TRUE;
+			INIT(job,
+				.engine = this,
+				.entry = entry,
+			);
+			ref_get(&this->refs);
+			lib->processor->queue_job(lib->processor,
+				(job_t*)callback_job_create_with_prio((callback_job_cb_t)tick,
+							job, (callback_job_cleanup_t)tick_done,
+							(callback_job_cancel_t)return_false,
+							JOB_PRIO_HIGH));
+		}
+		enumerator->destroy(enumerator);
+		schedule_round(this);
 	}
-	enumerator->destroy(enumerator);
+	this->mutex->unlock(this->mutex);
 	this->lock->unlock(this->lock);
+	return JOB_REQUEUE_NONE;
+}
 
-	this->mutex->lock(this->mutex);
-	if (this->running)
+/**
+ * Schedule the next round (mutex held)
+ */
+static void schedule_round(private_qkd_doh_t *this)
+{
+	ref_get(&this->refs);
+	lib->scheduler->schedule_job_ms(lib->scheduler,
+		(job_t*)callback_job_create_with_prio((callback_job_cb_t)run_round,
+							this, (callback_job_cleanup_t)unref,
+							(callback_job_cancel_t)return_false,
+							JOB_PRIO_HIGH), TICK_INTERVAL);
+}
+
+/**
+ * Wait until no tick job of a peer entry is queued or running (mutex held)
+ */
+static void wait_idle(private_qkd_doh_t *this, peer_entry_t *entry)
+{
+	while (entry->busy)
 	{
-		this->condvar->timed_wait(this->condvar, this->mutex, TICK_INTERVAL);
+		this->condvar->wait(this->condvar, this->mutex);
 	}
-	this->mutex->unlock(this->mutex);
-	return this->running ? JOB_REQUEUE_DIRECT : JOB_REQUEUE_NONE;
-}
-
-/**
- * The job is gone
- */
-static void finished(private_qkd_doh_t *this)
-{
-	this->mutex->lock(this->mutex);
-	this->finished = TRUE;
-	this->condvar->broadcast(this->condvar);
-	this->mutex->unlock(this->mutex);
-}
-
-/**
- * Stop the job
- */
-static bool cancel(private_qkd_doh_t *this)
-{
-	this->mutex->lock(this->mutex);
-	this->running = FALSE;
-	this->condvar->broadcast(this->condvar);
-	this->mutex->unlock(this->mutex);
-	return TRUE;
 }
 
 METHOD(qkd_doh_t, add, qkd_doh_peer_t*,
 	private_qkd_doh_t *this, qkd_link_t *link)
 {
 	qkd_doh_peer_t *peer;
+	peer_entry_t *entry;
 
 	this->lock->write_lock(this->lock);
 	if (!this->socket)
@@ -198,47 +283,69 @@ METHOD(qkd_doh_t, add, qkd_doh_peer_t*,
 	peer = qkd_doh_peer_create(link, (qkd_doh_send_t)send_doh, this);
 	if (peer)
 	{
-		this->peers->insert_last(this->peers, peer);
+		INIT(entry,
+			.peer = peer,
+		);
+		this->peers->insert_last(this->peers, entry);
 	}
-	this->lock->unlock(this->lock);
-
 	this->mutex->lock(this->mutex);
 	if (peer && !this->started)
 	{
-		this->started = this->running = TRUE;
-		lib->processor->queue_job(lib->processor,
-			(job_t*)callback_job_create_with_prio((callback_job_cb_t)run,
-							this, (callback_job_cleanup_t)finished,
-							(callback_job_cancel_t)cancel, JOB_PRIO_CRITICAL));
+		this->started = TRUE;
+		schedule_round(this);
 	}
 	this->mutex->unlock(this->mutex);
+	this->lock->unlock(this->lock);
 	return peer;
 }
 
 METHOD(qkd_doh_t, remove_, void,
 	private_qkd_doh_t *this, qkd_doh_peer_t *peer)
 {
+	enumerator_t *enumerator;
+	peer_entry_t *entry;
+
 	this->lock->write_lock(this->lock);
-	this->peers->remove(this->peers, peer, NULL);
+	enumerator = this->peers->create_enumerator(this->peers);
+	while (enumerator->enumerate(enumerator, &entry))
+	{
+		if (entry->peer == peer)
+		{	/* no tick after this returns */
+			this->peers->remove_at(this->peers, enumerator);
+			this->mutex->lock(this->mutex);
+			wait_idle(this, entry);
+			this->mutex->unlock(this->mutex);
+			free(entry);
+			break;
+		}
+	}
+	enumerator->destroy(enumerator);
 	this->lock->unlock(this->lock);
 }
 
 METHOD(qkd_doh_t, destroy, void,
 	private_qkd_doh_t *this)
 {
-	cancel(this);
+	peer_entry_t *entry;
+
+	this->lock->write_lock(this->lock);
 	this->mutex->lock(this->mutex);
-	while (this->started && !this->finished)
+	this->stopped = TRUE;
+	while (this->peers->remove_first(this->peers, (void**)&entry) == SUCCESS)
 	{
-		this->condvar->wait(this->condvar, this->mutex);
+		wait_idle(this, entry);
+		entry->peer->destroy(entry->peer);
+		free(entry);
 	}
 	this->mutex->unlock(this->mutex);
-	DESTROY_IF(this->socket);
-	this->peers->destroy_offset(this->peers, offsetof(qkd_doh_peer_t, destroy));
-	this->lock->destroy(this->lock);
-	this->condvar->destroy(this->condvar);
-	this->mutex->destroy(this->mutex);
-	free(this);
+	/* no more packets for the peers */
+	if (this->socket)
+	{
+		this->socket->destroy(this->socket);
+		this->socket = NULL;
+	}
+	this->lock->unlock(this->lock);
+	unref(this);
 }
 
 /*
@@ -256,6 +363,7 @@ qkd_doh_t *qkd_doh_create()
 		},
 		.peers = linked_list_create(),
 		.lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
+		.refs = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);
