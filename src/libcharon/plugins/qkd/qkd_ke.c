@@ -14,7 +14,7 @@
 
 #include "qkd_ke.h"
 
-#include "qkd_doh_peer.h"
+#include "qkd_key_source.h"
 
 #include <daemon.h>
 
@@ -84,12 +84,6 @@ struct private_qkd_ke_t {
 	qkd_link_t *link;
 
 	/**
-	 * Name and unique ID of the IKE SA, for logging
-	 */
-	char *sa_name;
-	u_int sa_id;
-
-	/**
 	 * Whether the peer was authenticated when this exchange was created
 	 */
 	bool authenticated;
@@ -105,14 +99,14 @@ struct private_qkd_ke_t {
 	qkd_key_t *key;
 
 	/**
-	 * The link's pool, NULL if keys are fetched one by one
+	 * Where the link's keys come from
 	 */
-	qkd_pool_t *pool;
+	qkd_key_source_t *source;
 
 	/**
-	 * DOH with the link's peer, NULL if the link does not run DOH
+	 * The IKE SA as "name[unique id]", for logs
 	 */
-	qkd_doh_peer_t *doh;
+	char sa[64];
 
 	/**
 	 * Whether the exchange is complete (the peer's KE data was processed)
@@ -128,141 +122,39 @@ static void log_key(private_qkd_ke_t *this, char *what)
 	char uuid[QKD_KEY_ID_STRLEN + 1];
 
 	qkd_key_id_format(this->key->id, uuid);
-	DBG1(DBG_IKE, "qkd: %s key %s from link '%s' for %s[%u]", what, uuid,
-		 this->link->get_name(this->link), this->sa_name, this->sa_id);
+	DBG1(DBG_IKE, "qkd: %s key %s from link '%s' for %s", what, uuid,
+		 this->link->get_name(this->link), this->sa);
 }
 
 /**
- * Check the rate limit for fetches unauthenticated peers trigger
- */
-static bool rate_limit_ok(private_qkd_ke_t *this)
-{
-	if (this->authenticated ||
-		this->link->allow_unauthenticated(this->link))
-	{
-		return TRUE;
-	}
-	DBG1(DBG_IKE, "qkd: KME fetch for unauthenticated %s[%u] refused: rate "
-		 "limit of link '%s' exceeded", this->sa_name, this->sa_id,
-		 this->link->get_name(this->link));
-	return FALSE;
-}
-
-/**
- * Get a new key as master: from the pool, or directly from the KME
+ * Get a new key as master
  */
 static bool fetch_as_master(private_qkd_ke_t *this)
 {
-	qkd_kme_client_t *client;
-	qkd_kme_result_t result;
-	array_t *keys;
-	u_int capacity, low, wait, lifetime;
+	char *how;
 
-	if (this->doh)
-	{	/* a key negotiated with the peer beforehand, no KME call */
-		this->link->get_pool_settings(this->link, &capacity, &low, &wait,
-									  &lifetime);
-		this->key = this->doh->take_bound(this->doh, wait);
-		if (!this->key)
-		{
-			DBG1(DBG_IKE, "qkd: no key negotiated over DOH with the peer of "
-				 "link '%s' for %s[%u] (waited %u ms)",
-				 this->link->get_name(this->link), this->sa_name, this->sa_id,
-				 wait);
-			return FALSE;
-		}
-		log_key(this, "took DOH-bound");
-		return TRUE;
-	}
-	if (this->pool)
+	this->key = this->source->take(this->source, this->sa, &how);
+	if (this->key)
 	{
-		this->link->get_pool_settings(this->link, &capacity, &low, &wait,
-									  &lifetime);
-		this->key = this->pool->take(this->pool, wait);
-		if (!this->key)
-		{
-			DBG1(DBG_IKE, "qkd: no Idle key in the pool of link '%s' for "
-				 "%s[%u] (waited %u ms)", this->link->get_name(this->link),
-				 this->sa_name, this->sa_id, wait);
-			return FALSE;
-		}
-		log_key(this, "took pooled");
-		return TRUE;
+		log_key(this, how);
 	}
-	client = this->link->get_client(this->link);
-	if (!client)
-	{
-		return FALSE;
-	}
-	result = client->get_keys(client, 1, this->link->get_key_size(this->link),
-							  &keys);
-	if (result != QKD_KME_OK)
-	{
-		DBG1(DBG_IKE, "qkd: no key from link '%s' for %s[%u]: %N",
-			 this->link->get_name(this->link), this->sa_name, this->sa_id,
-			 qkd_kme_result_names, result);
-		return FALSE;
-	}
-	array_remove(keys, ARRAY_HEAD, &this->key);
-	qkd_key_array_destroy(keys);
-	log_key(this, "got new");
-	return TRUE;
+	return this->key != NULL;
 }
 
 /**
- * Get the key with the given ID from the KME as slave
+ * Get the key the master chose
  */
 static bool fetch_as_slave(private_qkd_ke_t *this, chunk_t id)
 {
-	qkd_kme_client_t *client;
-	qkd_kme_result_t result;
-	uint8_t ids[1][QKD_KEY_ID_LEN];
-	array_t *keys;
+	char *how;
 
-	if (this->doh)
-	{	/* only a key the peer negotiated with us over DOH */
-		memcpy(ids[0], id.ptr, QKD_KEY_ID_LEN);
-		this->key = this->doh->take_peer_bound(this->doh, ids[0]);
-		if (!this->key)
-		{
-			DBG1(DBG_IKE, "qkd: key %#B was not negotiated over DOH with the "
-				 "peer of link '%s', refused for %s[%u]", &id,
-				 this->link->get_name(this->link), this->sa_name, this->sa_id);
-			return FALSE;
-		}
-		log_key(this, "got peer's DOH-bound");
-		return TRUE;
-	}
-	if (!rate_limit_ok(this))
+	this->key = this->source->take_peer(this->source, id.ptr,
+										this->authenticated, this->sa, &how);
+	if (this->key)
 	{
-		return FALSE;
+		log_key(this, how);
 	}
-	client = this->link->get_client(this->link);
-	if (!client)
-	{
-		return FALSE;
-	}
-	memcpy(ids[0], id.ptr, QKD_KEY_ID_LEN);
-	result = client->get_keys_by_id(client, ids, 1,
-							this->link->get_key_size(this->link), &keys);
-	if (result != QKD_KME_OK)
-	{
-		DBG1(DBG_IKE, "qkd: key %#B not available from link '%s' for %s[%u]: "
-			 "%N", &id, this->link->get_name(this->link), this->sa_name,
-			 this->sa_id, qkd_kme_result_names, result);
-		return FALSE;
-	}
-	array_remove(keys, ARRAY_HEAD, &this->key);
-	qkd_key_array_destroy(keys);
-	if (this->pool && !this->pool->add_pending(this->pool, this->key))
-	{	/* known already: used before, never again */
-		log_key(this, "refused peer's");
-		qkd_key_destroy(this->key);
-		this->key = NULL;
-		return FALSE;
-	}
-	log_key(this, "got peer's");
-	return TRUE;
+	return this->key != NULL;
 }
 
 /**
@@ -270,8 +162,7 @@ static bool fetch_as_slave(private_qkd_ke_t *this, chunk_t id)
  */
 static bool complete(private_qkd_ke_t *this)
 {
-	if (this->pool &&
-		!this->pool->set_status(this->pool, this->key->id, QKD_KEY_ACTIVE))
+	if (!this->source->used(this->source, this->key->id))
 	{
 		return FALSE;
 	}
@@ -294,8 +185,8 @@ METHOD(key_exchange_t, get_public_key, bool,
 			/* on an established IKE_SA failing here would make charon tear
 			 * it down (e.g. in an IKE_FOLLOWUP_KE): send the nil key ID
 			 * instead, which the peer refuses, failing just this exchange */
-			DBG1(DBG_IKE, "qkd: no key for %s[%u], asking the peer to refuse "
-				 "this key exchange", this->sa_name, this->sa_id);
+			DBG1(DBG_IKE, "qkd: no key for %s, asking the peer to refuse "
+				 "this key exchange", this->sa);
 		}
 	}
 	if (this->role == ROLE_MASTER)
@@ -320,16 +211,16 @@ METHOD(key_exchange_t, set_public_key, bool,
 			(value.len && (value.len != QKD_KEY_ID_LEN ||
 						   !memeq(value.ptr, this->key->id, QKD_KEY_ID_LEN))))
 		{
-			DBG1(DBG_IKE, "qkd: invalid KE data from peer of %s[%u] (%zu "
-				 "bytes)", this->sa_name, this->sa_id, value.len);
+			DBG1(DBG_IKE, "qkd: invalid KE data from peer of %s (%zu "
+				 "bytes)", this->sa, value.len);
 			return FALSE;
 		}
 		return complete(this);
 	}
 	if (value.len != QKD_KEY_ID_LEN)
 	{
-		DBG1(DBG_IKE, "qkd: invalid key ID from peer of %s[%u] (%zu bytes)",
-			 this->sa_name, this->sa_id, value.len);
+		DBG1(DBG_IKE, "qkd: invalid key ID from peer of %s (%zu bytes)",
+			 this->sa, value.len);
 		return FALSE;
 	}
 	if (this->role == ROLE_SLAVE)
@@ -339,8 +230,8 @@ METHOD(key_exchange_t, set_public_key, bool,
 	this->role = ROLE_SLAVE;
 	if (memeq(value.ptr, no_key_id, QKD_KEY_ID_LEN))
 	{
-		DBG1(DBG_IKE, "qkd: the peer of %s[%u] had no key, key exchange "
-			 "refused", this->sa_name, this->sa_id);
+		DBG1(DBG_IKE, "qkd: the peer of %s had no key, key exchange "
+			 "refused", this->sa);
 		return FALSE;
 	}
 	return fetch_as_slave(this, value) && complete(this);
@@ -379,16 +270,11 @@ METHOD(key_exchange_t, destroy, void,
 		{
 			log_key(this, "discarded unused");
 		}
-		/* used or not, its material left the pool: never again */
-		if (this->pool)
-		{
-			this->pool->set_status(this->pool, this->key->id,
-								   QKD_KEY_EXPIRED);
-		}
+		this->source->done(this->source, this->key->id);
 	}
 	qkd_key_destroy(this->key);
+	this->source->destroy(this->source);
 	this->link->destroy(this->link);
-	free(this->sa_name);
 	free(this);
 }
 
@@ -438,12 +324,11 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 			.destroy = _destroy,
 		},
 		.link = link,
-		.pool = link->get_pool(link),
-		.doh = link->get_doh_peer(link),
-		.sa_name = strdup(ike_sa->get_name(ike_sa)),
-		.sa_id = ike_sa->get_unique_id(ike_sa),
+		.source = qkd_key_source_create(link),
 		.authenticated = ike_sa->get_state(ike_sa) != IKE_CREATED &&
 						 ike_sa->get_state(ike_sa) != IKE_CONNECTING,
 	);
+	snprintf(this->sa, sizeof(this->sa), "%s[%u]", ike_sa->get_name(ike_sa),
+			 ike_sa->get_unique_id(ike_sa));
 	return &this->public;
 }

@@ -1,0 +1,158 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_key_source.h"
+
+#include <utils/debug.h>
+
+typedef struct private_qkd_key_source_t private_qkd_key_source_t;
+
+/**
+ * Private data of the KME key source.
+ */
+struct private_qkd_key_source_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_key_source_t public;
+
+	/**
+	 * Link (referenced)
+	 */
+	qkd_link_t *link;
+};
+
+METHOD(qkd_key_source_t, take, qkd_key_t*,
+	private_qkd_key_source_t *this, char *sa, char **how)
+{
+	qkd_kme_client_t *client;
+	qkd_kme_result_t result;
+	qkd_key_t *key;
+	array_t *keys;
+
+	*how = "got new";
+	client = this->link->get_client(this->link);
+	if (!client)
+	{
+		return NULL;
+	}
+	result = client->get_keys(client, 1, this->link->get_key_size(this->link),
+							  &keys);
+	if (result != QKD_KME_OK)
+	{
+		DBG1(DBG_IKE, "qkd: no key from link '%s' for %s: %N",
+			 this->link->get_name(this->link), sa, qkd_kme_result_names,
+			 result);
+		return NULL;
+	}
+	array_remove(keys, ARRAY_HEAD, &key);
+	qkd_key_array_destroy(keys);
+	return key;
+}
+
+METHOD(qkd_key_source_t, take_peer, qkd_key_t*,
+	private_qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN],
+	bool authenticated, char *sa, char **how)
+{
+	uint8_t ids[1][QKD_KEY_ID_LEN];
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+	qkd_kme_client_t *client;
+	qkd_kme_result_t result;
+	qkd_key_t *key;
+	array_t *keys;
+
+	*how = "got peer's";
+	if (!authenticated && !this->link->allow_unauthenticated(this->link))
+	{	/* unauthenticated peers can make us call the KME */
+		DBG1(DBG_IKE, "qkd: KME fetch for unauthenticated %s refused: rate "
+			 "limit of link '%s' exceeded", sa,
+			 this->link->get_name(this->link));
+		return NULL;
+	}
+	client = this->link->get_client(this->link);
+	if (!client)
+	{
+		return NULL;
+	}
+	memcpy(ids[0], id, QKD_KEY_ID_LEN);
+	result = client->get_keys_by_id(client, ids, 1,
+							this->link->get_key_size(this->link), &keys);
+	if (result != QKD_KME_OK)
+	{
+		qkd_key_id_format(id, uuid);
+		DBG1(DBG_IKE, "qkd: key %s not available from link '%s' for %s: %N",
+			 uuid, this->link->get_name(this->link), sa, qkd_kme_result_names,
+			 result);
+		return NULL;
+	}
+	array_remove(keys, ARRAY_HEAD, &key);
+	qkd_key_array_destroy(keys);
+	return key;
+}
+
+METHOD(qkd_key_source_t, used, bool,
+	private_qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	return TRUE;
+}
+
+METHOD(qkd_key_source_t, done, void,
+	private_qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	/* the KME gives a key once: nothing to remember */
+}
+
+METHOD(qkd_key_source_t, destroy, void,
+	private_qkd_key_source_t *this)
+{
+	this->link->destroy(this->link);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_key_source_t *qkd_key_source_kme_create(qkd_link_t *link)
+{
+	private_qkd_key_source_t *this;
+
+	INIT(this,
+		.public = {
+			.take = _take,
+			.take_peer = _take_peer,
+			.used = _used,
+			.done = _done,
+			.destroy = _destroy,
+		},
+		.link = link->get_ref(link),
+	);
+	return &this->public;
+}
+
+/*
+ * Described in header
+ */
+qkd_key_source_t *qkd_key_source_create(qkd_link_t *link)
+{
+	if (link->get_doh_peer(link))
+	{
+		return qkd_key_source_doh_create(link);
+	}
+	if (link->get_pool(link))
+	{
+		return qkd_key_source_pool_create(link);
+	}
+	return qkd_key_source_kme_create(link);
+}

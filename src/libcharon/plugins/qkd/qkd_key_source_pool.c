@@ -1,0 +1,130 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_key_source.h"
+
+#include <utils/debug.h>
+
+typedef struct private_qkd_key_source_t private_qkd_key_source_t;
+
+/**
+ * Private data of the pool key source.
+ */
+struct private_qkd_key_source_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_key_source_t public;
+
+	/**
+	 * Link (referenced) and its pool
+	 */
+	qkd_link_t *link;
+	qkd_pool_t *pool;
+
+	/**
+	 * The KME, for the peer's keys
+	 */
+	qkd_key_source_t *kme;
+};
+
+/**
+ * How long a key exchange waits for a key, ms
+ */
+static u_int wait_ms(qkd_link_t *link)
+{
+	u_int capacity, low, wait, lifetime;
+
+	link->get_pool_settings(link, &capacity, &low, &wait, &lifetime);
+	return wait;
+}
+
+METHOD(qkd_key_source_t, take, qkd_key_t*,
+	private_qkd_key_source_t *this, char *sa, char **how)
+{
+	qkd_key_t *key;
+
+	*how = "took pooled";
+	key = this->pool->take(this->pool, wait_ms(this->link));
+	if (!key)
+	{
+		DBG1(DBG_IKE, "qkd: no Idle key in the pool of link '%s' for %s "
+			 "(waited %u ms)", this->link->get_name(this->link), sa,
+			 wait_ms(this->link));
+	}
+	return key;
+}
+
+METHOD(qkd_key_source_t, take_peer, qkd_key_t*,
+	private_qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN],
+	bool authenticated, char *sa, char **how)
+{
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+	qkd_key_t *key;
+
+	key = this->kme->take_peer(this->kme, id, authenticated, sa, how);
+	if (key && !this->pool->add_pending(this->pool, key))
+	{	/* known already: used before, never again */
+		qkd_key_id_format(id, uuid);
+		DBG1(DBG_IKE, "qkd: refused peer's key %s from link '%s' for %s: "
+			 "used before", uuid, this->link->get_name(this->link), sa);
+		qkd_key_destroy(key);
+		key = NULL;
+	}
+	return key;
+}
+
+METHOD(qkd_key_source_t, used, bool,
+	private_qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	return this->pool->set_status(this->pool, id, QKD_KEY_ACTIVE);
+}
+
+METHOD(qkd_key_source_t, done, void,
+	private_qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	/* used or not, its material left the pool: never again */
+	this->pool->set_status(this->pool, id, QKD_KEY_EXPIRED);
+}
+
+METHOD(qkd_key_source_t, destroy, void,
+	private_qkd_key_source_t *this)
+{
+	this->kme->destroy(this->kme);
+	this->link->destroy(this->link);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_key_source_t *qkd_key_source_pool_create(qkd_link_t *link)
+{
+	private_qkd_key_source_t *this;
+
+	INIT(this,
+		.public = {
+			.take = _take,
+			.take_peer = _take_peer,
+			.used = _used,
+			.done = _done,
+			.destroy = _destroy,
+		},
+		.link = link->get_ref(link),
+		.pool = link->get_pool(link),
+		.kme = qkd_key_source_kme_create(link),
+	);
+	return &this->public;
+}
