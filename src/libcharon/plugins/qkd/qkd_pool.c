@@ -13,6 +13,7 @@
  */
 
 #include "qkd_pool.h"
+#include "qkd_hkdf.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -153,6 +154,11 @@ struct private_qkd_pool_t {
 	void (*taken_cb)(void *data);
 	void *taken_data;
 	rwlock_t *cb_lock;
+
+	/**
+	 * Derives AuthKey and EncKey
+	 */
+	qkd_hkdf_t *hkdf;
 };
 
 /**
@@ -921,31 +927,6 @@ METHOD(qkd_pool_t, get_status, bool,
 	return entry != NULL;
 }
 
-/**
- * HKDF-SHA256 without salt
- */
-static bool hkdf(chunk_t ikm, char *info, size_t len, chunk_t *okm)
-{
-	uint8_t zero[HASH_SIZE_SHA256] = {}, prk[HASH_SIZE_SHA256];
-	kdf_t *extract, *expand;
-	bool ok;
-
-	extract = lib->crypto->create_kdf(lib->crypto, KDF_PRF, PRF_HMAC_SHA2_256);
-	expand = lib->crypto->create_kdf(lib->crypto, KDF_PRF_PLUS,
-									 PRF_HMAC_SHA2_256);
-	ok = extract && expand &&
-		 extract->set_param(extract, KDF_PARAM_KEY, chunk_from_thing(zero)) &&
-		 extract->set_param(extract, KDF_PARAM_SALT, ikm) &&
-		 extract->get_bytes(extract, sizeof(prk), prk) &&
-		 expand->set_param(expand, KDF_PARAM_KEY, chunk_from_thing(prk)) &&
-		 expand->set_param(expand, KDF_PARAM_SALT, chunk_from_str(info)) &&
-		 expand->allocate_bytes(expand, len, okm);
-	memwipe(prk, sizeof(prk));
-	DESTROY_IF(extract);
-	DESTROY_IF(expand);
-	return ok;
-}
-
 METHOD(qkd_pool_t, derive, bool,
 	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN], qkd_derived_t which,
 	chunk_t *key)
@@ -964,8 +945,15 @@ METHOD(qkd_pool_t, derive, bool,
 		ikm = chunk_create(entry->batch->keys.ptr +
 						   entry->idx * entry->batch->key_len,
 						   entry->batch->key_len);
-		ok = hkdf(ikm, which == QKD_AUTH_KEY ? "QKD AuthKey" : "QKD EncKey",
-				  ikm.len, key);
+		*key = chunk_alloc(ikm.len);
+		ok = this->hkdf && this->hkdf->derive(this->hkdf, chunk_empty, ikm,
+							chunk_from_str(which == QKD_AUTH_KEY ? "QKD AuthKey"
+															: "QKD EncKey"),
+							*key);
+		if (!ok)
+		{
+			chunk_clear(key);
+		}
 	}
 	this->mutex->unlock(this->mutex);
 	return ok;
@@ -1232,6 +1220,7 @@ METHOD(qkd_pool_t, destroy, void,
 	this->condvar->destroy(this->condvar);
 	this->mutex->destroy(this->mutex);
 	this->cb_lock->destroy(this->cb_lock);
+	DESTROY_IF(this->hkdf);
 	free(this->link);
 	free(this);
 }
@@ -1332,6 +1321,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.cb_lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
+		.hkdf = qkd_hkdf_create(),
 	);
 	load(this);
 	return &this->public;

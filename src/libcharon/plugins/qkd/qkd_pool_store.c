@@ -13,6 +13,7 @@
  */
 
 #include "qkd_pool_store.h"
+#include "qkd_hkdf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,14 +67,9 @@ struct private_qkd_pool_store_t {
 	chunk_t key;
 
 	/**
-	 * HKDF-Extract (HMAC-SHA256 keyed with the storage key)
+	 * Derives the key of each seal
 	 */
-	kdf_t *extract;
-
-	/**
-	 * HKDF-Expand (prf+ of RFC 7296, identical to HKDF-Expand)
-	 */
-	kdf_t *expand;
+	qkd_hkdf_t *hkdf;
 
 	/**
 	 * AES-256-GCM
@@ -141,21 +137,14 @@ void qkd_batch_destroy(qkd_batch_t *this)
  */
 static bool set_seal_key(private_qkd_pool_store_t *this, chunk_t nonce)
 {
-	uint8_t prk[HASH_SIZE_SHA256], key[SEAL_KEY_LEN];
+	uint8_t key[SEAL_KEY_LEN];
 	bool ok;
 
-	/* HKDF-Extract(salt = nonce, IKM = storage key) */
-	ok = this->extract->set_param(this->extract, KDF_PARAM_KEY, nonce) &&
-		 this->extract->set_param(this->extract, KDF_PARAM_SALT, this->key) &&
-		 this->extract->get_bytes(this->extract, sizeof(prk), prk) &&
-	/* HKDF-Expand(PRK, info = label, 36) */
-		 this->expand->set_param(this->expand, KDF_PARAM_KEY,
-								 chunk_create(prk, sizeof(prk))) &&
-		 this->expand->set_param(this->expand, KDF_PARAM_SALT,
-								 chunk_from_str(SEAL_LABEL)) &&
-		 this->expand->get_bytes(this->expand, sizeof(key), key) &&
-		 this->aead->set_key(this->aead, chunk_create(key, sizeof(key)));
-	memwipe(prk, sizeof(prk));
+	/* HKDF(salt = storage key, IKM = nonce, info = label), 36 bytes, as
+	 * stores made before this helper existed derive it */
+	ok = this->hkdf->derive(this->hkdf, this->key, nonce,
+							chunk_from_str(SEAL_LABEL), chunk_from_thing(key)) &&
+		 this->aead->set_key(this->aead, chunk_from_thing(key));
 	memwipe(key, sizeof(key));
 	return ok;
 }
@@ -475,8 +464,7 @@ METHOD(qkd_pool_store_t, destroy, void,
 	private_qkd_pool_store_t *this)
 {
 	DESTROY_IF(this->db);
-	DESTROY_IF(this->extract);
-	DESTROY_IF(this->expand);
+	DESTROY_IF(this->hkdf);
 	DESTROY_IF(this->aead);
 	DESTROY_IF(this->rng);
 	DESTROY_IF(this->mutex);
@@ -578,10 +566,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 			.create_enumerator = _create_enumerator,
 			.destroy = _destroy,
 		},
-		.extract = lib->crypto->create_kdf(lib->crypto, KDF_PRF,
-										   PRF_HMAC_SHA2_256),
-		.expand = lib->crypto->create_kdf(lib->crypto, KDF_PRF_PLUS,
-										  PRF_HMAC_SHA2_256),
+		.hkdf = qkd_hkdf_create(),
 		.aead = lib->crypto->create_aead(lib->crypto, ENCR_AES_GCM_ICV16,
 										 32, 4),
 		.rng = lib->crypto->create_rng(lib->crypto, RNG_STRONG),
@@ -589,7 +574,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 
-	if (!this->extract || !this->expand || !this->aead || !this->rng)
+	if (!this->hkdf || !this->aead || !this->rng)
 	{
 		DBG1(DBG_CFG, "qkd pool: HMAC-SHA256, prf+ or AES-256-GCM not "
 			 "available");

@@ -13,6 +13,7 @@
  */
 
 TEST_SUITE(key_suite_create)
+TEST_SUITE(hkdf_suite_create)
 TEST_SUITE(link_suite_create)
 TEST_SUITE(kme_client_suite_create)
 TEST_SUITE(pool_suite_create)

@@ -1,0 +1,59 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * HKDF-SHA256 (RFC 5869) from strongSwan's KDFs: HMAC-SHA256 for Extract,
+ * prf+ (RFC 7296, the same as HKDF-Expand) for Expand.
+ * @defgroup qkd_hkdf qkd_hkdf
+ * @{ @ingroup qkd
+ */
+
+#ifndef QKD_HKDF_H_
+#define QKD_HKDF_H_
+
+#include <library.h>
+
+typedef struct qkd_hkdf_t qkd_hkdf_t;
+
+/**
+ * HKDF-SHA256, reusable (not thread-safe: one user at a time).
+ */
+struct qkd_hkdf_t {
+
+	/**
+	 * Derive key material.
+	 *
+	 * @param salt		salt, chunk_empty for none (HashLen zero bytes)
+	 * @param ikm		input key material
+	 * @param info		context
+	 * @param out		output, filled completely
+	 * @return			FALSE on failure
+	 */
+	bool (*derive)(qkd_hkdf_t *this, chunk_t salt, chunk_t ikm, chunk_t info,
+				   chunk_t out);
+
+	/**
+	 * Destroy a qkd_hkdf_t.
+	 */
+	void (*destroy)(qkd_hkdf_t *this);
+};
+
+/**
+ * Create an HKDF-SHA256 instance.
+ *
+ * @return			instance, NULL if HMAC-SHA256 or prf+ is not available
+ */
+qkd_hkdf_t *qkd_hkdf_create();
+
+#endif /** QKD_HKDF_H_ @}*/
