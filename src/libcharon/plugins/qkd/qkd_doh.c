@@ -94,6 +94,8 @@ struct private_qkd_doh_t {
 	condvar_t *condvar;
 };
 
+static void queue_tick(private_qkd_doh_t *this, peer_entry_t *entry);
+
 /**
  * Hand a received header to the peer of its address pair
  */
@@ -101,8 +103,7 @@ static void receive(private_qkd_doh_t *this, host_t *src, host_t *dst,
 					chunk_t doh)
 {
 	enumerator_t *enumerator;
-	peer_entry_t *entry;
-	qkd_doh_peer_t *found = NULL;
+	peer_entry_t *entry, *found = NULL;
 	time_t now;
 
 	this->lock->read_lock(this->lock);
@@ -111,14 +112,16 @@ static void receive(private_qkd_doh_t *this, host_t *src, host_t *dst,
 	{
 		if (entry->peer->matches(entry->peer, dst, src))
 		{
-			found = entry->peer;
+			found = entry;
 			break;
 		}
 	}
 	enumerator->destroy(enumerator);
-	if (found)
-	{
-		found->receive(found, src, dst, doh);
+	if (found && found->peer->receive(found->peer, src, dst, doh))
+	{	/* work for a tick job, e.g. binding a key the peer asks for */
+		this->mutex->lock(this->mutex);
+		queue_tick(this, found);
+		this->mutex->unlock(this->mutex);
 	}
 	this->lock->unlock(this->lock);
 	if (!found)
@@ -199,13 +202,36 @@ static void tick_done(tick_job_t *job)
 static void schedule_round(private_qkd_doh_t *this);
 
 /**
+ * Queue a tick job for a peer unless one is queued or running (mutex held)
+ */
+static void queue_tick(private_qkd_doh_t *this, peer_entry_t *entry)
+{
+	tick_job_t *job;
+
+	if (entry->busy || this->stopped)
+	{
+		return;
+	}
+	entry->busy = TRUE;
+	INIT(job,
+		.engine = this,
+		.entry = entry,
+	);
+	ref_get(&this->refs);
+	lib->processor->queue_job(lib->processor,
+		(job_t*)callback_job_create_with_prio((callback_job_cb_t)tick,
+							job, (callback_job_cleanup_t)tick_done,
+							(callback_job_cancel_t)return_false,
+							JOB_PRIO_HIGH));
+}
+
+/**
  * A round: a tick job for each peer not still busy with the last one
  */
 static job_requeue_t run_round(private_qkd_doh_t *this)
 {
 	enumerator_t *enumerator;
 	peer_entry_t *entry;
-	tick_job_t *job;
 
 	this->lock->read_lock(this->lock);
 	this->mutex->lock(this->mutex);
@@ -214,21 +240,7 @@ static job_requeue_t run_round(private_qkd_doh_t *this)
 		enumerator = this->peers->create_enumerator(this->peers);
 		while (enumerator->enumerate(enumerator, &entry))
 		{
-			if (entry->busy)
-			{
-				continue;
-			}
-			entry->busy = TRUE;
-			INIT(job,
-				.engine = this,
-				.entry = entry,
-			);
-			ref_get(&this->refs);
-			lib->processor->queue_job(lib->processor,
-				(job_t*)callback_job_create_with_prio((callback_job_cb_t)tick,
-							job, (callback_job_cleanup_t)tick_done,
-							(callback_job_cancel_t)return_false,
-							JOB_PRIO_HIGH));
+			queue_tick(this, entry);
 		}
 		enumerator->destroy(enumerator);
 		schedule_round(this);

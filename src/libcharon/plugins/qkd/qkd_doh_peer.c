@@ -76,6 +76,11 @@
 #define INCOMING_MAX 64
 
 /**
+ * REQ_NEGOTIATEs received and waiting to be answered
+ */
+#define REQUESTS_MAX 64
+
+/**
  * Delay of a sync after keys were added, to batch them, ms
  */
 #define SYNC_SOON 200
@@ -288,6 +293,11 @@ struct private_qkd_doh_peer_t {
 	 * Announces received, waiting for their KME call, announce_t*
 	 */
 	linked_list_t *incoming;
+
+	/**
+	 * REQ_NEGOTIATEs received, waiting to be answered, qkd_doh_msg_t*
+	 */
+	linked_list_t *requests;
 
 	/**
 	 * When a refusal (status 0x03/0x04) may be sent next, ms
@@ -1279,6 +1289,43 @@ static void process_offer(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 }
 
 /**
+ * Copy a received REQ_NEGOTIATE (its seed points into the packet)
+ */
+static qkd_doh_msg_t *copy_negotiate(qkd_doh_msg_t *msg)
+{
+	qkd_doh_msg_t *copy;
+
+	copy = malloc_thing(qkd_doh_msg_t);
+	*copy = *msg;
+	copy->negotiate.seed = chunk_clone(msg->negotiate.seed);
+	return copy;
+}
+
+/**
+ * Free a copied REQ_NEGOTIATE
+ */
+static void free_negotiate(qkd_doh_msg_t *msg)
+{
+	chunk_free(&msg->negotiate.seed);
+	free(msg);
+}
+
+/**
+ * Bind and answer the REQ_NEGOTIATEs received
+ */
+static void answer_requests(private_qkd_doh_peer_t *this)
+{
+	qkd_doh_msg_t *msg;
+
+	while (this->requests->remove_first(this->requests,
+										(void**)&msg) == SUCCESS)
+	{
+		answer_negotiate(this, msg, bind_for_peer(this, msg));
+		free_negotiate(msg);
+	}
+}
+
+/**
  * Process an authenticated message
  */
 static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
@@ -1324,12 +1371,16 @@ static void process(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg,
 			negotiate(this, now);
 			break;
 		case QKD_DOH_REQ_NEGOTIATE:
-			if (!this->reset_acked)
+			if (!this->reset_acked ||
+				this->requests->get_count(this->requests) >= REQUESTS_MAX)
 			{
 				this->counters.rx_unexpected++;
 				break;
 			}
-			answer_negotiate(this, msg, bind_for_peer(this, msg));
+			/* binding writes to disk: in tick(), not in the thread that
+			 * receives packets */
+			this->requests->insert_last(this->requests,
+										copy_negotiate(msg));
 			break;
 		case QKD_DOH_CONFIRM_NEGOTIATE:
 			process_confirm(this, msg);
@@ -1410,13 +1461,13 @@ static void refuse_negotiate(private_qkd_doh_peer_t *this,
 	qkd_doh_msg_clear(&msg);
 }
 
-METHOD(qkd_doh_peer_t, receive, void,
+METHOD(qkd_doh_peer_t, receive, bool,
 	private_qkd_doh_peer_t *this, host_t *src, host_t *dst, chunk_t doh)
 {
 	qkd_doh_verdict_t verdict = QKD_DOH_NO_KEY;
 	qkd_doh_frame_t frame;
 	qkd_doh_msg_t msg;
-	bool framed;
+	bool framed, work;
 
 	/* only the options are looked at before the MAC is checked; the
 	 * message (e.g. a compressed bitmap) is decoded after that */
@@ -1469,7 +1520,9 @@ METHOD(qkd_doh_peer_t, receive, void,
 		}
 		refuse_negotiate(this, &frame, verdict);
 	}
+	work = this->requests->get_count(this->requests) > 0;
 	this->mutex->unlock(this->mutex);
+	return work;
 }
 
 /**
@@ -1725,6 +1778,7 @@ METHOD(qkd_doh_peer_t, tick, void,
 	uint64_t now = now_ms();
 
 	this->mutex->lock(this->mutex);
+	answer_requests(this);
 	if (this->announcer)
 	{
 		if (this->want_key && now >= this->key_due)
@@ -1946,6 +2000,7 @@ METHOD(qkd_doh_peer_t, destroy, void,
 {
 	this->announces->destroy_function(this->announces, free);
 	this->incoming->destroy_function(this->incoming, free);
+	this->requests->destroy_function(this->requests, (void*)free_negotiate);
 	array_destroy(this->own_bound);
 	array_destroy(this->peer_bound);
 	qkd_doh_view_clear(&this->peer_view);
@@ -2005,6 +2060,7 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_doh_send_t send,
 		.peer_bound = array_create(QKD_KEY_ID_LEN, 0),
 		.announces = linked_list_create(),
 		.incoming = linked_list_create(),
+		.requests = linked_list_create(),
 		.announce_seq = random() & 0xffff,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),

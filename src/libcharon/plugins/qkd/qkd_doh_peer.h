@@ -99,8 +99,9 @@ struct qkd_doh_counters_t {
  * the key exchanges it starts (it "owns" them) and binds keys at the
  * peer's request for the key exchanges the peer starts.
  *
- * receive() only records what needs a KME call; tick() makes those calls,
- * so the thread delivering packets never waits for a KME.
+ * receive() only records what needs a KME call or a synced write; tick()
+ * does that work, so the thread delivering packets never waits for a KME
+ * or the disk.
  */
 struct qkd_doh_peer_t {
 
@@ -115,13 +116,15 @@ struct qkd_doh_peer_t {
 
 	/**
 	 * Process a Destination Options Header received from the peer's
-	 * address.
+	 * address. Work that writes to disk (binding a key the peer asks for)
+	 * is left to tick().
 	 *
 	 * @param src		source address (the peer's)
 	 * @param dst		destination address (own)
 	 * @param doh		the header
+	 * @return			TRUE if tick() should run soon
 	 */
-	void (*receive)(qkd_doh_peer_t *this, host_t *src, host_t *dst,
+	bool (*receive)(qkd_doh_peer_t *this, host_t *src, host_t *dst,
 					chunk_t doh);
 
 	/**

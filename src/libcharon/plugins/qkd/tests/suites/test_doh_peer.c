@@ -311,15 +311,16 @@ static bool send_cb(void *data, host_t *src, host_t *dst, chunk_t doh)
 }
 
 /**
- * Hand a header to the receiving peer, from the sender's address
+ * Hand a header to the receiving peer, from the sender's address; like the
+ * engine, tick it at once if it has work for tick()
  */
 static void inject(side_t *from, chunk_t doh)
 {
 	side_t *to = other(from);
 
-	if (to->peer)
+	if (to->peer && to->peer->receive(to->peer, from->addr, to->addr, doh))
 	{
-		to->peer->receive(to->peer, from->addr, to->addr, doh);
+		to->peer->tick(to->peer);
 	}
 }
 
