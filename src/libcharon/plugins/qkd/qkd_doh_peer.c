@@ -1562,34 +1562,14 @@ static qkd_key_t *kme_one_key(private_qkd_doh_peer_t *this,
 							  uint8_t id[QKD_KEY_ID_LEN],
 							  qkd_kme_result_t *result)
 {
-	uint8_t ids[1][QKD_KEY_ID_LEN];
-	qkd_kme_client_t *client;
-	qkd_key_t *key = NULL;
-	array_t *keys;
-	u_int size;
+	qkd_link_t *link;
+	qkd_key_t *key;
 
-	*result = QKD_KME_TRANSPORT_ERROR;
-	size = this->link->get_key_size(this->link);
+	link = this->link->get_ref(this->link);
 	this->mutex->unlock(this->mutex);
-	client = this->link->get_client(this->link);
-	if (client)
-	{
-		if (id)
-		{
-			memcpy(ids[0], id, QKD_KEY_ID_LEN);
-			*result = client->get_keys_by_id(client, ids, 1, size, &keys);
-		}
-		else
-		{
-			*result = client->get_keys(client, 1, size, &keys);
-		}
-		if (*result == QKD_KME_OK)
-		{
-			array_remove(keys, ARRAY_HEAD, &key);
-			qkd_key_array_destroy(keys);
-		}
-	}
+	key = link->get_key(link, id, result);
 	this->mutex->lock(this->mutex);
+	link->destroy(link);
 	return key;
 }
 

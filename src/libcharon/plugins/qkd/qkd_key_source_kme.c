@@ -37,28 +37,17 @@ struct private_qkd_key_source_t {
 METHOD(qkd_key_source_t, take, qkd_key_t*,
 	private_qkd_key_source_t *this, char *sa, char **how)
 {
-	qkd_kme_client_t *client;
 	qkd_kme_result_t result;
 	qkd_key_t *key;
-	array_t *keys;
 
 	*how = "got new";
-	client = this->link->get_client(this->link);
-	if (!client)
-	{
-		return NULL;
-	}
-	result = client->get_keys(client, 1, this->link->get_key_size(this->link),
-							  &keys);
-	if (result != QKD_KME_OK)
+	key = this->link->get_key(this->link, NULL, &result);
+	if (!key)
 	{
 		DBG1(DBG_IKE, "qkd: no key from link '%s' for %s: %N",
 			 this->link->get_name(this->link), sa, qkd_kme_result_names,
 			 result);
-		return NULL;
 	}
-	array_remove(keys, ARRAY_HEAD, &key);
-	qkd_key_array_destroy(keys);
 	return key;
 }
 
@@ -66,12 +55,9 @@ METHOD(qkd_key_source_t, take_peer, qkd_key_t*,
 	private_qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN],
 	bool authenticated, char *sa, char **how)
 {
-	uint8_t ids[1][QKD_KEY_ID_LEN];
 	char uuid[QKD_KEY_ID_STRLEN + 1];
-	qkd_kme_client_t *client;
 	qkd_kme_result_t result;
 	qkd_key_t *key;
-	array_t *keys;
 
 	*how = "got peer's";
 	if (!authenticated && !this->link->allow_unauthenticated(this->link))
@@ -81,24 +67,14 @@ METHOD(qkd_key_source_t, take_peer, qkd_key_t*,
 			 this->link->get_name(this->link));
 		return NULL;
 	}
-	client = this->link->get_client(this->link);
-	if (!client)
-	{
-		return NULL;
-	}
-	memcpy(ids[0], id, QKD_KEY_ID_LEN);
-	result = client->get_keys_by_id(client, ids, 1,
-							this->link->get_key_size(this->link), &keys);
-	if (result != QKD_KME_OK)
+	key = this->link->get_key(this->link, id, &result);
+	if (!key)
 	{
 		qkd_key_id_format(id, uuid);
 		DBG1(DBG_IKE, "qkd: key %s not available from link '%s' for %s: %N",
 			 uuid, this->link->get_name(this->link), sa, qkd_kme_result_names,
 			 result);
-		return NULL;
 	}
-	array_remove(keys, ARRAY_HEAD, &key);
-	qkd_key_array_destroy(keys);
 	return key;
 }
 

@@ -291,6 +291,38 @@ METHOD(qkd_link_t, get_client, qkd_kme_client_t*,
 	return client;
 }
 
+METHOD(qkd_link_t, get_key, qkd_key_t*,
+	private_qkd_link_t *this, uint8_t *id, qkd_kme_result_t *result)
+{
+	uint8_t ids[1][QKD_KEY_ID_LEN];
+	qkd_kme_client_t *client;
+	qkd_key_t *key = NULL;
+	array_t *keys;
+
+	client = get_client(this);
+	if (!client)
+	{
+		*result = QKD_KME_TRANSPORT_ERROR;
+		return NULL;
+	}
+	if (id)
+	{
+		memcpy(ids[0], id, QKD_KEY_ID_LEN);
+		*result = client->get_keys_by_id(client, ids, 1, this->key_size,
+										 &keys);
+	}
+	else
+	{
+		*result = client->get_keys(client, 1, this->key_size, &keys);
+	}
+	if (*result == QKD_KME_OK)
+	{
+		array_remove(keys, ARRAY_HEAD, &key);
+		qkd_key_array_destroy(keys);
+	}
+	return key;
+}
+
 METHOD(qkd_link_t, allow_unauthenticated, bool,
 	private_qkd_link_t *this)
 {
@@ -628,6 +660,7 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_tls_files = _get_tls_files,
 			.get_key_size = _get_key_size,
 			.get_pool_settings = _get_pool_settings,
+			.get_key = _get_key,
 			.get_pool = _get_pool,
 			.set_pool = _set_pool,
 			.get_doh = _get_doh,

@@ -158,6 +158,17 @@ struct qkd_link_t {
 	qkd_kme_client_t *(*get_client)(qkd_link_t *this);
 
 	/**
+	 * Get one key of the link's key size from its KME: a new one as master
+	 * (enc_keys) or the one with an ID as slave (dec_keys).
+	 *
+	 * @param id		key ID, NULL for a new key
+	 * @param result	receives the result of the call
+	 * @return			key (caller destroys), NULL on failure
+	 */
+	qkd_key_t *(*get_key)(qkd_link_t *this, uint8_t *id,
+						  qkd_kme_result_t *result);
+
+	/**
 	 * Take a token for a KME fetch triggered by an unauthenticated peer
 	 * (IKE_SA_INIT, IKE_INTERMEDIATE). Token bucket with unauth_rate tokens
 	 * per second and a burst of the same size.
