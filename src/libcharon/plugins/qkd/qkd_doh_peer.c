@@ -838,10 +838,7 @@ static void reconcile(private_qkd_doh_peer_t *this, uint64_t now)
 			continue;
 		}
 		if (qkd_doh_bitmap_get(own.bitmap, i) == QKD_KEY_IDLE &&
-			(index < this->peer_view.first ||
-			 index - this->peer_view.first >= this->peer_view.size ||
-			 qkd_doh_bitmap_get(this->peer_view.bitmap,
-								index - this->peer_view.first) == 0x03) &&
+			qkd_doh_view_get(&this->peer_view, index) == 0x03 &&
 			this->pool->get_id(this->pool, index, ids[count]) &&
 			!in_announces(this->announces, ids[count]))
 		{

@@ -167,18 +167,14 @@ chunk_t qkd_doh_view_extract(qkd_doh_view_t *view, uint32_t first,
 							 uint32_t count)
 {
 	chunk_t bitmap;
-	uint64_t index;
 	uint32_t i;
 
 	bitmap = chunk_alloc((count + 3) / 4);
 	memset(bitmap.ptr, 0, bitmap.len);
 	for (i = 0; i < count; i++)
 	{
-		index = (uint64_t)first + i;
-		qkd_doh_bitmap_set(bitmap, i, view->size && index >= view->first &&
-						   index - view->first < view->size ?
-						   qkd_doh_bitmap_get(view->bitmap,
-											  index - view->first) : 0x03);
+		qkd_doh_bitmap_set(bitmap, i,
+						   qkd_doh_view_get(view, (uint64_t)first + i));
 	}
 	return bitmap;
 }
@@ -192,13 +188,30 @@ void qkd_doh_view_clear(qkd_doh_view_t *view)
 	*view = (qkd_doh_view_t){};
 }
 
+/**
+ * Whether a view covers an Index
+ */
+static bool covers(qkd_doh_view_t *view, uint64_t index)
+{
+	return view->size && index >= view->first &&
+		   index - view->first < view->size;
+}
+
+/*
+ * Described in header
+ */
+u_int qkd_doh_view_get(qkd_doh_view_t *view, uint64_t index)
+{
+	return covers(view, index) ?
+		qkd_doh_bitmap_get(view->bitmap, index - view->first) : 0x03;
+}
+
 /*
  * Described in header
  */
 void qkd_doh_view_set(qkd_doh_view_t *view, uint32_t index, u_int status)
 {
-	if (view->size && index >= view->first &&
-		index - view->first < view->size)
+	if (covers(view, index))
 	{
 		qkd_doh_bitmap_set(view->bitmap, index - view->first, status);
 	}

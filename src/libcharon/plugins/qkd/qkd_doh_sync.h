@@ -96,6 +96,15 @@ bool qkd_doh_sync_apply(qkd_doh_view_t *view, qkd_doh_msg_t *msg,
 						uint32_t keys_per_offset);
 
 /**
+ * Get the status of an Index in a view.
+ *
+ * @param view			view
+ * @param index			Index
+ * @return				status (0-3), 11 if the view does not cover it
+ */
+u_int qkd_doh_view_get(qkd_doh_view_t *view, uint64_t index);
+
+/**
  * Set the status of an Index in a view, if the view covers it.
  *
  * @param view			view
