@@ -96,9 +96,9 @@ struct private_qkd_refill_t {
 	char status[2048];
 
 	/**
-	 * When a refill may be tried again after a failure, ms
+	 * When a refill may be tried again after a failure (monotonic)
 	 */
-	uint64_t retry_due;
+	timeval_t retry_due;
 
 	/**
 	 * Whether a round runs, and whether another one was asked for meanwhile
@@ -277,25 +277,15 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 }
 
 /**
- * Current monotonic time in ms
- */
-static uint64_t now_ms()
-{
-	timeval_t tv;
-
-	time_monotonic(&tv);
-	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/**
  * One round: housekeeping, and a batch from the KME if the pool is low and
- * no backoff is running. Returns when the next periodic round is due, ms.
+ * no backoff is running.
  */
-static u_int refill_round(private_qkd_refill_t *this)
+static void refill_round(private_qkd_refill_t *this)
 {
 	qkd_link_t *link;
 	qkd_doh_peer_t *doh;
 	u_int capacity, low, wait, lifetime, idle;
+	timeval_t now;
 	bool fetches;
 
 	link = get_link(this);
@@ -319,13 +309,16 @@ static u_int refill_round(private_qkd_refill_t *this)
 	{
 		this->filling = TRUE;
 	}
-	while (this->filling && idle < capacity && now_ms() >= this->retry_due)
+	time_monotonic(&now);
+	while (this->filling && idle < capacity &&
+		   !timercmp(&now, &this->retry_due, <))
 	{
 		if (!refill_once(this, link, capacity - idle))
 		{
 			this->backoff = this->backoff ? min(this->backoff * 2,
 												BACKOFF_MAX) : BACKOFF_MIN;
-			this->retry_due = now_ms() + this->backoff;
+			time_monotonic(&this->retry_due);
+			timeval_add_ms(&this->retry_due, this->backoff);
 			DBG1(DBG_CFG, "qkd pool '%s': refill failed, retrying in %u ms",
 				 link->get_name(link), this->backoff);
 			break;
@@ -340,8 +333,6 @@ static u_int refill_round(private_qkd_refill_t *this)
 		this->filling = FALSE;
 	}
 	link->destroy(link);
-	return this->backoff ? min(this->backoff, CHECK_INTERVAL)
-						 : CHECK_INTERVAL;
 }
 
 static void queue_round(private_qkd_refill_t *this, bool periodic,
@@ -354,7 +345,6 @@ static void queue_round(private_qkd_refill_t *this, bool periodic,
 static job_requeue_t run_round(round_job_t *job)
 {
 	private_qkd_refill_t *this = job->refill;
-	u_int next = CHECK_INTERVAL;
 
 	this->mutex->lock(this->mutex);
 	if (this->stopped)
@@ -373,7 +363,7 @@ static job_requeue_t run_round(round_job_t *job)
 		{
 			this->again = FALSE;
 			this->mutex->unlock(this->mutex);
-			next = refill_round(this);
+			refill_round(this);
 			this->mutex->lock(this->mutex);
 		}
 		while (this->again && !this->stopped);
@@ -382,7 +372,7 @@ static job_requeue_t run_round(round_job_t *job)
 	}
 	if (job->periodic && !this->stopped)
 	{
-		queue_round(this, TRUE, next);
+		queue_round(this, TRUE, CHECK_INTERVAL);
 	}
 	this->mutex->unlock(this->mutex);
 	return JOB_REQUEUE_NONE;
