@@ -176,24 +176,23 @@ static chunk_t indexes_blob(qkd_batch_t *batch)
 
 /**
  * Associated data of a batch: link name, key IDs, key length, status
- * bytes, Indexes (if any)
+ * bytes, Indexes as stored (indexes_blob())
  */
-static chunk_t assoc_data(char *link, qkd_batch_t *batch)
+static chunk_t assoc_data(char *link, qkd_batch_t *batch, chunk_t indexes)
 {
 	uint32_t key_len = htonl(batch->key_len);
 
-	return chunk_cat("cccm", chunk_create(link, strlen(link) + 1),
+	return chunk_cat("ccccc", chunk_create(link, strlen(link) + 1),
 					 chunk_create(batch->ids, batch->count * QKD_KEY_ID_LEN),
 					 chunk_from_thing(key_len),
-					 chunk_cat("cm", chunk_create(batch->status, batch->count),
-							   indexes_blob(batch)));
+					 chunk_create(batch->status, batch->count), indexes);
 }
 
 /**
  * Seal the keys of a batch: nonce | ciphertext | ICV
  */
 static bool seal(private_qkd_pool_store_t *this, char *link,
-				 qkd_batch_t *batch, chunk_t *sealed)
+				 qkd_batch_t *batch, chunk_t indexes, chunk_t *sealed)
 {
 	uint8_t iv[8] = {};
 	chunk_t nonce, assoc, encrypted;
@@ -206,7 +205,7 @@ static bool seal(private_qkd_pool_store_t *this, char *link,
 		return FALSE;
 	}
 	/* every seal has a key of its own, so a fixed IV is fine */
-	assoc = assoc_data(link, batch);
+	assoc = assoc_data(link, batch, indexes);
 	ok = this->aead->encrypt(this->aead, batch->keys, assoc,
 							 chunk_from_thing(iv), &encrypted);
 	chunk_free(&assoc);
@@ -222,7 +221,7 @@ static bool seal(private_qkd_pool_store_t *this, char *link,
  * Open sealed keys into a batch
  */
 static bool unseal(private_qkd_pool_store_t *this, char *link,
-				   qkd_batch_t *batch, chunk_t sealed)
+				   qkd_batch_t *batch, chunk_t indexes, chunk_t sealed)
 {
 	uint8_t iv[8] = {};
 	chunk_t assoc, plain = chunk_empty;
@@ -234,7 +233,7 @@ static bool unseal(private_qkd_pool_store_t *this, char *link,
 	{
 		return FALSE;
 	}
-	assoc = assoc_data(link, batch);
+	assoc = assoc_data(link, batch, indexes);
 	ok = this->aead->decrypt(this->aead, chunk_skip(sealed, SEAL_NONCE_LEN),
 							 assoc, chunk_from_thing(iv), &plain);
 	chunk_free(&assoc);
@@ -298,9 +297,9 @@ static bool write_batch(private_qkd_pool_store_t *this, char *link,
 	bool full, ok = FALSE;
 
 	this->mutex->lock(this->mutex);
-	if (seal(this, link, batch, &sealed))
+	indexes = indexes_blob(batch);
+	if (seal(this, link, batch, indexes, &sealed))
 	{
-		indexes = indexes_blob(batch);
 		full = begin_write(this, sync);
 		if (new)
 		{
@@ -324,12 +323,12 @@ static bool write_batch(private_qkd_pool_store_t *this, char *link,
 		}
 		end_write(this, full, ok);
 		chunk_free(&sealed);
-		chunk_free(&indexes);
 		if (ok)
 		{
 			batch->dirty = FALSE;
 		}
 	}
+	chunk_free(&indexes);
 	this->mutex->unlock(this->mutex);
 	return ok;
 }
@@ -444,7 +443,7 @@ METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 		{
 			batch->indexes[i] = untoh32(indexes.ptr + i * sizeof(uint32_t));
 		}
-		if (!unseal(this, link, batch, sealed))
+		if (!unseal(this, link, batch, indexes, sealed))
 		{
 			DBG1(DBG_CFG, "qkd pool '%s': stored batch %d does not "
 				 "authenticate (wrong storage key or modified), skipped",
