@@ -13,8 +13,7 @@
  */
 
 #include "qkd_doh_msg.h"
-
-#include <zlib.h>
+#include "qkd_doh_bitmap.h"
 
 #include <bio/bio_reader.h>
 #include <bio/bio_writer.h>
@@ -100,37 +99,6 @@ ENUM_END(qkd_doh_type_names, QKD_DOH_AUTH_KEY_OFFER);
 #define MAX_SEED 32
 
 /**
- * Most bytes raw DEFLATE can expand one byte of input to (a 258 byte match
- * costs at least two bits), bounds what an inflated bitmap may claim
- */
-#define MAX_DEFLATE_RATIO 1032
-
-/**
- * Raw DEFLATE: no zlib header, 32 KiB window
- */
-#define DEFLATE_WINDOW_BITS -15
-
-/**
- * Length of a plain bitmap for count keys
- */
-static size_t bitmap_len(uint32_t count)
-{
-	return count / 4 + (count % 4 ? 1 : 0);
-}
-
-/**
- * Check that the bits of the last byte after the last of count keys are 0
- */
-static bool pad_bits_zero(chunk_t bitmap, uint32_t count)
-{
-	if (count % 4 == 0 || !bitmap.len)
-	{
-		return TRUE;
-	}
-	return !(bitmap.ptr[bitmap.len - 1] & (0xff >> (2 * (count % 4))));
-}
-
-/**
  * Compare two byte strings, empty ones are equal whatever their pointers
  */
 static bool same_data(chunk_t a, chunk_t b)
@@ -146,138 +114,6 @@ static bool invalid(char *reason)
 {
 	DBG2(DBG_NET, "qkd DOH: invalid header: %s", reason);
 	return FALSE;
-}
-
-/*
- * Described in header
- */
-u_int qkd_doh_bitmap_get(chunk_t bitmap, u_int i)
-{
-	if (i / 4 >= bitmap.len)
-	{
-		return 3;
-	}
-	return (bitmap.ptr[i / 4] >> (6 - 2 * (i % 4))) & 0x03;
-}
-
-/*
- * Described in header
- */
-void qkd_doh_bitmap_set(chunk_t bitmap, u_int i, u_int status)
-{
-	u_int shift = 6 - 2 * (i % 4);
-
-	bitmap.ptr[i / 4] = (bitmap.ptr[i / 4] & ~(0x03 << shift)) |
-						((status & 0x03) << shift);
-}
-
-/*
- * Described in header
- */
-chunk_t qkd_doh_bitmap_extract(chunk_t bitmap_all, uint32_t start,
-							   uint32_t count)
-{
-	chunk_t out;
-	size_t pos, byte, i;
-	u_int shift;
-
-	if (!start || !count ||
-		(uint64_t)start - 1 + count > (uint64_t)bitmap_all.len * 4)
-	{
-		return chunk_empty;
-	}
-	pos = start - 1;
-	byte = pos / 4;
-	shift = 2 * (pos % 4);
-	out = chunk_alloc(bitmap_len(count));
-	if (!shift)
-	{
-		memcpy(out.ptr, bitmap_all.ptr + byte, out.len);
-	}
-	else
-	{
-		for (i = 0; i < out.len; i++)
-		{
-			out.ptr[i] = bitmap_all.ptr[byte + i] << shift;
-			if (byte + i + 1 < bitmap_all.len)
-			{
-				out.ptr[i] |= bitmap_all.ptr[byte + i + 1] >> (8 - shift);
-			}
-		}
-	}
-	if (count % 4)
-	{
-		out.ptr[out.len - 1] &= ~(0xff >> (2 * (count % 4)));
-	}
-	return out;
-}
-
-/**
- * Raw DEFLATE a plain bitmap (level 9) into buf, if the result fits into
- * QKD_DOH_MAX_RANGE_DATA bytes
- */
-static bool compress_fits(chunk_t plain, uint8_t buf[QKD_DOH_MAX_RANGE_DATA],
-						  size_t *len)
-{
-	z_stream zs = {};
-	bool fits;
-
-	if (plain.len > (size_t)QKD_DOH_MAX_RANGE_DATA * MAX_DEFLATE_RATIO)
-	{	/* can't possibly fit, don't bother */
-		return FALSE;
-	}
-	if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, DEFLATE_WINDOW_BITS,
-					 8, Z_DEFAULT_STRATEGY) != Z_OK)
-	{
-		DBG1(DBG_NET, "qkd DOH: initializing DEFLATE failed");
-		return FALSE;
-	}
-	zs.next_in = plain.ptr;
-	zs.avail_in = plain.len;
-	zs.next_out = buf;
-	zs.avail_out = QKD_DOH_MAX_RANGE_DATA;
-	/* with a bounded output buffer the stream only ends if all of it fits,
-	 * and then it is the same as with an unbounded one */
-	fits = deflate(&zs, Z_FINISH) == Z_STREAM_END;
-	*len = zs.total_out;
-	deflateEnd(&zs);
-	return fits;
-}
-
-/**
- * Inflate a raw DEFLATE bitmap that must produce exactly len bytes from all
- * of its input
- */
-static bool inflate_exact(chunk_t in, size_t len, chunk_t *out)
-{
-	z_stream zs = {};
-	bool ok;
-
-	if (len > in.len * MAX_DEFLATE_RATIO)
-	{
-		return invalid("compressed bitmap too short for its key count");
-	}
-	if (inflateInit2(&zs, DEFLATE_WINDOW_BITS) != Z_OK)
-	{
-		DBG1(DBG_NET, "qkd DOH: initializing INFLATE failed");
-		return FALSE;
-	}
-	*out = chunk_alloc(len);
-	zs.next_in = in.ptr;
-	zs.avail_in = in.len;
-	zs.next_out = out->ptr;
-	zs.avail_out = out->len;
-	/* Z_STREAM_END only if the stream ends within the output buffer, so
-	 * anything producing more output or needing more input fails */
-	ok = inflate(&zs, Z_FINISH) == Z_STREAM_END &&
-		 zs.avail_out == 0 && zs.avail_in == 0;
-	inflateEnd(&zs);
-	if (!ok)
-	{
-		chunk_free(out);
-		return invalid("compressed bitmap does not inflate to its key count");
-	}
-	return TRUE;
 }
 
 /*
@@ -302,15 +138,15 @@ bool qkd_doh_range_fit(chunk_t bitmap_all, uint32_t start, uint32_t max_count,
 	lo = min(avail, QKD_DOH_MAX_RANGE_DATA * 4);
 	if (deflate && lo < avail)
 	{
-		/* at most MAX_DEFLATE_RATIO bytes per compressed byte */
+		/* at most QKD_DOH_DEFLATE_RATIO_MAX bytes per compressed byte */
 		hi = min(avail, (uint64_t)QKD_DOH_MAX_RANGE_DATA *
-													MAX_DEFLATE_RATIO * 4);
+						QKD_DOH_DEFLATE_RATIO_MAX * 4);
 		/* lo fits (compressed or plain), find the largest that does */
 		while (lo < hi)
 		{
 			mid = lo + (hi - lo + 1) / 2;
 			plain = qkd_doh_bitmap_extract(bitmap_all, start, mid);
-			fits = compress_fits(plain, buf, &len);
+			fits = qkd_doh_bitmap_deflate(plain, buf, sizeof(buf), &len);
 			chunk_free(&plain);
 			if (fits)
 			{
@@ -351,14 +187,15 @@ static bool encode_range(bio_writer_t *writer, qkd_doh_msg_t *msg)
 	if (!msg->range.start || !msg->range.count ||
 		(uint64_t)msg->range.start - 1 + msg->range.count >
 												msg->range.pool_size ||
-		msg->range.bitmap.len != bitmap_len(msg->range.count) ||
-		!pad_bits_zero(msg->range.bitmap, msg->range.count))
+		msg->range.bitmap.len != qkd_doh_bitmap_len(msg->range.count) ||
+		!qkd_doh_bitmap_pad_zero(msg->range.bitmap, msg->range.count))
 	{
 		return FALSE;
 	}
 	data = msg->range.bitmap;
 	deflate = msg->range.deflate &&
-			  compress_fits(msg->range.bitmap, buf, &len);
+			  qkd_doh_bitmap_deflate(msg->range.bitmap, buf,
+									 sizeof(buf), &len);
 	if (deflate)
 	{
 		data = chunk_create(buf, len);
@@ -609,12 +446,14 @@ static bool decode_range(chunk_t data, qkd_doh_msg_t *msg)
 	msg->range.deflate = flags & RANGE_FLAG_DEFLATE;
 	if (msg->range.deflate)
 	{
-		if (!inflate_exact(bitmap, bitmap_len(msg->range.count), &bitmap))
+		if (!qkd_doh_bitmap_inflate(bitmap,
+									qkd_doh_bitmap_len(msg->range.count),
+									&bitmap))
 		{
 			return FALSE;
 		}
 	}
-	else if (bitmap.len != bitmap_len(msg->range.count))
+	else if (bitmap.len != qkd_doh_bitmap_len(msg->range.count))
 	{
 		return invalid("range bitmap length does not match key count");
 	}
@@ -623,7 +462,7 @@ static bool decode_range(chunk_t data, qkd_doh_msg_t *msg)
 		bitmap = chunk_clone(bitmap);
 	}
 	msg->range.bitmap = bitmap;
-	if (!pad_bits_zero(bitmap, msg->range.count))
+	if (!qkd_doh_bitmap_pad_zero(bitmap, msg->range.count))
 	{
 		qkd_doh_msg_clear(msg);
 		return invalid("range bitmap padding not zero");

@@ -24,6 +24,7 @@
 #define QKD_DOH_MSG_H_
 
 #include "qkd_key.h"
+#include "qkd_doh_bitmap.h"
 
 /**
  * Option type of the QK options
@@ -293,38 +294,6 @@ bool qkd_doh_decode_frame(qkd_doh_frame_t *frame, qkd_doh_msg_t *msg);
  * @param msg			decoded message
  */
 void qkd_doh_msg_clear(qkd_doh_msg_t *msg);
-
-/**
- * Get the 2-bit status of a key in a bitmap.
- *
- * @param bitmap		bitmap
- * @param i				0-based position in the bitmap
- * @return				status (0-3), 3 (invalid/blank) beyond the bitmap
- */
-u_int qkd_doh_bitmap_get(chunk_t bitmap, u_int i);
-
-/**
- * Set the 2-bit status of a key in a bitmap.
- *
- * @param bitmap		bitmap
- * @param i				0-based position, must be inside the bitmap
- * @param status		status (0-3)
- */
-void qkd_doh_bitmap_set(chunk_t bitmap, u_int i, u_int status);
-
-/**
- * Copy the statuses of count keys of a full plain bitmap into a new plain
- * bitmap as a range message carries it (the first key in the most
- * significant bits, unused bits of the last byte zero).
- *
- * @param bitmap_all	plain bitmap of a whole pool (Index 1 at position 0)
- * @param start			Index (1-based) of the first key to copy
- * @param count			number of keys to copy, at least 1
- * @return				allocated bitmap of ceil(count / 4) bytes,
- *						chunk_empty if the keys are not all in bitmap_all
- */
-chunk_t qkd_doh_bitmap_extract(chunk_t bitmap_all, uint32_t start,
-							   uint32_t count);
 
 /**
  * Find how many keys, starting at Index start, one range message
