@@ -331,7 +331,8 @@ static bool encode_message(bio_writer_t *writer, qkd_doh_msg_t *msg)
 		case QKD_DOH_ANNOUNCE_ACK:
 			return encode_announce(writer, msg);
 		case QKD_DOH_AUTH_KEY_OFFER:
-			if ((msg->offer.flags & ~OFFER_FLAGS) || !offer_id_ok(msg->offer.flags, msg->offer.keyid))
+			if ((msg->offer.flags & ~OFFER_FLAGS) ||
+				!offer_id_ok(msg->offer.flags, msg->offer.keyid))
 			{
 				return FALSE;
 			}

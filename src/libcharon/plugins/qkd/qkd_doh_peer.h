@@ -24,71 +24,7 @@
 #define QKD_DOH_PEER_H_
 
 #include "qkd_link.h"
-#include "qkd_doh_msg.h"
-
-typedef struct qkd_doh_counters_t qkd_doh_counters_t;
-
-/**
- * Sends a Destination Options Header to the peer.
- * @param data		user data
- * @param src		own address
- * @param dst		peer's address
- * @param doh		the header
- * @return			TRUE if sent
- */
-typedef bool (*qkd_doh_send_t)(void *data, host_t *src, host_t *dst,
-							   chunk_t doh);
-
-/**
- * What happened on the DOH link with a peer, for status and tests.
- */
-struct qkd_doh_counters_t {
-	/** messages received from the peer's address */
-	u_int rx;
-	/** of those: authentic, fresh and well-formed */
-	u_int rx_valid;
-	/** refused: malformed */
-	u_int rx_malformed;
-	/** refused: no AUTH option or unknown DOH key generation */
-	u_int rx_no_key;
-	/** refused: MAC does not verify */
-	u_int rx_bad_mac;
-	/** refused: timestamp outside the window */
-	u_int rx_stale;
-	/** refused: replayed */
-	u_int rx_replay;
-	/** valid but not expected now (duplicates, late answers) */
-	u_int rx_unexpected;
-	/** messages sent */
-	u_int tx;
-	/** DOH key generations installed */
-	u_int doh_keys;
-	/** keys negotiated (bound) by this end for its key exchanges */
-	u_int bound_own;
-	/** keys bound at the peer's request */
-	u_int bound_peer;
-	/** negotiations refused by the peer (status other than success) */
-	u_int refused;
-	/** negotiations without answer */
-	u_int timeouts;
-	/** both ends asked for the same key at once */
-	u_int collisions;
-	/** keys announced to the peer / acknowledged by it */
-	u_int announced, acked;
-	/** keys fetched because the peer announced them */
-	u_int fetched;
-	/** negotiated keys expired because the peer started afresh */
-	u_int reset_expired;
-	/** AUTH_KEY_OFFERs refused: naming a pool key, or unauthenticated
-	 * while the peer still uses our DOH key */
-	u_int offers_refused;
-	/** DOH keys dropped because the peer no longer used them */
-	u_int keys_lost;
-	/** Idle keys announced again because the peer did not hold them */
-	u_int reannounced;
-	/** times both ends held Idle keys but none Idle on both */
-	u_int views_apart;
-};
+#include "qkd_doh_context.h"
 
 /**
  * DOH state with the peer of one link.

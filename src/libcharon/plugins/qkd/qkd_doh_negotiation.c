@@ -1,0 +1,714 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_doh_negotiation.h"
+
+#include <utils/debug.h>
+#include <collections/array.h>
+#include <collections/linked_list.h>
+#include <threading/condvar.h>
+
+#include <time.h>
+
+/**
+ * REQ_NEGOTIATEs received and waiting to be answered
+ */
+#define REQUESTS_MAX 64
+
+/**
+ * Least time between two refusals sent for bad REQ_NEGOTIATEs, ms
+ */
+#define REFUSAL_INTERVAL 1000
+
+/**
+ * Least time between two log lines about views without a common Idle key,
+ * ms
+ */
+#define STUCK_LOG_INTERVAL 10000
+
+/**
+ * Auth Alg HMAC-SHA256, Enc Alg AES-256-GCM
+ */
+#define AUTH_ALG_HMAC_SHA256 0x02
+#define ENC_ALG_AES_256_GCM 0x01
+
+typedef struct private_qkd_doh_negotiation_t private_qkd_doh_negotiation_t;
+
+/**
+ * Private data of a qkd_doh_negotiation_t object.
+ */
+struct private_qkd_doh_negotiation_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_doh_negotiation_t public;
+
+	/**
+	 * Shared state of the peer
+	 */
+	qkd_doh_context_t *ctx;
+
+	/**
+	 * DOH key, sync and announce state
+	 */
+	qkd_doh_keying_t *keying;
+	qkd_doh_syncer_t *syncer;
+	qkd_doh_announces_t *announces;
+
+	/**
+	 * The negotiation in flight; confirmed once the peer bound the key,
+	 * until tick() binds it here
+	 */
+	struct {
+		bool active;
+		bool confirmed;
+		uint32_t index;
+		uint8_t id[QKD_KEY_ID_LEN];
+		uint32_t ts;
+		qkd_doh_retrans_t rt;
+	} inflight;
+
+	/**
+	 * Timestamp of the last request sent more than once (the next one must
+	 * differ so late answers can't be mistaken for its answer)
+	 */
+	uint32_t blocked_ts;
+
+	/**
+	 * When to negotiate next, ms, and whether that waits for a key Idle on
+	 * both ends
+	 */
+	uint64_t neg_due;
+	bool idle_wait;
+
+	/**
+	 * When a view without a common Idle key may be reported next
+	 */
+	uint64_t stuck_due;
+
+	/**
+	 * Whether tick() writes a binding to the pool (lock released): no new
+	 * negotiation meanwhile
+	 */
+	bool binding;
+
+	/**
+	 * Keys bound for own key exchanges / for the peer's, key IDs
+	 */
+	array_t *own_bound;
+	array_t *peer_bound;
+
+	/**
+	 * REQ_NEGOTIATEs received, waiting to be answered, qkd_doh_msg_t*
+	 */
+	linked_list_t *requests;
+
+	/**
+	 * When a refusal (status 0x03/0x04) may be sent next, ms
+	 */
+	uint64_t refusal_due;
+
+	/**
+	 * Signals bound keys (with the peer's lock)
+	 */
+	condvar_t *condvar;
+};
+
+/**
+ * Check whether an array of key IDs holds one, remove it if asked
+ */
+static bool find_id(array_t *ids, uint8_t id[QKD_KEY_ID_LEN], bool remove)
+{
+	uint8_t item[QKD_KEY_ID_LEN];
+	int i;
+
+	for (i = 0; i < array_count(ids); i++)
+	{	/* elements are stored inline, array_get() copies one */
+		array_get(ids, i, item);
+		if (memeq(item, id, QKD_KEY_ID_LEN))
+		{
+			if (remove)
+			{
+				array_remove(ids, i, NULL);
+			}
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * Expire the keys of an array of bound key IDs and empty it
+ */
+static u_int expire_bound(private_qkd_doh_negotiation_t *this, array_t *ids)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	u_int count = 0;
+
+	while (array_remove(ids, ARRAY_HEAD, id))
+	{
+		if (this->ctx->pool->set_status(this->ctx->pool, id, QKD_KEY_EXPIRED))
+		{
+			count++;
+		}
+	}
+	return count;
+}
+
+/**
+ * Send the REQ_NEGOTIATE of the negotiation in flight
+ */
+static void send_negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
+{
+	u_int capacity, low, wait, lifetime;
+	qkd_doh_msg_t msg = {
+		.type = QKD_DOH_REQ_NEGOTIATE,
+		.negotiate = {
+			.index = this->inflight.index,
+			.auth_alg = AUTH_ALG_HMAC_SHA256,
+			.enc_alg = ENC_ALG_AES_256_GCM,
+			.timestamp = this->inflight.ts,
+			.has_keyid = TRUE,
+		},
+	};
+
+	this->ctx->link->get_pool_settings(this->ctx->link, &capacity, &low, &wait,
+								  &lifetime);
+	msg.negotiate.survival = lifetime;
+	memcpy(msg.negotiate.keyid, this->inflight.id, QKD_KEY_ID_LEN);
+	if (this->inflight.rt.tries)
+	{
+		this->blocked_ts = this->inflight.ts;
+	}
+	qkd_doh_send_msg(this->ctx, &msg, TRUE);
+	qkd_doh_rt_sent(&this->inflight.rt, now, this->ctx->settings.retransmit,
+					UINT_MAX);
+}
+
+/**
+ * Whether a view has an Idle status
+ */
+static bool has_idle(qkd_doh_view_t *view)
+{
+	uint32_t i;
+
+	for (i = 0; i < view->size; i++)
+	{
+		if (qkd_doh_bitmap_get(view->bitmap, i) == QKD_KEY_IDLE)
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * No Index is Idle on both ends: if both ends do hold Idle keys, the views
+ * don't match (keys one end lacks), count and log it, sync again; the
+ * announcer announces its keys the peer lacks again
+ */
+static void check_stuck(private_qkd_doh_negotiation_t *this,
+						qkd_doh_view_t *peer_view, uint64_t now)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+
+	if (now < this->stuck_due ||
+		!ctx->pool->get_count(ctx->pool, QKD_KEY_IDLE) ||
+		!has_idle(peer_view))
+	{
+		return;
+	}
+	this->stuck_due = now + STUCK_LOG_INTERVAL;
+	ctx->counters.views_apart++;
+	DBG1(DBG_NET, "qkd DOH '%s': both ends hold Idle keys, none of them "
+		 "Idle on both, syncing again", qkd_doh_name(ctx));
+	ctx->sync_due = now;
+	this->announces->reconcile_soon(this->announces);
+}
+
+/**
+ * Start a negotiation if keys are wanted and one is Idle on both ends
+ */
+static void negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+	qkd_doh_view_t own, *peer_view;
+	uint32_t index, ts;
+
+	peer_view = this->syncer->get_peer_view(this->syncer);
+	if (!this->keying->established(this->keying) ||
+		!this->syncer->reset_acked(this->syncer) || !peer_view ||
+		this->inflight.active || this->binding || now < this->neg_due ||
+		array_count(this->own_bound) >= ctx->settings.bound)
+	{
+		return;
+	}
+	ts = max((uint32_t)time(NULL), this->blocked_ts + 1);
+	if (ts > (uint32_t)time(NULL) + ctx->settings.window / 2)
+	{	/* the peer refuses Timestamps outside its window: wait for the
+		 * clock rather than run ahead of it */
+		this->neg_due = now + 1000;
+		return;
+	}
+	qkd_doh_own_view(ctx, &own);
+	index = qkd_doh_sync_lowest_idle(&own, peer_view);
+	qkd_doh_view_clear(&own);
+	if (!index || !ctx->pool->get_id(ctx->pool, index, this->inflight.id))
+	{	/* nothing Idle on both ends: wait for keys or the next sync */
+		this->neg_due = now + ctx->settings.retransmit;
+		this->idle_wait = TRUE;
+		check_stuck(this, peer_view, now);
+		return;
+	}
+	this->inflight.active = TRUE;
+	this->inflight.confirmed = FALSE;
+	this->inflight.index = index;
+	this->inflight.ts = ts;
+	this->inflight.rt = (qkd_doh_retrans_t){};
+	send_negotiate(this, now);
+}
+
+/**
+ * Retransmit or give up the negotiation in flight
+ */
+static void retransmit_negotiate(private_qkd_doh_negotiation_t *this,
+								 uint64_t now)
+{
+	if (!this->inflight.active || this->inflight.confirmed ||
+		now < this->inflight.rt.due)
+	{
+		return;
+	}
+	if (this->inflight.rt.tries < QKD_DOH_MAX_TRIES)
+	{
+		if (time(NULL) > (time_t)this->inflight.ts +
+										this->ctx->settings.window / 2)
+		{	/* the peer would refuse it as stale soon: a new Timestamp, the
+			 * answer to the old one no longer counts */
+			this->blocked_ts = this->inflight.ts;
+			this->inflight.ts = max((uint32_t)time(NULL),
+									this->blocked_ts + 1);
+		}
+		send_negotiate(this, now);
+		return;
+	}
+	this->inflight.active = FALSE;
+	this->ctx->counters.timeouts++;
+	this->ctx->sync_due = now;
+	DBG1(DBG_NET, "qkd DOH '%s': no answer from %H to negotiating Index %u",
+		 qkd_doh_name(this->ctx), this->ctx->peer, this->inflight.index);
+}
+
+/**
+ * Whether a Timestamp lies in the window around our clock
+ */
+static bool in_window(private_qkd_doh_negotiation_t *this, uint32_t timestamp)
+{
+	time_t now = time(NULL);
+
+	return (time_t)timestamp + this->ctx->settings.window >= now &&
+		   (time_t)timestamp <= now + this->ctx->settings.window;
+}
+
+/**
+ * Decide on a REQ_NEGOTIATE: the status of our answer and, if bind is set,
+ * the key to bind for it
+ */
+static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
+									  qkd_doh_msg_t *msg,
+									  uint8_t id[QKD_KEY_ID_LEN],
+									  uint32_t *index, bool *bind)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+
+	*bind = FALSE;
+	if (!in_window(this, msg->negotiate.timestamp))
+	{	/* the request's own Timestamp, not only its AUTH option's */
+		DBG2(DBG_NET, "qkd DOH '%s': REQ_NEGOTIATE from %H with a Timestamp "
+			 "%d s off, refused", qkd_doh_name(ctx), ctx->peer,
+			 (int)(msg->negotiate.timestamp - (uint32_t)time(NULL)));
+		return QKD_DOH_TIMESTAMP;
+	}
+	if (msg->negotiate.auth_alg != AUTH_ALG_HMAC_SHA256 ||
+		msg->negotiate.enc_alg != ENC_ALG_AES_256_GCM)
+	{
+		return QKD_DOH_UNSUPPORTED_ALG;
+	}
+	if (msg->negotiate.has_keyid)
+	{	/* the KEYID names the key */
+		memcpy(id, msg->negotiate.keyid, QKD_KEY_ID_LEN);
+		*index = ctx->pool->get_index(ctx->pool, id);
+		if (!*index)
+		{
+			return QKD_DOH_INVALID_KEYID;
+		}
+	}
+	else
+	{
+		*index = msg->negotiate.index;
+		if (!ctx->pool->get_id(ctx->pool, *index, id))
+		{
+			return QKD_DOH_INVALID_KEYID;
+		}
+	}
+	if (find_id(this->peer_bound, id, FALSE))
+	{	/* a retransmission: same answer */
+		return QKD_DOH_SUCCESS;
+	}
+	if (this->inflight.active && memeq(this->inflight.id, id, QKD_KEY_ID_LEN))
+	{
+		this->ctx->counters.collisions++;
+		if (ctx->announcer || this->inflight.confirmed)
+		{	/* the lower address wins: our request stands */
+			return QKD_DOH_NOT_IDLE;
+		}
+		this->blocked_ts = this->inflight.ts;
+		this->inflight.active = FALSE;
+		this->neg_due = 0;
+	}
+	*bind = TRUE;
+	return QKD_DOH_SUCCESS;
+}
+
+/**
+ * Write that a key is Pending (synced) with the lock released, no
+ * negotiation starts meanwhile
+ */
+static bool bind_key(private_qkd_doh_negotiation_t *this,
+					 uint8_t id[QKD_KEY_ID_LEN])
+{
+	qkd_pool_t *pool = this->ctx->pool;
+	bool ok;
+
+	this->binding = TRUE;
+	this->ctx->mutex->unlock(this->ctx->mutex);
+	ok = pool->set_status(pool, id, QKD_KEY_PENDING);
+	this->ctx->mutex->lock(this->ctx->mutex);
+	this->binding = FALSE;
+	return ok;
+}
+
+/**
+ * Answer a REQ_NEGOTIATE
+ */
+static void answer_negotiate(private_qkd_doh_negotiation_t *this,
+							 qkd_doh_msg_t *msg, qkd_doh_status_t status)
+{
+	qkd_doh_msg_t confirm = {
+		.type = QKD_DOH_CONFIRM_NEGOTIATE,
+		.confirm = {
+			.status = status,
+			.ts_echo = msg->negotiate.timestamp,
+		},
+	};
+
+	qkd_doh_send_msg(this->ctx, &confirm, TRUE);
+}
+
+/**
+ * Copy a received REQ_NEGOTIATE (its seed points into the packet)
+ */
+static qkd_doh_msg_t *copy_negotiate(qkd_doh_msg_t *msg)
+{
+	qkd_doh_msg_t *copy;
+
+	copy = malloc_thing(qkd_doh_msg_t);
+	*copy = *msg;
+	copy->negotiate.seed = chunk_clone(msg->negotiate.seed);
+	return copy;
+}
+
+/**
+ * Free a copied REQ_NEGOTIATE
+ */
+static void free_negotiate(qkd_doh_msg_t *msg)
+{
+	chunk_free(&msg->negotiate.seed);
+	free(msg);
+}
+
+/**
+ * Bind and answer the REQ_NEGOTIATEs received
+ */
+static void answer_requests(private_qkd_doh_negotiation_t *this)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	qkd_doh_status_t status;
+	qkd_doh_msg_t *msg;
+	uint32_t index;
+	bool bind;
+
+	while (this->requests->remove_first(this->requests,
+										(void**)&msg) == SUCCESS)
+	{
+		status = check_request(this, msg, id, &index, &bind);
+		if (bind)
+		{
+			if (bind_key(this, id))
+			{
+				array_insert(this->peer_bound, ARRAY_TAIL, id);
+				this->syncer->mark(this->syncer, index, QKD_KEY_PENDING);
+				this->ctx->counters.bound_peer++;
+			}
+			else
+			{
+				status = QKD_DOH_NOT_IDLE;
+			}
+		}
+		answer_negotiate(this, msg, status);
+		free_negotiate(msg);
+	}
+}
+
+/**
+ * Bind the key the peer confirmed for our negotiation
+ */
+static void bind_confirmed(private_qkd_doh_negotiation_t *this)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	uint32_t index;
+
+	if (!this->inflight.active || !this->inflight.confirmed)
+	{
+		return;
+	}
+	memcpy(id, this->inflight.id, QKD_KEY_ID_LEN);
+	index = this->inflight.index;
+	if (bind_key(this, id))
+	{
+		array_insert(this->own_bound, ARRAY_TAIL, id);
+		this->syncer->mark(this->syncer, index, QKD_KEY_PENDING);
+		this->ctx->counters.bound_own++;
+		this->condvar->broadcast(this->condvar);
+	}
+	else
+	{
+		DBG1(DBG_NET, "qkd DOH '%s': key at Index %u bound by %H is no "
+			 "longer Idle here", qkd_doh_name(this->ctx), index,
+			 this->ctx->peer);
+	}
+	this->inflight.active = this->inflight.confirmed = FALSE;
+}
+
+METHOD(qkd_doh_negotiation_t, process_confirm, void,
+	private_qkd_doh_negotiation_t *this, qkd_doh_msg_t *msg)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+	uint64_t now = qkd_doh_now_ms();
+
+	if (!this->inflight.active || this->inflight.confirmed ||
+		msg->confirm.ts_echo != this->inflight.ts ||
+		msg->confirm.status == QKD_DOH_HMAC_FAILED ||
+		msg->confirm.status == QKD_DOH_TIMESTAMP)
+	{
+		ctx->counters.rx_unexpected++;
+		return;
+	}
+	if (msg->confirm.status == QKD_DOH_SUCCESS)
+	{	/* bound in tick(), not in the thread delivering packets */
+		this->inflight.confirmed = TRUE;
+		return;
+	}
+	this->inflight.active = FALSE;
+	ctx->counters.refused++;
+	switch (msg->confirm.status)
+	{
+		case QKD_DOH_INVALID_KEYID:
+		case QKD_DOH_NOT_IDLE:
+			this->syncer->mark(this->syncer, this->inflight.index,
+							   msg->confirm.status == QKD_DOH_NOT_IDLE ?
+							   QKD_KEY_PENDING : QKD_KEY_EXPIRED);
+			qkd_doh_sync_soon(ctx);
+			break;
+		default:
+			DBG1(DBG_NET, "qkd DOH '%s': %H refused negotiating Index %u: "
+				 "status 0x%02x", qkd_doh_name(ctx), ctx->peer,
+				 this->inflight.index, msg->confirm.status);
+			this->neg_due = now + (msg->confirm.status ==
+								   QKD_DOH_UNSUPPORTED_ALG ? 60000 : 2000);
+			break;
+	}
+	negotiate(this, now);
+}
+
+METHOD(qkd_doh_negotiation_t, peer_reset, void,
+	private_qkd_doh_negotiation_t *this)
+{
+	u_int count;
+
+	count = expire_bound(this, this->own_bound) +
+			expire_bound(this, this->peer_bound);
+	this->ctx->counters.reset_expired += count;
+	DBG1(DBG_NET, "qkd DOH '%s': %H started afresh, %u key%s negotiated "
+		 "with it before expired", qkd_doh_name(this->ctx), this->ctx->peer,
+		 count, count == 1 ? "" : "s");
+}
+
+METHOD(qkd_doh_negotiation_t, take_bound, qkd_key_t*,
+	private_qkd_doh_negotiation_t *this, u_int timeout)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	qkd_key_t *key = NULL;
+	timeval_t deadline;
+
+	time_monotonic(&deadline);
+	timeval_add_ms(&deadline, timeout);
+	this->ctx->mutex->lock(this->ctx->mutex);
+	while (!key)
+	{
+		if (array_remove(this->own_bound, ARRAY_HEAD, id))
+		{
+			key = this->ctx->pool->get_pending(this->ctx->pool, id);
+			continue;
+		}
+		this->neg_due = 0;
+		negotiate(this, qkd_doh_now_ms());
+		if (!timeout || this->condvar->timed_wait_abs(this->condvar,
+												this->ctx->mutex, deadline))
+		{
+			break;
+		}
+	}
+	if (array_count(this->own_bound) < this->ctx->settings.bound)
+	{	/* replace it right away */
+		negotiate(this, qkd_doh_now_ms());
+	}
+	this->ctx->mutex->unlock(this->ctx->mutex);
+	return key;
+}
+
+METHOD(qkd_doh_negotiation_t, take_peer_bound, qkd_key_t*,
+	private_qkd_doh_negotiation_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	qkd_key_t *key = NULL;
+
+	this->ctx->mutex->lock(this->ctx->mutex);
+	if (find_id(this->peer_bound, id, TRUE))
+	{
+		key = this->ctx->pool->get_pending(this->ctx->pool, id);
+	}
+	this->ctx->mutex->unlock(this->ctx->mutex);
+	return key;
+}
+
+
+METHOD(qkd_doh_negotiation_t, process_request, void,
+	private_qkd_doh_negotiation_t *this, qkd_doh_msg_t *msg)
+{
+	if (!this->syncer->reset_acked(this->syncer) ||
+		this->requests->get_count(this->requests) >= REQUESTS_MAX)
+	{
+		this->ctx->counters.rx_unexpected++;
+		return;
+	}
+	this->requests->insert_last(this->requests, copy_negotiate(msg));
+}
+
+METHOD(qkd_doh_negotiation_t, refuse, void,
+	private_qkd_doh_negotiation_t *this, qkd_doh_msg_t *msg,
+	qkd_doh_status_t status)
+{
+	uint64_t now = qkd_doh_now_ms();
+
+	if (now >= this->refusal_due)
+	{
+		this->refusal_due = now + REFUSAL_INTERVAL;
+		answer_negotiate(this, msg, status);
+	}
+}
+
+METHOD(qkd_doh_negotiation_t, views_changed, void,
+	private_qkd_doh_negotiation_t *this, bool news)
+{
+	if (news && this->idle_wait)
+	{	/* news of the peer's keys: look again at once */
+		this->idle_wait = FALSE;
+		this->neg_due = 0;
+	}
+	negotiate(this, qkd_doh_now_ms());
+}
+
+METHOD(qkd_doh_negotiation_t, has_work, bool,
+	private_qkd_doh_negotiation_t *this)
+{
+	return this->requests->get_count(this->requests) ||
+		   (this->inflight.active && this->inflight.confirmed);
+}
+
+METHOD(qkd_doh_negotiation_t, tick, void,
+	private_qkd_doh_negotiation_t *this, uint64_t now)
+{
+	answer_requests(this);
+	bind_confirmed(this);
+	if (this->keying->established(this->keying))
+	{
+		now = qkd_doh_now_ms();
+		retransmit_negotiate(this, now);
+		negotiate(this, now);
+	}
+}
+
+METHOD(qkd_doh_negotiation_t, get_bound, void,
+	private_qkd_doh_negotiation_t *this, u_int *own, u_int *peer)
+{
+	*own = array_count(this->own_bound);
+	*peer = array_count(this->peer_bound);
+}
+
+METHOD(qkd_doh_negotiation_t, destroy, void,
+	private_qkd_doh_negotiation_t *this)
+{
+	this->requests->destroy_function(this->requests, (void*)free_negotiate);
+	array_destroy(this->own_bound);
+	array_destroy(this->peer_bound);
+	this->condvar->destroy(this->condvar);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_doh_negotiation_t *qkd_doh_negotiation_create(qkd_doh_context_t *ctx,
+											qkd_doh_keying_t *keying,
+											qkd_doh_syncer_t *syncer,
+											qkd_doh_announces_t *announces)
+{
+	private_qkd_doh_negotiation_t *this;
+
+	INIT(this,
+		.public = {
+			.process_request = _process_request,
+			.process_confirm = _process_confirm,
+			.refuse = _refuse,
+			.views_changed = _views_changed,
+			.peer_reset = _peer_reset,
+			.has_work = _has_work,
+			.tick = _tick,
+			.take_bound = _take_bound,
+			.take_peer_bound = _take_peer_bound,
+			.get_bound = _get_bound,
+			.destroy = _destroy,
+		},
+		.ctx = ctx,
+		.keying = keying,
+		.syncer = syncer,
+		.announces = announces,
+		.own_bound = array_create(QKD_KEY_ID_LEN, 0),
+		.peer_bound = array_create(QKD_KEY_ID_LEN, 0),
+		.requests = linked_list_create(),
+		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+	);
+	return &this->public;
+}
