@@ -151,15 +151,12 @@ qkd_doh_context_t *qkd_doh_context_create(qkd_link_t *link,
 {
 	qkd_doh_context_t *ctx;
 	qkd_doh_settings_t *settings;
-	chunk_t local, peer;
 
 	settings = link->get_doh(link);
 	if (!settings || !link->get_pool(link))
 	{
 		return NULL;
 	}
-	local = settings->local->get_address(settings->local);
-	peer = settings->peer->get_address(settings->peer);
 
 	INIT(ctx,
 		.link = link->get_ref(link),
@@ -167,7 +164,7 @@ qkd_doh_context_t *qkd_doh_context_create(qkd_link_t *link,
 		.settings = *settings,
 		.local = settings->local->clone(settings->local),
 		.peer = settings->peer->clone(settings->peer),
-		.announcer = chunk_compare(local, peer) < 0,
+		.announcer = settings->announcer,
 		.guard = qkd_doh_guard_create(settings->window),
 		.send = send,
 		.send_data = data,

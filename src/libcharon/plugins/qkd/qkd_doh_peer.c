@@ -34,6 +34,11 @@ struct private_qkd_doh_peer_t {
 	qkd_doh_peer_t public;
 
 	/**
+	 * Listener to the pool, for keys this end adds (to announce them)
+	 */
+	qkd_pool_listener_t listener;
+
+	/**
 	 * Shared state, with the lock
 	 */
 	qkd_doh_context_t *ctx;
@@ -265,9 +270,15 @@ METHOD(qkd_doh_peer_t, tick, void,
 	this->ctx->mutex->unlock(this->ctx->mutex);
 }
 
-METHOD(qkd_doh_peer_t, announce, void,
-	private_qkd_doh_peer_t *this, array_t *keys)
+/**
+ * Keys this end got from its KME were added to the pool: announce them, so
+ * that the peer holds them too
+ */
+static void added(qkd_pool_listener_t *listener, array_t *keys)
 {
+	private_qkd_doh_peer_t *this = (void*)((char*)listener -
+								offsetof(private_qkd_doh_peer_t, listener));
+
 	this->ctx->mutex->lock(this->ctx->mutex);
 	this->announces->add(this->announces, keys);
 	if (this->keying->established(this->keying))
@@ -275,12 +286,6 @@ METHOD(qkd_doh_peer_t, announce, void,
 		this->announces->pump(this->announces, qkd_doh_now_ms());
 	}
 	this->ctx->mutex->unlock(this->ctx->mutex);
-}
-
-METHOD(qkd_doh_peer_t, is_announcer, bool,
-	private_qkd_doh_peer_t *this)
-{
-	return this->ctx->announcer;
 }
 
 METHOD(qkd_doh_peer_t, take_bound, qkd_key_t*,
@@ -371,6 +376,7 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 METHOD(qkd_doh_peer_t, destroy, void,
 	private_qkd_doh_peer_t *this)
 {
+	this->ctx->pool->remove_listener(this->ctx->pool, &this->listener);
 	this->negotiation->destroy(this->negotiation);
 	this->keying->destroy(this->keying);
 	this->announces->destroy(this->announces);
@@ -398,14 +404,15 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_doh_send_t send,
 			.matches = _matches,
 			.receive = _receive,
 			.tick = _tick,
-			.announce = _announce,
-			.is_announcer = _is_announcer,
 			.take_bound = _take_bound,
 			.take_peer_bound = _take_peer_bound,
 			.set_link = _set_link,
 			.get_counters = _get_counters,
 			.format_status = _format_status,
 			.destroy = _destroy,
+		},
+		.listener = {
+			.added = added,
 		},
 		.ctx = ctx,
 	);
@@ -415,6 +422,10 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_doh_send_t send,
 	this->negotiation = qkd_doh_negotiation_create(ctx, this->keying,
 												   this->syncer,
 												   this->announces);
+	if (ctx->announcer)
+	{
+		ctx->pool->add_listener(ctx->pool, &this->listener);
+	}
 
 	DBG1(DBG_NET, "qkd DOH '%s': %H <-> %H, this end %s", qkd_doh_name(ctx),
 		 ctx->local, ctx->peer, ctx->announcer ?

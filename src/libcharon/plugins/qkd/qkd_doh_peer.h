@@ -70,21 +70,6 @@ struct qkd_doh_peer_t {
 	void (*tick)(qkd_doh_peer_t *this);
 
 	/**
-	 * Announce keys this end added to the pool (enc_keys).
-	 *
-	 * @param keys		array of qkd_key_t* (only their IDs are used)
-	 */
-	void (*announce)(qkd_doh_peer_t *this, array_t *keys);
-
-	/**
-	 * Check whether this end takes keys from its KME and announces them
-	 * (the lower address) or fetches announced keys (the higher one).
-	 *
-	 * @return			TRUE for the announcing end
-	 */
-	bool (*is_announcer)(qkd_doh_peer_t *this);
-
-	/**
 	 * Take a key this end negotiated for a key exchange it starts.
 	 *
 	 * @param timeout	ms to wait for a negotiation if none is ready

@@ -533,6 +533,8 @@ static bool validate_doh(private_qkd_link_t *this)
 			 "address", this->name);
 		return FALSE;
 	}
+	doh->announcer = chunk_compare(doh->local->get_address(doh->local),
+								   doh->peer->get_address(doh->peer)) < 0;
 	doh->window = lib->settings->get_time(lib->settings,
 						"%s.plugins.qkd.links.%s.doh_window",
 						QKD_DEFAULT_DOH_WINDOW, lib->ns, this->name);

@@ -48,6 +48,9 @@ struct qkd_doh_settings_t {
 	u_int keys_per_offset;
 	/** number of keys each end keeps negotiated for its key exchanges */
 	u_int bound;
+	/** whether this end (the lower address) takes the keys from its KME
+	 * and announces them; the other end fetches announced keys */
+	bool announcer;
 };
 
 /**

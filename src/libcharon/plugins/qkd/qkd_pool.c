@@ -149,10 +149,9 @@ struct private_qkd_pool_t {
 	condvar_t *condvar;
 
 	/**
-	 * Called after keys were taken, its data, and the lock protecting both
+	 * Listeners (qkd_pool_listener_t*), and the lock protecting them
 	 */
-	void (*taken_cb)(void *data);
-	void *taken_data;
+	linked_list_t *listeners;
 	rwlock_t *cb_lock;
 
 	/**
@@ -709,10 +708,36 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 	return TRUE;
 }
 
+/**
+ * Tell the listeners that keys from the KME were added
+ */
+static void notify_added(private_qkd_pool_t *this, array_t *keys)
+{
+	enumerator_t *enumerator;
+	qkd_pool_listener_t *listener;
+
+	this->cb_lock->read_lock(this->cb_lock);
+	enumerator = this->listeners->create_enumerator(this->listeners);
+	while (enumerator->enumerate(enumerator, &listener))
+	{
+		if (listener->added)
+		{
+			listener->added(listener, keys);
+		}
+	}
+	enumerator->destroy(enumerator);
+	this->cb_lock->unlock(this->cb_lock);
+}
+
 METHOD(qkd_pool_t, add, bool,
 	private_qkd_pool_t *this, array_t *keys)
 {
-	return add_keys(this, keys, NULL);
+	if (!add_keys(this, keys, NULL))
+	{
+		return FALSE;
+	}
+	notify_added(this, keys);
+	return TRUE;
 }
 
 METHOD(qkd_pool_t, add_indexed, bool,
@@ -740,25 +765,40 @@ static entry_t *find_idle(private_qkd_pool_t *this)
 	return NULL;
 }
 
-METHOD(qkd_pool_t, set_taken_cb, void,
-	private_qkd_pool_t *this, void (*cb)(void *data), void *data)
+METHOD(qkd_pool_t, add_listener, void,
+	private_qkd_pool_t *this, qkd_pool_listener_t *listener)
 {
 	this->cb_lock->write_lock(this->cb_lock);
-	this->taken_cb = cb;
-	this->taken_data = data;
+	this->listeners->insert_last(this->listeners, listener);
+	this->cb_lock->unlock(this->cb_lock);
+}
+
+METHOD(qkd_pool_t, remove_listener, void,
+	private_qkd_pool_t *this, qkd_pool_listener_t *listener)
+{
+	this->cb_lock->write_lock(this->cb_lock);
+	this->listeners->remove(this->listeners, listener, NULL);
 	this->cb_lock->unlock(this->cb_lock);
 }
 
 /**
- * Tell the listener that keys were taken
+ * Tell the listeners that keys were taken
  */
 static void notify_taken(private_qkd_pool_t *this)
 {
+	enumerator_t *enumerator;
+	qkd_pool_listener_t *listener;
+
 	this->cb_lock->read_lock(this->cb_lock);
-	if (this->taken_cb)
+	enumerator = this->listeners->create_enumerator(this->listeners);
+	while (enumerator->enumerate(enumerator, &listener))
 	{
-		this->taken_cb(this->taken_data);
+		if (listener->taken)
+		{
+			listener->taken(listener);
+		}
 	}
+	enumerator->destroy(enumerator);
 	this->cb_lock->unlock(this->cb_lock);
 }
 
@@ -1219,6 +1259,7 @@ METHOD(qkd_pool_t, destroy, void,
 	free(this->entries);
 	this->condvar->destroy(this->condvar);
 	this->mutex->destroy(this->mutex);
+	this->listeners->destroy(this->listeners);
 	this->cb_lock->destroy(this->cb_lock);
 	DESTROY_IF(this->hkdf);
 	free(this->link);
@@ -1305,7 +1346,8 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.get_bitmap = _get_bitmap,
 			.expire = _expire,
 			.refilled = _refilled,
-			.set_taken_cb = _set_taken_cb,
+			.add_listener = _add_listener,
+			.remove_listener = _remove_listener,
 			.set_capacity = _set_capacity,
 			.get_count = _get_count,
 			.get_stats = _get_stats,
@@ -1320,6 +1362,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.next_index = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+		.listeners = linked_list_create(),
 		.cb_lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
 		.hkdf = qkd_hkdf_create(),
 	);

@@ -25,6 +25,7 @@
 
 typedef struct qkd_pool_t qkd_pool_t;
 typedef struct qkd_pool_stats_t qkd_pool_stats_t;
+typedef struct qkd_pool_listener_t qkd_pool_listener_t;
 typedef enum qkd_key_status_t qkd_key_status_t;
 typedef enum qkd_derived_t qkd_derived_t;
 
@@ -72,6 +73,26 @@ struct qkd_pool_stats_t {
 	time_t last_refill;
 	/** last refill error, empty if none */
 	char last_error[128];
+};
+
+/**
+ * Listener to changes of a pool. Called without the pool locked; must not
+ * block. Either function may be NULL.
+ */
+struct qkd_pool_listener_t {
+
+	/**
+	 * Keys left the Idle status (taken, bound, expired), e.g. to refill.
+	 */
+	void (*taken)(qkd_pool_listener_t *this);
+
+	/**
+	 * Keys this end got from its KME were added (qkd_pool_t.add(), not
+	 * keys a peer announced), e.g. to announce them.
+	 *
+	 * @param keys		array of qkd_key_t*, read only
+	 */
+	void (*added)(qkd_pool_listener_t *this, array_t *keys);
 };
 
 /**
@@ -242,15 +263,19 @@ struct qkd_pool_t {
 	void (*refilled)(qkd_pool_t *this, char *error);
 
 	/**
-	 * Set the function called after keys were taken from the pool, e.g. to
-	 * refill it. It is called without the pool locked and must not block.
+	 * Register a listener to changes of the pool.
 	 *
-	 * @param cb		function, NULL to unset (returns once no call to the
-	 *					previous one is running any more)
-	 * @param data		data passed to it
+	 * @param listener	listener (not owned)
 	 */
-	void (*set_taken_cb)(qkd_pool_t *this, void (*cb)(void *data),
-						 void *data);
+	void (*add_listener)(qkd_pool_t *this, qkd_pool_listener_t *listener);
+
+	/**
+	 * Unregister a listener; returns once no call to it is running any
+	 * more.
+	 *
+	 * @param listener	listener
+	 */
+	void (*remove_listener)(qkd_pool_t *this, qkd_pool_listener_t *listener);
 
 	/**
 	 * Change the maximum number of Idle keys (existing keys stay).

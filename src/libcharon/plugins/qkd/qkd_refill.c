@@ -56,6 +56,11 @@ struct private_qkd_refill_t {
 	qkd_refill_t public;
 
 	/**
+	 * Listener to the pool, for keys taken
+	 */
+	qkd_pool_listener_t listener;
+
+	/**
 	 * Link, current settings
 	 */
 	qkd_link_t *link;
@@ -228,7 +233,6 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 	qkd_kme_client_t *client;
 	qkd_kme_status_t status;
 	qkd_kme_result_t result;
-	qkd_doh_peer_t *doh;
 	array_t *keys;
 	char error[128];
 	u_int number;
@@ -266,11 +270,6 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 	}
 	DBG1(DBG_CFG, "qkd pool '%s': %u keys added", link->get_name(link),
 		 array_count(keys));
-	doh = link->get_doh_peer(link);
-	if (doh)
-	{	/* so that the peer holds them too */
-		doh->announce(doh, keys);
-	}
 	qkd_key_array_destroy(keys);
 	this->pool->refilled(this->pool, NULL);
 	return TRUE;
@@ -283,7 +282,7 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 static void refill_round(private_qkd_refill_t *this)
 {
 	qkd_link_t *link;
-	qkd_doh_peer_t *doh;
+	qkd_doh_settings_t *doh;
 	u_int capacity, low, wait, lifetime, idle;
 	timeval_t now;
 	bool fetches;
@@ -302,8 +301,8 @@ static void refill_round(private_qkd_refill_t *this)
 	log_level(this, link, low);
 	/* with DOH, only one end fetches keys, the other gets those it
 	 * announces */
-	doh = link->get_doh_peer(link);
-	fetches = !doh || doh->is_announcer(doh);
+	doh = link->get_doh(link);
+	fetches = !doh || doh->announcer;
 	/* below the low watermark (or empty), fill up to the capacity */
 	if (fetches && idle < max(low, 1))
 	{
@@ -431,11 +430,12 @@ static void queue_round(private_qkd_refill_t *this, bool periodic,
 }
 
 /**
- * Keys were taken from the pool (qkd_pool_t.set_taken_cb()): a round, if
- * the pool runs low
+ * Keys were taken from the pool: a round, if the pool runs low
  */
-static void taken(private_qkd_refill_t *this)
+static void taken(qkd_pool_listener_t *listener)
 {
+	private_qkd_refill_t *this = (void*)((char*)listener -
+								offsetof(private_qkd_refill_t, listener));
 	u_int capacity, low, wait, lifetime;
 
 	this->mutex->lock(this->mutex);
@@ -471,7 +471,7 @@ METHOD(qkd_refill_t, set_link, void,
 METHOD(qkd_refill_t, destroy, void,
 	private_qkd_refill_t *this)
 {
-	this->pool->set_taken_cb(this->pool, NULL, NULL);
+	this->pool->remove_listener(this->pool, &this->listener);
 	this->mutex->lock(this->mutex);
 	this->stopped = TRUE;
 	while (this->in_round)
@@ -495,6 +495,9 @@ qkd_refill_t *qkd_refill_create(qkd_link_t *link)
 			.set_link = _set_link,
 			.destroy = _destroy,
 		},
+		.listener = {
+			.taken = taken,
+		},
 		.link = link->get_ref(link),
 		.pool = link->get_pool(link),
 		.level = LEVEL_OK,
@@ -506,7 +509,7 @@ qkd_refill_t *qkd_refill_create(qkd_link_t *link)
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);
 
-	this->pool->set_taken_cb(this->pool, (void*)taken, this);
+	this->pool->add_listener(this->pool, &this->listener);
 	this->mutex->lock(this->mutex);
 	queue_round(this, TRUE, 0);
 	this->mutex->unlock(this->mutex);

@@ -627,14 +627,14 @@ static void refill(u_int count)
 	qkd_kme_client_t *client;
 	array_t *keys;
 
-	ck_assert(a->peer->is_announcer(a->peer));
+	ck_assert(a->link->get_doh(a->link)->announcer);
 	client = a->link->get_client(a->link);
 	ck_assert(client);
 	ck_assert_int_eq(client->get_keys(client, count, KEY_SIZE, &keys),
 					 QKD_KME_OK);
 	ck_assert_int_eq(array_count(keys), count);
+	/* the peer announces keys added to the pool */
 	ck_assert(a->pool->add(a->pool, keys));
-	a->peer->announce(a->peer, keys);
 	qkd_key_array_destroy(keys);
 }
 
@@ -937,8 +937,8 @@ START_TEST(test_bootstrap)
 	char buf[2048];
 
 	start("");
-	ck_assert(a->peer->is_announcer(a->peer));
-	ck_assert(!b->peer->is_announcer(b->peer));
+	ck_assert(a->link->get_doh(a->link)->announcer);
+	ck_assert(!b->link->get_doh(b->link)->announcer);
 	ck_assert(a->peer->matches(a->peer, a->addr, b->addr));
 	ck_assert(!a->peer->matches(a->peer, b->addr, a->addr));
 	ck_assert(b->peer->matches(b->peer, b->addr, a->addr));
