@@ -327,13 +327,19 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 	private_qkd_doh_peer_t *this, char *buf, size_t len)
 {
 	qkd_doh_counters_t *c = &this->ctx->counters;
-	u_int generation, own, peer;
+	qkd_doh_view_t view, *peer_view, none = {};
+	u_int generation, own, peer, both, here_only, peer_only;
 	char *state;
 	int written;
 
 	this->ctx->mutex->lock(this->ctx->mutex);
 	state = this->keying->get_state(this->keying, &generation);
 	this->negotiation->get_bound(this->negotiation, &own, &peer);
+	peer_view = this->syncer->get_peer_view(this->syncer);
+	qkd_doh_own_view(this->ctx, &view);
+	qkd_doh_sync_compare(&view, peer_view ?: &none, &both, &here_only,
+						 &peer_only);
+	qkd_doh_view_clear(&view);
 	written = snprintf(buf, len,
 		"doh_peer: %H\n"
 		"doh_state: %s\n"
@@ -362,13 +368,17 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 		"doh_offers_refused: %u\n"
 		"doh_keys_lost: %u\n"
 		"doh_reannounced: %u\n"
-		"doh_views_apart: %u\n",
+		"doh_views_apart: %u\n"
+		"doh_idle_both: %u\n"
+		"doh_idle_here_only: %u\n"
+		"doh_idle_peer_only: %u\n",
 		this->ctx->peer, state, generation, own, peer,
 		c->rx, c->rx_valid, c->rx_malformed, c->rx_no_key, c->rx_bad_mac,
 		c->rx_stale, c->rx_replay, c->rx_unexpected, c->tx, c->doh_keys,
 		c->bound_own, c->bound_peer, c->refused, c->timeouts, c->collisions,
 		c->announced, c->acked, c->fetched, c->reset_expired,
-		c->offers_refused, c->keys_lost, c->reannounced, c->views_apart);
+		c->offers_refused, c->keys_lost, c->reannounced, c->views_apart,
+		both, here_only, peer_only);
 	this->ctx->mutex->unlock(this->ctx->mutex);
 	return written >= 0 && written < len;
 }

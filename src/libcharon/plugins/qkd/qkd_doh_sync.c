@@ -302,3 +302,27 @@ uint32_t qkd_doh_sync_lowest_idle(qkd_doh_view_t *local, qkd_doh_view_t *peer)
 	}
 	return 0;
 }
+
+/*
+ * Described in header
+ */
+void qkd_doh_sync_compare(qkd_doh_view_t *local, qkd_doh_view_t *peer,
+						  u_int *both, u_int *local_only, u_int *peer_only)
+{
+	uint64_t index, lo, hi;
+	bool here, there;
+
+	*both = *local_only = *peer_only = 0;
+	lo = min(local->size ? local->first : UINT32_MAX,
+			 peer->size ? peer->first : UINT32_MAX);
+	hi = max((uint64_t)local->first + local->size,
+			 (uint64_t)peer->first + peer->size);
+	for (index = lo; index < hi; index++)
+	{
+		here = qkd_doh_view_get(local, index) == QKD_KEY_IDLE;
+		there = qkd_doh_view_get(peer, index) == QKD_KEY_IDLE;
+		*both += here && there;
+		*local_only += here && !there;
+		*peer_only += !here && there;
+	}
+}

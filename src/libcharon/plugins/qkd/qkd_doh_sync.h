@@ -141,4 +141,17 @@ void qkd_doh_view_clear(qkd_doh_view_t *view);
  */
 uint32_t qkd_doh_sync_lowest_idle(qkd_doh_view_t *local, qkd_doh_view_t *peer);
 
+/**
+ * Count the Indexes Idle on both sides, on this side only and on the
+ * peer's only (not Idle or not held on the other side).
+ *
+ * @param local			own statuses
+ * @param peer			view of the peer's statuses
+ * @param both			receives the number Idle on both
+ * @param local_only	receives the number Idle here only
+ * @param peer_only		receives the number Idle at the peer only
+ */
+void qkd_doh_sync_compare(qkd_doh_view_t *local, qkd_doh_view_t *peer,
+						  u_int *both, u_int *local_only, u_int *peer_only);
+
 #endif /** QKD_DOH_SYNC_H_ @}*/

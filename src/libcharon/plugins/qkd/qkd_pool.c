@@ -129,6 +129,11 @@ struct private_qkd_pool_t {
 	u_int counts[4];
 
 	/**
+	 * Keys loaded at start, stored and dropped since, for accounting
+	 */
+	u_int loaded, stored, dropped;
+
+	/**
 	 * Last successful refill
 	 */
 	time_t last_refill;
@@ -342,6 +347,7 @@ static void drop_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 	this->count = j;
 	this->first_idle = 0;
 	this->counts[QKD_KEY_EXPIRED] -= batch->count;
+	this->dropped += batch->count;
 	this->batches->remove(this->batches, batch, NULL);
 	qkd_batch_destroy(batch);
 }
@@ -702,6 +708,7 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 		return FALSE;
 	}
 	add_entries(this, batch);
+	this->stored += batch->count;
 	drop_retained(this);
 	this->condvar->broadcast(this->condvar);
 	this->mutex->unlock(this->mutex);
@@ -1232,6 +1239,9 @@ METHOD(qkd_pool_t, get_stats, void,
 	*stats = (qkd_pool_stats_t){};
 	this->mutex->lock(this->mutex);
 	memcpy(stats->count, this->counts, sizeof(stats->count));
+	stats->loaded = this->loaded;
+	stats->stored = this->stored;
+	stats->dropped = this->dropped;
 	enumerator = this->batches->create_enumerator(this->batches);
 	while (enumerator->enumerate(enumerator, &batch))
 	{
@@ -1304,6 +1314,7 @@ static void load(private_qkd_pool_t *this)
 		add_entries(this, batch);
 	}
 	enumerator->destroy(enumerator);
+	this->loaded = this->count;
 	/* expiring may drop batches from the list: walk a copy */
 	loaded = linked_list_create_from_enumerator(
 					this->batches->create_enumerator(this->batches));

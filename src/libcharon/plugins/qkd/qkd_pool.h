@@ -67,6 +67,10 @@ enum qkd_derived_t {
 struct qkd_pool_stats_t {
 	/** original keys per status */
 	u_int count[4];
+	/** keys loaded from the store at start, stored since, and dropped
+	 * since (all their keys expired): loaded + stored = the sum of count
+	 * + dropped */
+	u_int loaded, stored, dropped;
 	/** creation time of the oldest Idle key, 0 if none */
 	time_t oldest_idle;
 	/** time of the last successful refill, 0 if none */

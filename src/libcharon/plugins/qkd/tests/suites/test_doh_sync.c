@@ -105,6 +105,30 @@ START_TEST(test_none_idle)
 }
 END_TEST
 
+START_TEST(test_compare)
+{
+	/* Indexes 3-8 here, 5-10 there */
+	u_int a[] = { 0, 0, 1, 0, 2, 0 }, b[] = { 3, 0, 0, 0, 0, 0 };
+	qkd_doh_view_t view_a, view_b, empty = {};
+	u_int both, here, there;
+
+	view_a = make_view(3, a, countof(a));
+	view_b = make_view(5, b, countof(b));
+	qkd_doh_sync_compare(&view_a, &view_b, &both, &here, &there);
+	/* 3, 4 here only (not covered there), 5 Pending here, 6 and 8 on
+	 * both, 7 and 9, 10 there only */
+	ck_assert_int_eq(both, 2);
+	ck_assert_int_eq(here, 2);
+	ck_assert_int_eq(there, 3);
+	qkd_doh_sync_compare(&view_a, &empty, &both, &here, &there);
+	ck_assert_int_eq(both, 0);
+	ck_assert_int_eq(here, 4);
+	ck_assert_int_eq(there, 0);
+	qkd_doh_view_clear(&view_a);
+	qkd_doh_view_clear(&view_b);
+}
+END_TEST
+
 START_TEST(test_offset_views)
 {
 	/* own Indexes 101-108, peer's 105-112: Idle on both from 107 on */
@@ -278,6 +302,7 @@ Suite *doh_sync_suite_create()
 	tc = tcase_create("statuses");
 	tcase_add_test(tc, test_draft_table5);
 	tcase_add_test(tc, test_none_idle);
+	tcase_add_test(tc, test_compare);
 	tcase_add_test(tc, test_offset_views);
 	tcase_add_test(tc, test_apply_refused);
 	suite_add_tcase(s, tc);

@@ -567,6 +567,52 @@ START_TEST(test_expiry)
 END_TEST
 
 /**
+ * Assert that the pool's accounting adds up: keys loaded and stored are
+ * those it holds plus those dropped
+ */
+static void assert_accounting(u_int loaded, u_int stored, u_int dropped)
+{
+	qkd_pool_stats_t stats;
+
+	pool->get_stats(pool, &stats);
+	ck_assert_int_eq(stats.loaded, loaded);
+	ck_assert_int_eq(stats.stored, stored);
+	ck_assert_int_eq(stats.dropped, dropped);
+	ck_assert_int_eq(stats.loaded + stats.stored,
+					 stats.count[QKD_KEY_IDLE] + stats.count[QKD_KEY_PENDING] +
+					 stats.count[QKD_KEY_ACTIVE] +
+					 stats.count[QKD_KEY_EXPIRED] + stats.dropped);
+}
+
+START_TEST(test_accounting)
+{
+	array_t *fresh;
+	qkd_key_t *taken;
+
+	assert_accounting(0, 10, 0);
+	taken = pool->take(pool, 0);
+	ck_assert(taken);
+	ck_assert(pool->set_status(pool, taken->id, QKD_KEY_ACTIVE));
+	qkd_key_destroy(taken);
+	ck_assert_int_eq(pool->expire(pool, 0), 9);
+	assert_accounting(0, 10, 0);
+
+	/* a restart expires the Active key, the batch stays for its Index */
+	close_pool();
+	open_pool(100);
+	assert_accounting(10, 0, 0);
+	assert_counts(0, 0, 0);
+
+	/* a newer batch takes the highest Index, the expired one goes */
+	fresh = make_keys(3, 16);
+	ck_assert(pool->add(pool, fresh));
+	assert_accounting(10, 3, 10);
+	assert_counts(3, 0, 0);
+	qkd_key_array_destroy(fresh);
+}
+END_TEST
+
+/**
  * Expire every key of an array in the pool
  */
 static void expire_all(array_t *array)
@@ -750,6 +796,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_lazy_changes_crash);
 	tcase_add_test(tc, test_unsynced_keys_survive_kill);
 	tcase_add_test(tc, test_expiry);
+	tcase_add_test(tc, test_accounting);
 	tcase_add_test(tc, test_wrong_storage_key);
 	suite_add_tcase(s, tc);
 
