@@ -74,6 +74,7 @@ struct private_qkd_doh_negotiation_t {
 	struct {
 		bool active;
 		bool confirmed;
+		bool writing;
 		uint32_t index;
 		uint8_t id[QKD_KEY_ID_LEN];
 		uint32_t ts;
@@ -99,10 +100,10 @@ struct private_qkd_doh_negotiation_t {
 	uint64_t stuck_due;
 
 	/**
-	 * Whether tick() writes a binding to the pool (lock released): no new
+	 * Bindings being written to the pool (lock released): no new
 	 * negotiation meanwhile
 	 */
-	bool binding;
+	u_int binding;
 
 	/**
 	 * Keys bound for own key exchanges / for the peer's, key IDs
@@ -392,11 +393,11 @@ static bool bind_key(private_qkd_doh_negotiation_t *this,
 	qkd_pool_t *pool = this->ctx->pool;
 	bool ok;
 
-	this->binding = TRUE;
+	this->binding++;
 	this->ctx->mutex->unlock(this->ctx->mutex);
 	ok = pool->set_status(pool, id, QKD_KEY_PENDING);
 	this->ctx->mutex->lock(this->ctx->mutex);
-	this->binding = FALSE;
+	this->binding--;
 	return ok;
 }
 
@@ -473,19 +474,22 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 }
 
 /**
- * Bind the key the peer confirmed for our negotiation
+ * Bind the key the peer confirmed for our negotiation, unless another
+ * thread does
  */
 static void bind_confirmed(private_qkd_doh_negotiation_t *this)
 {
 	uint8_t id[QKD_KEY_ID_LEN];
 	uint32_t index;
 
-	if (!this->inflight.active || !this->inflight.confirmed)
+	if (!this->inflight.active || !this->inflight.confirmed ||
+		this->inflight.writing)
 	{
 		return;
 	}
 	memcpy(id, this->inflight.id, QKD_KEY_ID_LEN);
 	index = this->inflight.index;
+	this->inflight.writing = TRUE;
 	if (bind_key(this, id))
 	{
 		array_insert(this->own_bound, ARRAY_TAIL, id);
@@ -500,6 +504,16 @@ static void bind_confirmed(private_qkd_doh_negotiation_t *this)
 			 this->ctx->peer);
 	}
 	this->inflight.active = this->inflight.confirmed = FALSE;
+	this->inflight.writing = FALSE;
+}
+
+/**
+ * Write the bindings due: the peer's requests, our confirmed negotiation
+ */
+static void bind_due(private_qkd_doh_negotiation_t *this)
+{
+	answer_requests(this);
+	bind_confirmed(this);
 }
 
 METHOD(qkd_doh_negotiation_t, process_confirm, void,
@@ -517,8 +531,10 @@ METHOD(qkd_doh_negotiation_t, process_confirm, void,
 		return;
 	}
 	if (msg->confirm.status == QKD_DOH_SUCCESS)
-	{	/* bound in tick(), not in the thread delivering packets */
+	{	/* bound in tick() or by a thread waiting in take_bound(), not in
+		 * the thread delivering packets */
 		this->inflight.confirmed = TRUE;
+		this->condvar->broadcast(this->condvar);
 		return;
 	}
 	this->inflight.active = FALSE;
@@ -571,6 +587,13 @@ METHOD(qkd_doh_negotiation_t, take_bound, qkd_key_t*,
 		if (array_remove(this->own_bound, ARRAY_HEAD, id))
 		{
 			key = this->ctx->pool->get_pending(this->ctx->pool, id);
+			continue;
+		}
+		/* under load the tick job may wait for a thread while all of them
+		 * wait here: do its writes */
+		bind_due(this);
+		if (array_count(this->own_bound))
+		{
 			continue;
 		}
 		this->neg_due = 0;
@@ -650,8 +673,7 @@ METHOD(qkd_doh_negotiation_t, has_work, bool,
 METHOD(qkd_doh_negotiation_t, tick, void,
 	private_qkd_doh_negotiation_t *this, uint64_t now)
 {
-	answer_requests(this);
-	bind_confirmed(this);
+	bind_due(this);
 	if (this->keying->established(this->keying))
 	{
 		now = qkd_doh_now_ms();

@@ -36,9 +36,9 @@ typedef struct qkd_doh_negotiation_t qkd_doh_negotiation_t;
  * Negotiation state with a peer. Called with the peer's lock held, except
  * take_bound() and take_peer_bound(), which take it.
  *
- * Binding a key writes the pool synchronously; that happens in tick() with
- * the lock released, so threads taking keys or delivering packets don't
- * wait for the disk.
+ * Binding a key writes the pool synchronously; that happens in tick() (or
+ * in take_bound()) with the lock released, so threads taking keys or
+ * delivering packets don't wait for the disk.
  */
 struct qkd_doh_negotiation_t {
 
@@ -98,7 +98,9 @@ struct qkd_doh_negotiation_t {
 
 	/**
 	 * Take a key this end negotiated for a key exchange it starts. Takes
-	 * the lock.
+	 * the lock. While it waits, the calling thread writes the bindings
+	 * that are due (under load, all threads may wait here while the tick
+	 * job waits for one).
 	 *
 	 * @param timeout	ms to wait for a negotiation if none is ready
 	 * @return			copy of the key (Pending, caller destroys), NULL

@@ -149,6 +149,8 @@ static struct {
 	u_int undecodable;
 	/** messages sent with other addresses than the link's */
 	u_int misaddressed;
+	/** an end's tick job never runs (all threads busy), by end */
+	bool starved[2];
 } net;
 
 /**
@@ -318,7 +320,8 @@ static void inject(side_t *from, chunk_t doh)
 {
 	side_t *to = other(from);
 
-	if (to->peer && to->peer->receive(to->peer, from->addr, to->addr, doh))
+	if (to->peer && to->peer->receive(to->peer, from->addr, to->addr, doh) &&
+		!net.starved[dir_of(to)])
 	{
 		to->peer->tick(to->peer);
 	}
@@ -434,7 +437,7 @@ static void step()
 
 	for (i = 0; i < countof(sides); i++)
 	{
-		if (sides[i].peer)
+		if (sides[i].peer && !net.starved[i])
 		{
 			sides[i].peer->tick(sides[i].peer);
 		}
@@ -2301,6 +2304,36 @@ END_TEST
  * Indexes that name the same key on both ends for as long as both hold it
  */
 
+START_TEST(test_take_bound_starved)
+{
+	qkd_key_t *key = NULL;
+	uint64_t end;
+	u_int i;
+
+	/* under load every processor thread may wait in take_bound() while
+	 * the tick job that would bind the confirmed key waits for a thread */
+	bootstrap("", 40, DEADLINE);
+	for (i = 0; i < BOUND; i++)
+	{
+		take_and_accept(a);
+	}
+	ck_assert_int_eq(own_bound(a), 0);
+	net.starved[dir_of(a)] = TRUE;
+	/* once B confirmed the key A asked for, the waiting thread binds it,
+	 * no tick job needed */
+	end = now_ms() + DEADLINE;
+	while (!(key = a->peer->take_bound(a->peer, 0)) && now_ms() < end)
+	{
+		step();
+	}
+	ck_assert(key);
+	ck_assert_int_eq(status_of(a, key->id), QKD_KEY_PENDING);
+	ck_assert_int_eq(status_of(b, key->id), QKD_KEY_PENDING);
+	qkd_key_destroy(key);
+	net.starved[dir_of(a)] = FALSE;
+}
+END_TEST
+
 START_TEST(test_index_stable)
 {
 	uint8_t ida[QKD_KEY_ID_LEN], idb[QKD_KEY_ID_LEN];
@@ -2367,6 +2400,7 @@ Suite *doh_peer_suite_create()
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_binding);
 	tcase_add_test(tc, test_retransmit);
+	tcase_add_test(tc, test_take_bound_starved);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unreliable network");
