@@ -44,6 +44,12 @@
  */
 #define SEAL_LABEL "strongSwan qkd pool seal"
 
+/**
+ * Least time between two WAL checkpoints of the store (all pools share
+ * it, each asks once a second), ms
+ */
+#define CHECKPOINT_INTERVAL 1000
+
 typedef struct private_qkd_pool_store_t private_qkd_pool_store_t;
 
 /**
@@ -90,6 +96,12 @@ struct private_qkd_pool_store_t {
 	 * Last sync to disk (monotonic)
 	 */
 	timeval_t synced;
+
+	/**
+	 * Last checkpoint (monotonic), and whether anything was written since
+	 */
+	timeval_t checkpointed;
+	bool written;
 
 	/**
 	 * Serializes access
@@ -276,6 +288,7 @@ static bool begin_write(private_qkd_pool_store_t *this, qkd_store_sync_t sync)
  */
 static void end_write(private_qkd_pool_store_t *this, bool full, bool ok)
 {
+	this->written = TRUE;
 	if (full)
 	{
 		this->db->execute(this->db, NULL, "PRAGMA synchronous = NORMAL");
@@ -356,6 +369,7 @@ METHOD(qkd_pool_store_t, remove_, bool,
 	ok = this->db->execute(this->db, NULL,
 				"DELETE FROM qkd_batches WHERE id = ?",
 				DB_INT, batch->rowid) == 1;
+	this->written = TRUE;
 	this->mutex->unlock(this->mutex);
 	return ok;
 }
@@ -385,8 +399,19 @@ METHOD(qkd_pool_store_t, checkpoint, void,
 {
 	enumerator_t *enumerator;
 	int busy, logged, moved;
+	timeval_t now, due;
 
 	this->mutex->lock(this->mutex);
+	time_monotonic(&now);
+	due = this->checkpointed;
+	timeval_add_ms(&due, CHECKPOINT_INTERVAL);
+	if (!this->written || timercmp(&now, &due, <))
+	{	/* every pool asks once a second: one checkpoint for all of them */
+		this->mutex->unlock(this->mutex);
+		return;
+	}
+	this->written = FALSE;
+	this->checkpointed = now;
 	/* answers busy flag, WAL frames, frames moved */
 	enumerator = this->db->query(this->db, "PRAGMA wal_checkpoint(TRUNCATE)",
 								 DB_INT, DB_INT, DB_INT);

@@ -144,7 +144,9 @@ struct qkd_pool_store_t {
 	/**
 	 * Move what the WAL holds into the database file and truncate the WAL,
 	 * so that overwritten rows (wiped keys) don't linger there. Syncs all
-	 * writes before it.
+	 * writes before it. Does nothing if nothing was written since the last
+	 * checkpoint, or if that was less than a second ago (every pool of the
+	 * store asks once a second).
 	 */
 	void (*checkpoint)(qkd_pool_store_t *this);
 
