@@ -214,7 +214,7 @@ static void write_status(private_qkd_refill_t *this, qkd_link_t *link)
 	this->pool->get_stats(this->pool, &stats);
 	doh = link->get_doh_peer(link);
 	if (qkd_status_format(status, sizeof(status), link->get_name(link),
-						  &stats, time(NULL)) &&
+						  &stats) &&
 		(len = strlen(status), !doh ||
 		 doh->format_status(doh, status + len, sizeof(status) - len)) &&
 		!streq(status, this->status) &&

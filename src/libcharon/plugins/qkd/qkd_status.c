@@ -24,15 +24,14 @@
  * Described in header
  */
 bool qkd_status_format(char *buf, size_t len, char *link,
-					   qkd_pool_stats_t *stats, time_t now)
+					   qkd_pool_stats_t *stats)
 {
 	char refill[32];
 	int written;
 
 	if (stats->last_refill)
 	{
-		snprintf(refill, sizeof(refill), "%ld",
-				 (long)(now - stats->last_refill));
+		snprintf(refill, sizeof(refill), "%ld", (long)stats->last_refill);
 	}
 	else
 	{
@@ -41,13 +40,12 @@ bool qkd_status_format(char *buf, size_t len, char *link,
 	written = snprintf(buf, len,
 				"link: %s\nidle: %u\npending: %u\nactive: %u\nexpired: %u\n"
 				"loaded: %u\nstored: %u\ndropped: %u\n"
-				"oldest_idle_age: %ld\nlast_refill_age: %s\nlast_error: %s\n",
+				"oldest_idle_created: %ld\nlast_refill: %s\nlast_error: %s\n",
 				link, stats->count[QKD_KEY_IDLE],
 				stats->count[QKD_KEY_PENDING], stats->count[QKD_KEY_ACTIVE],
 				stats->count[QKD_KEY_EXPIRED], stats->loaded, stats->stored,
-				stats->dropped,
-				(long)(stats->oldest_idle ? now - stats->oldest_idle : 0),
-				refill, stats->last_error[0] ? stats->last_error : "none");
+				stats->dropped, (long)stats->oldest_idle, refill,
+				stats->last_error[0] ? stats->last_error : "none");
 	return written >= 0 && written < len;
 }
 

@@ -26,18 +26,19 @@
 
 /**
  * Format the status of a pool, one "key: value" per line:
- * link, idle, pending, active, expired, oldest_idle_age (s),
- * last_refill_age (s, or "never"), last_error (or "none").
+ * link, idle, pending, active, expired, loaded, stored, dropped,
+ * oldest_idle_created (Unix time, 0 if none), last_refill (Unix time, or
+ * "never"), last_error (or "none"). Times are absolute, so the text (and
+ * the file) changes only when the pool does.
  *
  * @param buf		buffer
  * @param len		size of buf
  * @param link		link name
  * @param stats		pool stats
- * @param now		current time
  * @return			TRUE if it fit into buf
  */
 bool qkd_status_format(char *buf, size_t len, char *link,
-					   qkd_pool_stats_t *stats, time_t now);
+					   qkd_pool_stats_t *stats);
 
 /**
  * Write the status of a pool to a file atomically (temporary file and
