@@ -369,6 +369,12 @@ METHOD(qkd_link_t, matches, int,
 	return 0;
 }
 
+METHOD(qkd_link_t, create_connection_enumerator, enumerator_t*,
+	private_qkd_link_t *this)
+{
+	return this->connections->create_enumerator(this->connections);
+}
+
 METHOD(qkd_link_t, get_ref, qkd_link_t*,
 	private_qkd_link_t *this)
 {
@@ -671,6 +677,7 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_client = _get_client,
 			.allow_unauthenticated = _allow_unauthenticated,
 			.matches = _matches,
+			.create_connection_enumerator = _create_connection_enumerator,
 			.get_ref = _get_ref,
 			.destroy = _destroy,
 		},

@@ -194,6 +194,13 @@ struct qkd_link_t {
 	int (*matches)(qkd_link_t *this, char *name, host_t *peer);
 
 	/**
+	 * Enumerate the connection names listed in the connections option.
+	 *
+	 * @return			enumerator over char*
+	 */
+	enumerator_t *(*create_connection_enumerator)(qkd_link_t *this);
+
+	/**
 	 * Get a reference to this link.
 	 *
 	 * @return			this, with an additional reference

@@ -51,7 +51,13 @@ struct private_qkd_links_t {
 	linked_list_t *links;
 
 	/**
-	 * Lock for links
+	 * The first link listing a connection name, by name (char* -> the
+	 * qkd_link_t* in links)
+	 */
+	hashtable_t *by_connection;
+
+	/**
+	 * Lock for links and by_connection
 	 */
 	rwlock_t *lock;
 
@@ -253,10 +259,41 @@ static void detach_pools(private_qkd_links_t *this, linked_list_t *links)
 	enumerator->destroy(enumerator);
 }
 
+/**
+ * Index links by the connection names they list, the first link listing a
+ * name wins
+ */
+static hashtable_t *index_connections(linked_list_t *links)
+{
+	enumerator_t *enumerator, *names;
+	hashtable_t *by_connection;
+	qkd_link_t *link;
+	char *name;
+
+	by_connection = hashtable_create(hashtable_hash_str, hashtable_equals_str,
+									 8);
+	enumerator = links->create_enumerator(links);
+	while (enumerator->enumerate(enumerator, &link))
+	{
+		names = link->create_connection_enumerator(link);
+		while (names->enumerate(names, &name))
+		{
+			if (!by_connection->get(by_connection, name))
+			{
+				by_connection->put(by_connection, name, link);
+			}
+		}
+		names->destroy(names);
+	}
+	enumerator->destroy(enumerator);
+	return by_connection;
+}
+
 METHOD(qkd_links_t, load, u_int,
 	private_qkd_links_t *this)
 {
 	enumerator_t *enumerator;
+	hashtable_t *by_connection;
 	linked_list_t *links;
 	qkd_link_t *link;
 	char *name;
@@ -297,9 +334,12 @@ METHOD(qkd_links_t, load, u_int,
 		detach_pools(this, links);
 	}
 
+	by_connection = index_connections(links);
 	this->lock->write_lock(this->lock);
 	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
 	this->links = links;
+	this->by_connection->destroy(this->by_connection);
+	this->by_connection = by_connection;
 	this->lock->unlock(this->lock);
 
 	DBG1(DBG_CFG, "qkd: %u link%s configured", count, count == 1 ? "" : "s");
@@ -310,19 +350,18 @@ METHOD(qkd_links_t, select_link, qkd_link_t*,
 	private_qkd_links_t *this, ike_sa_t *ike_sa)
 {
 	enumerator_t *enumerator;
-	qkd_link_t *link, *best = NULL;
-	int quality, best_quality = 0;
+	qkd_link_t *link, *best;
 
 	this->lock->read_lock(this->lock);
+	/* by connection name without walking hundreds of links */
+	best = this->by_connection->get(this->by_connection,
+									ike_sa->get_name(ike_sa));
 	enumerator = this->links->create_enumerator(this->links);
-	while (enumerator->enumerate(enumerator, &link))
+	while (!best && enumerator->enumerate(enumerator, &link))
 	{
-		quality = link->matches(link, ike_sa->get_name(ike_sa),
-								ike_sa->get_other_host(ike_sa));
-		if (quality > best_quality)
+		if (link->matches(link, NULL, ike_sa->get_other_host(ike_sa)))
 		{
 			best = link;
-			best_quality = quality;
 		}
 	}
 	enumerator->destroy(enumerator);
@@ -365,6 +404,7 @@ METHOD(qkd_links_t, destroy, void,
 	this->pools->destroy_function(this->pools, destroy_entry);
 	DESTROY_IF(this->store);
 	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
+	this->by_connection->destroy(this->by_connection);
 	this->lock->destroy(this->lock);
 	free(this);
 }
@@ -383,6 +423,8 @@ qkd_links_t *qkd_links_create()
 			.destroy = _destroy,
 		},
 		.links = linked_list_create(),
+		.by_connection = hashtable_create(hashtable_hash_str,
+										  hashtable_equals_str, 8),
 		.lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
 		.pools = hashtable_create(hashtable_hash_str, hashtable_equals_str, 4),
 	);
