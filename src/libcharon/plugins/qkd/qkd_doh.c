@@ -275,7 +275,7 @@ static void wait_idle(private_qkd_doh_t *this, peer_entry_t *entry)
 }
 
 METHOD(qkd_doh_t, add, qkd_doh_peer_t*,
-	private_qkd_doh_t *this, qkd_link_t *link)
+	private_qkd_doh_t *this, qkd_link_t *link, qkd_pool_t *pool)
 {
 	qkd_doh_peer_t *peer;
 	peer_entry_t *entry;
@@ -292,7 +292,7 @@ METHOD(qkd_doh_t, add, qkd_doh_peer_t*,
 			 link->get_name(link));
 		return NULL;
 	}
-	peer = qkd_doh_peer_create(link, (qkd_doh_send_t)send_doh, this);
+	peer = qkd_doh_peer_create(link, pool, (qkd_doh_send_t)send_doh, this);
 	if (peer)
 	{
 		INIT(entry,

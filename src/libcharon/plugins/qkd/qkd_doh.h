@@ -35,11 +35,13 @@ struct qkd_doh_t {
 	/**
 	 * Start DOH with the peer of a link (opens the socket on first use).
 	 *
-	 * @param link		link with DOH settings and a pool
+	 * @param link		link with DOH settings
+	 * @param pool		the link's pool
 	 * @return			DOH peer (destroyed with the engine unless removed), NULL
 	 *					on failure (logged)
 	 */
-	qkd_doh_peer_t *(*add)(qkd_doh_t *this, qkd_link_t *link);
+	qkd_doh_peer_t *(*add)(qkd_doh_t *this, qkd_link_t *link,
+						   qkd_pool_t *pool);
 
 	/**
 	 * Stop DOH with a peer: no more messages are sent or handed to it. The

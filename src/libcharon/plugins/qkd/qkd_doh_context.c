@@ -146,21 +146,21 @@ qkd_key_t *qkd_doh_kme_key(qkd_doh_context_t *ctx, uint8_t *id,
 /*
  * Described in header
  */
-qkd_doh_context_t *qkd_doh_context_create(qkd_link_t *link,
+qkd_doh_context_t *qkd_doh_context_create(qkd_link_t *link, qkd_pool_t *pool,
 										  qkd_doh_send_t send, void *data)
 {
 	qkd_doh_context_t *ctx;
 	qkd_doh_settings_t *settings;
 
 	settings = link->get_doh(link);
-	if (!settings || !link->get_pool(link))
+	if (!settings || !pool)
 	{
 		return NULL;
 	}
 
 	INIT(ctx,
 		.link = link->get_ref(link),
-		.pool = link->get_pool(link),
+		.pool = pool,
 		.settings = *settings,
 		.local = settings->local->clone(settings->local),
 		.peer = settings->peer->clone(settings->peer),

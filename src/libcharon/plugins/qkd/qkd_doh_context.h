@@ -240,13 +240,13 @@ qkd_key_t *qkd_doh_kme_key(qkd_doh_context_t *ctx, uint8_t *id,
 /**
  * Create the shared state of a link's DOH peer.
  *
- * @param link			link with DOH settings and a pool (referenced)
+ * @param link			link with DOH settings (referenced)
+ * @param pool			the link's pool
  * @param send			sends headers
  * @param data			user data for send
- * @return				context, NULL if the link has no DOH settings or
- *						pool
+ * @return				context, NULL if the link has no DOH settings
  */
-qkd_doh_context_t *qkd_doh_context_create(qkd_link_t *link,
+qkd_doh_context_t *qkd_doh_context_create(qkd_link_t *link, qkd_pool_t *pool,
 										  qkd_doh_send_t send, void *data);
 
 /**

@@ -398,13 +398,13 @@ METHOD(qkd_doh_peer_t, destroy, void,
 /*
  * Described in header
  */
-qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_doh_send_t send,
-									void *data)
+qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
+									qkd_doh_send_t send, void *data)
 {
 	private_qkd_doh_peer_t *this;
 	qkd_doh_context_t *ctx;
 
-	ctx = qkd_doh_context_create(link, send, data);
+	ctx = qkd_doh_context_create(link, pool, send, data);
 	if (!ctx)
 	{
 		return NULL;

@@ -26,6 +26,8 @@
 #include "qkd_link.h"
 #include "qkd_doh_context.h"
 
+typedef struct qkd_doh_peer_t qkd_doh_peer_t;
+
 /**
  * DOH state with the peer of one link.
  *
@@ -120,12 +122,13 @@ struct qkd_doh_peer_t {
 
 /**
  * Create the DOH state of a link.
- * @param link		link with DOH settings and a pool (referenced)
+ * @param link		link with DOH settings (referenced)
+ * @param pool		the link's pool
  * @param send		sends a header to the peer
  * @param data		user data for send
- * @return			DOH peer, NULL if the link has no DOH settings or pool
+ * @return			DOH peer, NULL if the link has no DOH settings
  */
-qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_doh_send_t send,
-									void *data);
+qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
+									qkd_doh_send_t send, void *data);
 
 #endif /** QKD_DOH_PEER_H_ @}*/

@@ -79,11 +79,6 @@ struct private_qkd_ke_t {
 	key_exchange_t public;
 
 	/**
-	 * Link keying the IKE SA
-	 */
-	qkd_link_t *link;
-
-	/**
 	 * Whether the peer was authenticated when this exchange was created
 	 */
 	bool authenticated;
@@ -119,11 +114,12 @@ struct private_qkd_ke_t {
  */
 static void log_key(private_qkd_ke_t *this, char *what)
 {
+	qkd_link_t *link = this->source->get_link(this->source);
 	char uuid[QKD_KEY_ID_STRLEN + 1];
 
 	qkd_key_id_format(this->key->id, uuid);
 	DBG1(DBG_IKE, "qkd: %s key %s from link '%s' for %s", what, uuid,
-		 this->link->get_name(this->link), this->sa);
+		 link->get_name(link), this->sa);
 }
 
 /**
@@ -274,7 +270,6 @@ METHOD(key_exchange_t, destroy, void,
 	}
 	qkd_key_destroy(this->key);
 	this->source->destroy(this->source);
-	this->link->destroy(this->link);
 	free(this);
 }
 
@@ -292,7 +287,7 @@ void qkd_ke_set_links(qkd_links_t *set)
 key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 {
 	private_qkd_ke_t *this;
-	qkd_link_t *link;
+	qkd_key_source_t *source;
 	ike_sa_t *ike_sa;
 
 	if (method != QKD_KE_METHOD || !links)
@@ -305,8 +300,8 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 		DBG1(DBG_IKE, "qkd: key exchange outside of an IKE SA not supported");
 		return NULL;
 	}
-	link = links->select(links, ike_sa);
-	if (!link)
+	source = links->create_key_source(links, ike_sa);
+	if (!source)
 	{
 		DBG1(DBG_IKE, "qkd: no QKD link configured for %s[%u] (peer %H)",
 			 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa),
@@ -323,8 +318,7 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 			.get_method = _get_method,
 			.destroy = _destroy,
 		},
-		.link = link,
-		.source = qkd_key_source_create(link),
+		.source = source,
 		.authenticated = ike_sa->get_state(ike_sa) != IKE_CREATED &&
 						 ike_sa->get_state(ike_sa) != IKE_CONNECTING,
 	);

@@ -23,6 +23,8 @@
 #define QKD_KEY_SOURCE_H_
 
 #include "qkd_link.h"
+#include "qkd_pool.h"
+#include "qkd_doh_peer.h"
 
 typedef struct qkd_key_source_t qkd_key_source_t;
 
@@ -73,6 +75,13 @@ struct qkd_key_source_t {
 	void (*done)(qkd_key_source_t *this, uint8_t id[QKD_KEY_ID_LEN]);
 
 	/**
+	 * Get the link whose keys these are.
+	 *
+	 * @return			link (not referenced)
+	 */
+	qkd_link_t *(*get_link)(qkd_key_source_t *this);
+
+	/**
 	 * Destroy a qkd_key_source_t.
 	 */
 	void (*destroy)(qkd_key_source_t *this);
@@ -83,9 +92,12 @@ struct qkd_key_source_t {
  * else its pool if it has one, else its KME.
  *
  * @param link		link (referenced)
+ * @param pool		the link's pool, NULL if none
+ * @param doh		DOH with the link's peer, NULL if none
  * @return			key source
  */
-qkd_key_source_t *qkd_key_source_create(qkd_link_t *link);
+qkd_key_source_t *qkd_key_source_create(qkd_link_t *link, qkd_pool_t *pool,
+										qkd_doh_peer_t *doh);
 
 /**
  * Keys straight from the link's KME: a new one for each key exchange this
@@ -100,18 +112,24 @@ qkd_key_source_t *qkd_key_source_kme_create(qkd_link_t *link);
  * Keys from the link's pool for key exchanges this end starts; the peer's
  * by ID from the KME, recorded in the pool (refused if known).
  *
- * @param link		link with a pool (referenced)
+ * @param link		link (referenced)
+ * @param pool		the link's pool
  * @return			key source
  */
-qkd_key_source_t *qkd_key_source_pool_create(qkd_link_t *link);
+qkd_key_source_t *qkd_key_source_pool_create(qkd_link_t *link,
+											 qkd_pool_t *pool);
 
 /**
  * Keys bound with the peer over DOH: one this end negotiated for its key
  * exchanges, only one the peer negotiated for the peer's.
  *
- * @param link		link with a pool and a DOH peer (referenced)
+ * @param link		link (referenced)
+ * @param pool		the link's pool
+ * @param doh		DOH with the link's peer
  * @return			key source
  */
-qkd_key_source_t *qkd_key_source_doh_create(qkd_link_t *link);
+qkd_key_source_t *qkd_key_source_doh_create(qkd_link_t *link,
+											qkd_pool_t *pool,
+											qkd_doh_peer_t *doh);
 
 #endif /** QKD_KEY_SOURCE_H_ @}*/

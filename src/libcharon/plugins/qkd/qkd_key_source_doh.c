@@ -101,6 +101,12 @@ METHOD(qkd_key_source_t, done, void,
 	this->pool->done(this->pool, id);
 }
 
+METHOD(qkd_key_source_t, get_link, qkd_link_t*,
+	private_qkd_key_source_t *this)
+{
+	return this->link;
+}
+
 METHOD(qkd_key_source_t, destroy, void,
 	private_qkd_key_source_t *this)
 {
@@ -112,7 +118,9 @@ METHOD(qkd_key_source_t, destroy, void,
 /*
  * Described in header
  */
-qkd_key_source_t *qkd_key_source_doh_create(qkd_link_t *link)
+qkd_key_source_t *qkd_key_source_doh_create(qkd_link_t *link,
+											qkd_pool_t *pool,
+											qkd_doh_peer_t *doh)
 {
 	private_qkd_key_source_t *this;
 
@@ -122,11 +130,12 @@ qkd_key_source_t *qkd_key_source_doh_create(qkd_link_t *link)
 			.take_peer = _take_peer,
 			.used = _used,
 			.done = _done,
+			.get_link = _get_link,
 			.destroy = _destroy,
 		},
 		.link = link->get_ref(link),
-		.doh = link->get_doh_peer(link),
-		.pool = qkd_key_source_pool_create(link),
+		.doh = doh,
+		.pool = qkd_key_source_pool_create(link, pool),
 	);
 	return &this->public;
 }

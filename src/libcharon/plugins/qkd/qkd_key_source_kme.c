@@ -90,6 +90,12 @@ METHOD(qkd_key_source_t, done, void,
 	/* the KME gives a key once: nothing to remember */
 }
 
+METHOD(qkd_key_source_t, get_link, qkd_link_t*,
+	private_qkd_key_source_t *this)
+{
+	return this->link;
+}
+
 METHOD(qkd_key_source_t, destroy, void,
 	private_qkd_key_source_t *this)
 {
@@ -110,6 +116,7 @@ qkd_key_source_t *qkd_key_source_kme_create(qkd_link_t *link)
 			.take_peer = _take_peer,
 			.used = _used,
 			.done = _done,
+			.get_link = _get_link,
 			.destroy = _destroy,
 		},
 		.link = link->get_ref(link),
@@ -120,15 +127,16 @@ qkd_key_source_t *qkd_key_source_kme_create(qkd_link_t *link)
 /*
  * Described in header
  */
-qkd_key_source_t *qkd_key_source_create(qkd_link_t *link)
+qkd_key_source_t *qkd_key_source_create(qkd_link_t *link, qkd_pool_t *pool,
+										qkd_doh_peer_t *doh)
 {
-	if (link->get_doh_peer(link))
+	if (pool && doh)
 	{
-		return qkd_key_source_doh_create(link);
+		return qkd_key_source_doh_create(link, pool, doh);
 	}
-	if (link->get_pool(link))
+	if (pool)
 	{
-		return qkd_key_source_pool_create(link);
+		return qkd_key_source_pool_create(link, pool);
 	}
 	return qkd_key_source_kme_create(link);
 }

@@ -99,6 +99,12 @@ METHOD(qkd_key_source_t, done, void,
 	this->pool->set_status(this->pool, id, QKD_KEY_EXPIRED);
 }
 
+METHOD(qkd_key_source_t, get_link, qkd_link_t*,
+	private_qkd_key_source_t *this)
+{
+	return this->link;
+}
+
 METHOD(qkd_key_source_t, destroy, void,
 	private_qkd_key_source_t *this)
 {
@@ -110,7 +116,8 @@ METHOD(qkd_key_source_t, destroy, void,
 /*
  * Described in header
  */
-qkd_key_source_t *qkd_key_source_pool_create(qkd_link_t *link)
+qkd_key_source_t *qkd_key_source_pool_create(qkd_link_t *link,
+											 qkd_pool_t *pool)
 {
 	private_qkd_key_source_t *this;
 
@@ -120,10 +127,11 @@ qkd_key_source_t *qkd_key_source_pool_create(qkd_link_t *link)
 			.take_peer = _take_peer,
 			.used = _used,
 			.done = _done,
+			.get_link = _get_link,
 			.destroy = _destroy,
 		},
 		.link = link->get_ref(link),
-		.pool = link->get_pool(link),
+		.pool = pool,
 		.kme = qkd_key_source_kme_create(link),
 	);
 	return &this->public;

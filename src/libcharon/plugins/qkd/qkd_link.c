@@ -158,20 +158,10 @@ struct private_qkd_link_t {
 	u_int pool_capacity, pool_low, pool_wait, key_lifetime;
 
 	/**
-	 * Key pool, if any
-	 */
-	qkd_pool_t *pool;
-
-	/**
 	 * Whether DOH is enabled, and its settings
 	 */
 	bool doh_enabled;
 	qkd_doh_settings_t doh;
-
-	/**
-	 * DOH engine of the peer, if any
-	 */
-	qkd_doh_peer_t *doh_peer;
 
 	/**
 	 * KME client, created on first use
@@ -237,34 +227,10 @@ METHOD(qkd_link_t, get_pool_settings, void,
 	*lifetime = this->key_lifetime;
 }
 
-METHOD(qkd_link_t, get_pool, qkd_pool_t*,
-	private_qkd_link_t *this)
-{
-	return this->pool;
-}
-
-METHOD(qkd_link_t, set_pool, void,
-	private_qkd_link_t *this, qkd_pool_t *pool)
-{
-	this->pool = pool;
-}
-
 METHOD(qkd_link_t, get_doh, qkd_doh_settings_t*,
 	private_qkd_link_t *this)
 {
 	return this->doh_enabled ? &this->doh : NULL;
-}
-
-METHOD(qkd_link_t, get_doh_peer, qkd_doh_peer_t*,
-	private_qkd_link_t *this)
-{
-	return this->doh_peer;
-}
-
-METHOD(qkd_link_t, set_doh_peer, void,
-	private_qkd_link_t *this, qkd_doh_peer_t *peer)
-{
-	this->doh_peer = peer;
 }
 
 METHOD(qkd_link_t, get_client, qkd_kme_client_t*,
@@ -669,11 +635,7 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_key_size = _get_key_size,
 			.get_pool_settings = _get_pool_settings,
 			.get_key = _get_key,
-			.get_pool = _get_pool,
-			.set_pool = _set_pool,
 			.get_doh = _get_doh,
-			.get_doh_peer = _get_doh_peer,
-			.set_doh_peer = _set_doh_peer,
 			.get_client = _get_client,
 			.allow_unauthenticated = _allow_unauthenticated,
 			.matches = _matches,

@@ -21,14 +21,12 @@
 #define QKD_LINK_H_
 
 #include "qkd_kme_client.h"
-#include "qkd_pool.h"
 
 #include <library.h>
 #include <networking/host.h>
 
 typedef struct qkd_link_t qkd_link_t;
 typedef struct qkd_doh_settings_t qkd_doh_settings_t;
-typedef struct qkd_doh_peer_t qkd_doh_peer_t;
 
 /**
  * DOH settings of a link (docs/doh-profile.md).
@@ -119,39 +117,11 @@ struct qkd_link_t {
 							  u_int *wait, u_int *lifetime);
 
 	/**
-	 * Get the key pool of this link.
-	 *
-	 * @return			pool, NULL if keys are fetched one by one
-	 */
-	qkd_pool_t *(*get_pool)(qkd_link_t *this);
-
-	/**
-	 * Set the key pool of this link (owned by qkd_links_t).
-	 *
-	 * @param pool		pool, NULL for none
-	 */
-	void (*set_pool)(qkd_link_t *this, qkd_pool_t *pool);
-
-	/**
 	 * Get the DOH settings of this link.
 	 *
 	 * @return			settings, NULL if the link does not run DOH
 	 */
 	qkd_doh_settings_t *(*get_doh)(qkd_link_t *this);
-
-	/**
-	 * Get the DOH engine of this link's peer.
-	 *
-	 * @return			DOH peer, NULL if the link does not run DOH
-	 */
-	qkd_doh_peer_t *(*get_doh_peer)(qkd_link_t *this);
-
-	/**
-	 * Set the DOH engine of this link's peer (owned by qkd_links_t).
-	 *
-	 * @param peer		DOH peer, NULL for none
-	 */
-	void (*set_doh_peer)(qkd_link_t *this, qkd_doh_peer_t *peer);
 
 	/**
 	 * Get the client for this link's KME, created on first use.

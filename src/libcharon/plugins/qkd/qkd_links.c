@@ -180,9 +180,18 @@ static void attach_doh(private_qkd_links_t *this, pool_entry_t *entry,
 		{
 			this->doh = qkd_doh_create();
 		}
-		entry->doh = this->doh->add(this->doh, link);
+		entry->doh = this->doh->add(this->doh, link, entry->pool);
 	}
-	link->set_doh_peer(link, entry->doh);
+}
+
+/**
+ * Format the DOH state of a pool entry for the refill job's status file
+ */
+static bool format_doh_status(void *data, char *buf, size_t len)
+{
+	qkd_doh_peer_t *doh = data;
+
+	return doh->format_status(doh, buf, len);
 }
 
 /**
@@ -207,7 +216,6 @@ static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
 	}
 	/* a reload may change the capacity */
 	entry->pool->set_capacity(entry->pool, capacity);
-	link->set_pool(link, entry->pool);
 	attach_doh(this, entry, link);
 	if (entry->refill)
 	{
@@ -215,8 +223,11 @@ static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
 	}
 	else
 	{
-		entry->refill = qkd_refill_create(link);
+		entry->refill = qkd_refill_create(link, entry->pool);
 	}
+	entry->refill->set_status_cb(entry->refill,
+								 entry->doh ? format_doh_status : NULL,
+								 entry->doh);
 }
 
 /**
@@ -308,11 +319,7 @@ METHOD(qkd_links_t, load, u_int,
 		if (link)
 		{
 			open_store(this);
-			if (this->store)
-			{
-				attach_pool(this, link);
-			}
-			else if (link->get_doh(link))
+			if (!this->store && link->get_doh(link))
 			{
 				DBG1(DBG_CFG, "qkd link '%s': DOH needs the key pool, not "
 					 "started", name);
@@ -329,13 +336,20 @@ METHOD(qkd_links_t, load, u_int,
 	}
 	enumerator->destroy(enumerator);
 	count = links->get_count(links);
+	by_connection = index_connections(links);
+
+	/* key exchanges look up pools and DOH peers meanwhile */
+	this->lock->write_lock(this->lock);
 	if (this->store)
 	{
+		enumerator = links->create_enumerator(links);
+		while (enumerator->enumerate(enumerator, &link))
+		{
+			attach_pool(this, link);
+		}
+		enumerator->destroy(enumerator);
 		detach_pools(this, links);
 	}
-
-	by_connection = index_connections(links);
-	this->lock->write_lock(this->lock);
 	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
 	this->links = links;
 	this->by_connection->destroy(this->by_connection);
@@ -346,10 +360,12 @@ METHOD(qkd_links_t, load, u_int,
 	return count;
 }
 
-METHOD(qkd_links_t, select_link, qkd_link_t*,
+METHOD(qkd_links_t, create_key_source, qkd_key_source_t*,
 	private_qkd_links_t *this, ike_sa_t *ike_sa)
 {
 	enumerator_t *enumerator;
+	qkd_key_source_t *source = NULL;
+	pool_entry_t *entry = NULL;
 	qkd_link_t *link, *best;
 
 	this->lock->read_lock(this->lock);
@@ -367,10 +383,15 @@ METHOD(qkd_links_t, select_link, qkd_link_t*,
 	enumerator->destroy(enumerator);
 	if (best)
 	{
-		best = best->get_ref(best);
+		if (this->store)
+		{
+			entry = this->pools->get(this->pools, best->get_name(best));
+		}
+		source = qkd_key_source_create(best, entry ? entry->pool : NULL,
+									   entry ? entry->doh : NULL);
 	}
 	this->lock->unlock(this->lock);
-	return best;
+	return source;
 }
 
 CALLBACK(destroy_entry, void,
@@ -419,7 +440,7 @@ qkd_links_t *qkd_links_create()
 	INIT(this,
 		.public = {
 			.load = _load,
-			.select = _select_link,
+			.create_key_source = _create_key_source,
 			.destroy = _destroy,
 		},
 		.links = linked_list_create(),

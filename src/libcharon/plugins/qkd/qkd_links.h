@@ -21,13 +21,16 @@
 #define QKD_LINKS_H_
 
 #include "qkd_link.h"
+#include "qkd_key_source.h"
 
 #include <sa/ike_sa.h>
 
 typedef struct qkd_links_t qkd_links_t;
 
 /**
- * The configured QKD links (charon.plugins.qkd.links), reloadable.
+ * The configured QKD links (charon.plugins.qkd.links), reloadable, and
+ * what runs for each: its pool, refill job and DOH with its peer. The one
+ * place that wires them together; a qkd_link_t is only configuration.
  */
 struct qkd_links_t {
 
@@ -40,13 +43,16 @@ struct qkd_links_t {
 	u_int (*load)(qkd_links_t *this);
 
 	/**
-	 * Select the link keying an IKE SA: the link listing its connection
-	 * name, else the first link listing the peer address.
+	 * Select the link keying an IKE SA (the link listing its connection
+	 * name, else the first link listing the peer address) and create the
+	 * source of its keys: keys bound over DOH if the link runs DOH, else
+	 * its pool if it has one, else its KME.
 	 *
 	 * @param ike_sa	IKE SA
-	 * @return			referenced link (release with destroy()), NULL if none
+	 * @return			key source (destroy after use), NULL if no link
 	 */
-	qkd_link_t *(*select)(qkd_links_t *this, ike_sa_t *ike_sa);
+	qkd_key_source_t *(*create_key_source)(qkd_links_t *this,
+										   ike_sa_t *ike_sa);
 
 	/**
 	 * Destroy a qkd_links_t.

@@ -14,7 +14,6 @@
 
 #include "qkd_refill.h"
 #include "qkd_status.h"
-#include "qkd_doh_peer.h"
 
 #include <time.h>
 
@@ -99,6 +98,12 @@ struct private_qkd_refill_t {
 	 * Status last written
 	 */
 	char status[2048];
+
+	/**
+	 * Appends more lines to the status, and its data
+	 */
+	bool (*status_cb)(void *data, char *buf, size_t len);
+	void *status_data;
 
 	/**
 	 * When a refill may be tried again after a failure (monotonic)
@@ -202,8 +207,9 @@ static void log_level(private_qkd_refill_t *this, qkd_link_t *link, u_int low)
  */
 static void write_status(private_qkd_refill_t *this, qkd_link_t *link)
 {
+	bool (*cb)(void *data, char *buf, size_t len);
+	void *data;
 	qkd_pool_stats_t stats;
-	qkd_doh_peer_t *doh;
 	char status[sizeof(this->status)];
 	size_t len;
 
@@ -212,11 +218,14 @@ static void write_status(private_qkd_refill_t *this, qkd_link_t *link)
 		return;
 	}
 	this->pool->get_stats(this->pool, &stats);
-	doh = link->get_doh_peer(link);
+	this->mutex->lock(this->mutex);
+	cb = this->status_cb;
+	data = this->status_data;
+	this->mutex->unlock(this->mutex);
 	if (qkd_status_format(status, sizeof(status), link->get_name(link),
 						  &stats) &&
-		(len = strlen(status), !doh ||
-		 doh->format_status(doh, status + len, sizeof(status) - len)) &&
+		(len = strlen(status), !cb ||
+		 cb(data, status + len, sizeof(status) - len)) &&
 		!streq(status, this->status) &&
 		qkd_status_write(this->status_dir, link->get_name(link), status))
 	{
@@ -468,6 +477,16 @@ METHOD(qkd_refill_t, set_link, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qkd_refill_t, set_status_cb, void,
+	private_qkd_refill_t *this, bool (*cb)(void *data, char *buf, size_t len),
+	void *data)
+{
+	this->mutex->lock(this->mutex);
+	this->status_cb = cb;
+	this->status_data = data;
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qkd_refill_t, destroy, void,
 	private_qkd_refill_t *this)
 {
@@ -486,20 +505,21 @@ METHOD(qkd_refill_t, destroy, void,
 /*
  * Described in header
  */
-qkd_refill_t *qkd_refill_create(qkd_link_t *link)
+qkd_refill_t *qkd_refill_create(qkd_link_t *link, qkd_pool_t *pool)
 {
 	private_qkd_refill_t *this;
 
 	INIT(this,
 		.public = {
 			.set_link = _set_link,
+			.set_status_cb = _set_status_cb,
 			.destroy = _destroy,
 		},
 		.listener = {
 			.taken = taken,
 		},
 		.link = link->get_ref(link),
-		.pool = link->get_pool(link),
+		.pool = pool,
 		.level = LEVEL_OK,
 		.refs = 1,
 		.status_dir = strdupnull(lib->settings->get_str(lib->settings,

@@ -21,6 +21,7 @@
 #define QKD_REFILL_H_
 
 #include "qkd_link.h"
+#include "qkd_pool.h"
 
 typedef struct qkd_refill_t qkd_refill_t;
 
@@ -49,6 +50,18 @@ struct qkd_refill_t {
 	void (*set_link)(qkd_refill_t *this, qkd_link_t *link);
 
 	/**
+	 * Append more "key: value" lines to the status file of the pool, e.g.
+	 * the state of DOH with the link's peer.
+	 *
+	 * @param cb		formats the lines into buf (of size len), returns
+	 *					FALSE if they don't fit; NULL for none
+	 * @param data		data passed to cb
+	 */
+	void (*set_status_cb)(qkd_refill_t *this,
+						  bool (*cb)(void *data, char *buf, size_t len),
+						  void *data);
+
+	/**
 	 * Stop the job and destroy it.
 	 */
 	void (*destroy)(qkd_refill_t *this);
@@ -57,9 +70,10 @@ struct qkd_refill_t {
 /**
  * Start refilling the pool of a link.
  *
- * @param link		link with a pool (referenced)
+ * @param link		link (referenced)
+ * @param pool		the link's pool
  * @return			refill job
  */
-qkd_refill_t *qkd_refill_create(qkd_link_t *link);
+qkd_refill_t *qkd_refill_create(qkd_link_t *link, qkd_pool_t *pool);
 
 #endif /** QKD_REFILL_H_ @}*/

@@ -690,7 +690,6 @@ static void open_pool(side_t *side)
 	ck_assert(side->store);
 	side->pool = qkd_pool_create(side->store, side->name, 1024);
 	ck_assert(side->pool);
-	side->link->set_pool(side->link, side->pool);
 }
 
 /**
@@ -698,9 +697,8 @@ static void open_pool(side_t *side)
  */
 static void create_peer(side_t *side)
 {
-	side->peer = qkd_doh_peer_create(side->link, send_cb, side);
+	side->peer = qkd_doh_peer_create(side->link, side->pool, send_cb, side);
 	ck_assert(side->peer);
-	side->link->set_doh_peer(side->link, side->peer);
 }
 
 /**
@@ -710,13 +708,11 @@ static void stop_side(side_t *side)
 {
 	if (side->peer)
 	{
-		side->link->set_doh_peer(side->link, NULL);
 		side->peer->destroy(side->peer);
 		side->peer = NULL;
 	}
 	if (side->pool)
 	{
-		side->link->set_pool(side->link, NULL);
 		side->pool->destroy(side->pool);
 		side->pool = NULL;
 	}
