@@ -315,14 +315,6 @@ METHOD(qkd_doh_peer_t, set_link, void,
 	this->ctx->mutex->unlock(this->ctx->mutex);
 }
 
-METHOD(qkd_doh_peer_t, get_counters, void,
-	private_qkd_doh_peer_t *this, qkd_doh_counters_t *counters)
-{
-	this->ctx->mutex->lock(this->ctx->mutex);
-	*counters = this->ctx->counters;
-	this->ctx->mutex->unlock(this->ctx->mutex);
-}
-
 METHOD(qkd_doh_peer_t, format_status, bool,
 	private_qkd_doh_peer_t *this, char *buf, size_t len)
 {
@@ -417,7 +409,6 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
 			.take_bound = _take_bound,
 			.take_peer_bound = _take_peer_bound,
 			.set_link = _set_link,
-			.get_counters = _get_counters,
 			.format_status = _format_status,
 			.destroy = _destroy,
 		},

@@ -98,13 +98,6 @@ struct qkd_doh_peer_t {
 	void (*set_link)(qkd_doh_peer_t *this, qkd_link_t *link);
 
 	/**
-	 * Get the counters.
-	 *
-	 * @param counters	receives the counters
-	 */
-	void (*get_counters)(qkd_doh_peer_t *this, qkd_doh_counters_t *counters);
-
-	/**
 	 * Format the DOH state as "key: value" lines (appended to the pool
 	 * status file).
 	 *

@@ -203,14 +203,6 @@ METHOD(qkd_link_t, get_peer_sae_id, char*,
 	return this->peer_sae_id;
 }
 
-METHOD(qkd_link_t, get_tls_files, void,
-	private_qkd_link_t *this, char **cert, char **key, char **cacert)
-{
-	*cert = this->cert;
-	*key = this->key;
-	*cacert = this->cacert;
-}
-
 METHOD(qkd_link_t, get_key_size, u_int,
 	private_qkd_link_t *this)
 {
@@ -631,7 +623,6 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_kme = _get_kme,
 			.get_sae_id = _get_sae_id,
 			.get_peer_sae_id = _get_peer_sae_id,
-			.get_tls_files = _get_tls_files,
 			.get_key_size = _get_key_size,
 			.get_pool_settings = _get_pool_settings,
 			.get_key = _get_key,

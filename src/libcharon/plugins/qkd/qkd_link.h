@@ -88,17 +88,6 @@ struct qkd_link_t {
 	char *(*get_peer_sae_id)(qkd_link_t *this);
 
 	/**
-	 * TLS client certificate, its private key and the CA certificate
-	 * verifying the KME (PEM files).
-	 *
-	 * @param cert		receives client certificate path
-	 * @param key		receives client private key path
-	 * @param cacert	receives CA certificate path
-	 */
-	void (*get_tls_files)(qkd_link_t *this, char **cert, char **key,
-						  char **cacert);
-
-	/**
 	 * Size of the keys requested from the KME.
 	 *
 	 * @return			key size in bits (a multiple of 8)

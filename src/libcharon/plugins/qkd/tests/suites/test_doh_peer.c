@@ -473,17 +473,6 @@ static void run_for(u_int ms)
 }
 
 /**
- * Get the counters of an end
- */
-static qkd_doh_counters_t counters(side_t *side)
-{
-	qkd_doh_counters_t c;
-
-	side->peer->get_counters(side->peer, &c);
-	return c;
-}
-
-/**
  * Get a value of the status lines of an end
  */
 static u_int status_value(side_t *side, char *key)
@@ -495,6 +484,38 @@ static u_int status_value(side_t *side, char *key)
 	pos = strstr(buf, needle);
 	ck_assert_msg(pos, "no '%s' in status", key);
 	return strtoul(pos + strlen(needle), NULL, 10);
+}
+
+/**
+ * Get the counters of an end, as its status lines show them
+ */
+static qkd_doh_counters_t counters(side_t *side)
+{
+	return (qkd_doh_counters_t){
+		.rx = status_value(side, "doh_rx"),
+		.rx_valid = status_value(side, "doh_rx_valid"),
+		.rx_malformed = status_value(side, "doh_rx_malformed"),
+		.rx_no_key = status_value(side, "doh_rx_no_key"),
+		.rx_bad_mac = status_value(side, "doh_rx_bad_mac"),
+		.rx_stale = status_value(side, "doh_rx_stale"),
+		.rx_replay = status_value(side, "doh_rx_replay"),
+		.rx_unexpected = status_value(side, "doh_rx_unexpected"),
+		.tx = status_value(side, "doh_tx"),
+		.doh_keys = status_value(side, "doh_keys"),
+		.bound_own = status_value(side, "doh_negotiated_own"),
+		.bound_peer = status_value(side, "doh_negotiated_peer"),
+		.refused = status_value(side, "doh_refused"),
+		.timeouts = status_value(side, "doh_timeouts"),
+		.collisions = status_value(side, "doh_collisions"),
+		.announced = status_value(side, "doh_announced"),
+		.acked = status_value(side, "doh_announce_acked"),
+		.fetched = status_value(side, "doh_fetched"),
+		.reset_expired = status_value(side, "doh_reset_expired"),
+		.offers_refused = status_value(side, "doh_offers_refused"),
+		.keys_lost = status_value(side, "doh_keys_lost"),
+		.reannounced = status_value(side, "doh_reannounced"),
+		.views_apart = status_value(side, "doh_views_apart"),
+	};
 }
 
 /**
