@@ -15,6 +15,8 @@
 #include "qkd_doh_msg.h"
 #include "qkd_doh_bitmap.h"
 
+#include <ctype.h>
+
 #include <bio/bio_reader.h>
 #include <bio/bio_writer.h>
 #include <utils/debug.h>
@@ -92,6 +94,7 @@ ENUM_END(qkd_doh_type_names, QKD_DOH_AUTH_KEY_OFFER);
 #define TLV_SEED 0x02
 #define TLV_CHANNEL 0x03
 #define TLV_KEYID 0x80
+#define TLV_CHILD 0x81
 
 /**
  * Most bytes of the quantum random seed TLV
@@ -221,7 +224,8 @@ static bool encode_range(bio_writer_t *writer, qkd_doh_msg_t *msg)
  */
 static bool encode_negotiate(bio_writer_t *writer, qkd_doh_msg_t *msg)
 {
-	if (msg->negotiate.seed.len > MAX_SEED)
+	if (msg->negotiate.seed.len > MAX_SEED ||
+		msg->negotiate.child.len > QKD_DOH_MAX_CHILD)
 	{
 		return FALSE;
 	}
@@ -253,6 +257,11 @@ static bool encode_negotiate(bio_writer_t *writer, qkd_doh_msg_t *msg)
 		writer->write_uint8(writer, TLV_KEYID);
 		writer->write_data8(writer, chunk_create(msg->negotiate.keyid,
 												 QKD_KEY_ID_LEN));
+	}
+	if (msg->negotiate.child.len)
+	{
+		writer->write_uint8(writer, TLV_CHILD);
+		writer->write_data8(writer, msg->negotiate.child);
 	}
 	return TRUE;
 }
@@ -472,6 +481,24 @@ static bool decode_range(chunk_t data, qkd_doh_msg_t *msg)
 }
 
 /**
+ * Whether an IKE-less child name has only letters, digits, '.', '-', '_'
+ */
+static bool child_name_ok(chunk_t name)
+{
+	size_t i;
+
+	for (i = 0; i < name.len; i++)
+	{
+		if (!isalnum(name.ptr[i]) &&
+			(!name.ptr[i] || !strchr("._-", name.ptr[i])))
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
  * Parse the Option Data of a REQ_NEGOTIATE
  */
 static bool decode_negotiate(chunk_t data, qkd_doh_msg_t *msg)
@@ -551,6 +578,15 @@ static bool decode_negotiate(chunk_t data, qkd_doh_msg_t *msg)
 				}
 				msg->negotiate.has_keyid = TRUE;
 				memcpy(msg->negotiate.keyid, value.ptr, QKD_KEY_ID_LEN);
+				break;
+			case TLV_CHILD:
+				bit = 0x10;
+				if (!len || len > QKD_DOH_MAX_CHILD || !child_name_ok(value))
+				{
+					invalid("invalid IKE-less child TLV");
+					goto out;
+				}
+				msg->negotiate.child = value;
 				break;
 			default:
 				invalid("unknown TLV");
@@ -946,7 +982,8 @@ bool qkd_doh_msg_equals(qkd_doh_msg_t *a, qkd_doh_msg_t *b)
 				   a->negotiate.has_keyid == b->negotiate.has_keyid &&
 				   (!a->negotiate.has_keyid ||
 					memeq(a->negotiate.keyid, b->negotiate.keyid,
-						  QKD_KEY_ID_LEN));
+						  QKD_KEY_ID_LEN)) &&
+				   same_data(a->negotiate.child, b->negotiate.child);
 		case QKD_DOH_CONFIRM_NEGOTIATE:
 			return a->confirm.status == b->confirm.status &&
 				   a->confirm.ts_echo == b->confirm.ts_echo;

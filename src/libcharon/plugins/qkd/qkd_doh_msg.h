@@ -99,7 +99,13 @@ enum qkd_doh_status_t {
 	QKD_DOH_HMAC_FAILED = 0x03,
 	QKD_DOH_TIMESTAMP = 0x04,
 	QKD_DOH_UNSUPPORTED_ALG = 0x80,
+	QKD_DOH_UNKNOWN_CHILD = 0x81,
 };
+
+/**
+ * Most bytes of an IKE-less child name (REQ_NEGOTIATE child TLV)
+ */
+#define QKD_DOH_MAX_CHILD 32
 
 /**
  * A decoded (or to be encoded) QK message. Chunks point into the decoded
@@ -161,6 +167,9 @@ struct qkd_doh_msg_t {
 			bool has_keyid;
 			/** KEYID */
 			uint8_t keyid[QKD_KEY_ID_LEN];
+			/** IKE-less child the key is bound to (child TLV), empty for
+			 * a key for IKE key exchanges */
+			chunk_t child;
 		} negotiate;
 
 		/** CONFIRM_NEGOTIATE */

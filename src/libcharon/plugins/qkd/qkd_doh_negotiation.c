@@ -428,6 +428,7 @@ static qkd_doh_msg_t *copy_negotiate(qkd_doh_msg_t *msg)
 	copy = malloc_thing(qkd_doh_msg_t);
 	*copy = *msg;
 	copy->negotiate.seed = chunk_clone(msg->negotiate.seed);
+	copy->negotiate.child = chunk_clone(msg->negotiate.child);
 	return copy;
 }
 
@@ -437,6 +438,7 @@ static qkd_doh_msg_t *copy_negotiate(qkd_doh_msg_t *msg)
 static void free_negotiate(qkd_doh_msg_t *msg)
 {
 	chunk_free(&msg->negotiate.seed);
+	chunk_free(&msg->negotiate.child);
 	free(msg);
 }
 

@@ -691,6 +691,19 @@ START_TEST(test_negotiate_tlvs)
 	doh = encode(&msg, FALSE);
 	assert_decodes(doh, &msg);
 	chunk_free(&doh);
+
+	/* IKE-less child names: 1 to 32 letters, digits, '.', '-', '_' */
+	msg.negotiate.child = chunk_from_str("net-1.a_B");
+	doh = encode(&msg, TRUE);
+	assert_decodes(doh, &msg);
+	chunk_free(&doh);
+	memset(buf, 'x', sizeof(buf));
+	msg.negotiate.child = chunk_create(buf, 32);
+	doh = encode(&msg, TRUE);
+	assert_decodes(doh, &msg);
+	chunk_free(&doh);
+	msg.negotiate.child = chunk_create(buf, 33);
+	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
 }
 END_TEST
 
@@ -718,11 +731,21 @@ static chunk_t bad_tlvs[] = {
 	chunk_from_chars(0x01,0x04,0,0,0,1, 0x01,0x04,0,0,0,2),
 	chunk_from_chars(0x02,0x01,0x01, 0x03,0x08,0,0,0,0,0,0,0,0, 0x02,0x01,0x01),
 	chunk_from_chars(0x03,0x08,0,0,0,0,0,0,0,0, 0x03,0x08,0,0,0,0,0,0,0,0),
+	/* IKE-less child: empty, too long, characters other than
+	 * [A-Za-z0-9._-] (NUL, '/', space), twice */
+	chunk_from_chars(0x81,0x00),
+	chunk_from_chars(0x81,0x21,'a','a','a','a','a','a','a','a','a','a','a',
+					 'a','a','a','a','a','a','a','a','a','a','a','a','a','a',
+					 'a','a','a','a','a','a','a','a'),
+	chunk_from_chars(0x81,0x10,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0),
+	chunk_from_chars(0x81,0x03,'a','/','b'),
+	chunk_from_chars(0x81,0x03,'a',' ','b'),
+	chunk_from_chars(0x81,0x01,'a', 0x81,0x01,'b'),
 	/* unknown types */
 	chunk_from_chars(0x00,0x00),
 	chunk_from_chars(0x04,0x01,0x00),
 	chunk_from_chars(0x7f,0x00),
-	chunk_from_chars(0x81,0x10,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0),
+	chunk_from_chars(0x82,0x01,0x00),
 	chunk_from_chars(0xff,0x00),
 };
 
