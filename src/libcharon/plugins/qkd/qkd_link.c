@@ -164,6 +164,11 @@ struct private_qkd_link_t {
 	qkd_doh_settings_t doh;
 
 	/**
+	 * IKE-less children, qkd_direct_cfg_t*
+	 */
+	linked_list_t *children;
+
+	/**
 	 * KME client, created on first use
 	 */
 	qkd_kme_client_t *client;
@@ -327,6 +332,12 @@ METHOD(qkd_link_t, matches, int,
 	return 0;
 }
 
+METHOD(qkd_link_t, create_child_enumerator, enumerator_t*,
+	private_qkd_link_t *this)
+{
+	return this->children->create_enumerator(this->children);
+}
+
 METHOD(qkd_link_t, create_connection_enumerator, enumerator_t*,
 	private_qkd_link_t *this)
 {
@@ -354,6 +365,8 @@ METHOD(qkd_link_t, destroy, void,
 									   offsetof(host_t, destroy));
 	DESTROY_IF(this->doh.local);
 	DESTROY_IF(this->doh.peer);
+	this->children->destroy_function(this->children,
+									 (void*)qkd_direct_cfg_destroy);
 	free(this->name);
 	free(this->kme);
 	free(this->sae_id);
@@ -472,6 +485,42 @@ static host_t *get_doh_host(char *name, char *option)
 }
 
 /**
+ * Load the IKE-less children of a link (they need DOH)
+ */
+static bool load_children(private_qkd_link_t *this)
+{
+	enumerator_t *enumerator;
+	qkd_direct_cfg_t *cfg;
+	char *name;
+	bool ok = TRUE;
+
+	enumerator = lib->settings->create_section_enumerator(lib->settings,
+							"%s.plugins.qkd.links.%s.children", lib->ns,
+							this->name);
+	while (ok && enumerator->enumerate(enumerator, &name))
+	{
+		if (!this->doh_enabled)
+		{
+			DBG1(DBG_CFG, "qkd link '%s': IKE-less children need doh = yes",
+				 this->name);
+			ok = FALSE;
+			break;
+		}
+		cfg = qkd_direct_cfg_create_from_settings(this->name, name,
+												  this->doh.local,
+												  this->doh.peer);
+		if (!cfg)
+		{
+			ok = FALSE;
+			break;
+		}
+		this->children->insert_last(this->children, cfg);
+	}
+	enumerator->destroy(enumerator);
+	return ok;
+}
+
+/**
  * Read and validate the DOH settings of a link
  */
 static bool validate_doh(private_qkd_link_t *this)
@@ -586,7 +635,7 @@ static bool validate(private_qkd_link_t *this)
 	{
 		return FALSE;
 	}
-	if (!validate_doh(this))
+	if (!validate_doh(this) || !load_children(this))
 	{
 		return FALSE;
 	}
@@ -631,6 +680,7 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.allow_unauthenticated = _allow_unauthenticated,
 			.matches = _matches,
 			.create_connection_enumerator = _create_connection_enumerator,
+			.create_child_enumerator = _create_child_enumerator,
 			.get_ref = _get_ref,
 			.destroy = _destroy,
 		},
@@ -646,6 +696,7 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 						QKD_DEFAULT_KEY_SIZE, lib->ns, name),
 		.connections = get_list(name, "connections"),
 		.remote_addrs = linked_list_create(),
+		.children = linked_list_create(),
 		.timeout = get_ms(name, "timeout", QKD_DEFAULT_TIMEOUT, 1),
 		.connect_timeout = get_ms(name, "connect_timeout",
 								  QKD_DEFAULT_CONNECT_TIMEOUT, 1),

@@ -21,6 +21,7 @@
 #define QKD_LINK_H_
 
 #include "qkd_kme_client.h"
+#include "qkd_direct_cfg.h"
 
 #include <library.h>
 #include <networking/host.h>
@@ -158,6 +159,14 @@ struct qkd_link_t {
 	 * @return			enumerator over char*
 	 */
 	enumerator_t *(*create_connection_enumerator)(qkd_link_t *this);
+
+	/**
+	 * Enumerate the IKE-less children of the link (charon.plugins.qkd.
+	 * links.<name>.children, only with DOH).
+	 *
+	 * @return			enumerator over qkd_direct_cfg_t*
+	 */
+	enumerator_t *(*create_child_enumerator)(qkd_link_t *this);
 
 	/**
 	 * Get a reference to this link.

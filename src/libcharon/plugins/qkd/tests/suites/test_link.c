@@ -14,6 +14,9 @@
 
 #include <test_suite.h>
 
+#include <netinet/in.h>
+#include <selectors/traffic_selector.h>
+
 #include <unistd.h>
 
 #include "qkd_link.h"
@@ -88,6 +91,78 @@ START_TEST(test_key_size)
 END_TEST
 
 /**
+ * DOH settings IKE-less children need
+ */
+#define DOH "doh = yes\n doh_local = fec0::1\n doh_peer = fec0::2\n "
+
+START_TEST(test_children)
+{
+	qkd_direct_cfg_t *cfg;
+	traffic_selector_t *ts;
+	enumerator_t *enumerator;
+	qkd_link_t *link;
+	int found = 0;
+
+	load_link_settings(DOH "children {\n"
+		" net { local_ts = 10.1.0.0/16, fec1::/16[tcp/80]\n"
+		"  remote_ts = 10.2.0.0/16[udp/1000-2000]\n lifetime = 60s\n"
+		"  rekey_margin = 5s\n life_bytes = 1000000 }\n"
+		" host { mode = transport\n esp_proposal = aes256-sha256 }\n"
+		" auth { mode = transport\n ah_proposal = sha256 }\n"
+		"}");
+	link = qkd_link_create_from_settings("gw");
+	ck_assert(link);
+	enumerator = link->create_child_enumerator(link);
+	while (enumerator->enumerate(enumerator, &cfg))
+	{
+		if (streq(cfg->name, "net"))
+		{
+			found |= 1;
+			ck_assert_int_eq(cfg->alg, QKD_DIRECT_ESP_AES_GCM);
+			ck_assert_int_eq(cfg->mode, MODE_TUNNEL);
+			ck_assert_int_eq(cfg->lifetime, 60);
+			ck_assert_int_eq(cfg->rekey_margin, 5);
+			ck_assert_int_eq(cfg->life_bytes, 1000000);
+			ck_assert_int_eq(cfg->life_packets, 0);
+			ck_assert_int_eq(cfg->local_ts->get_count(cfg->local_ts), 2);
+			ck_assert(cfg->local_ts->get_last(cfg->local_ts,
+											  (void**)&ts) == SUCCESS);
+			ck_assert_int_eq(ts->get_protocol(ts), IPPROTO_TCP);
+			ck_assert_int_eq(ts->get_from_port(ts), 80);
+			ck_assert_int_eq(ts->get_to_port(ts), 80);
+			ck_assert(cfg->remote_ts->get_first(cfg->remote_ts,
+												(void**)&ts) == SUCCESS);
+			ck_assert_int_eq(ts->get_protocol(ts), IPPROTO_UDP);
+			ck_assert_int_eq(ts->get_from_port(ts), 1000);
+			ck_assert_int_eq(ts->get_to_port(ts), 2000);
+		}
+		else if (streq(cfg->name, "host"))
+		{
+			found |= 2;
+			ck_assert_int_eq(cfg->alg, QKD_DIRECT_ESP_AES_CBC_SHA256);
+			ck_assert_int_eq(cfg->mode, MODE_TRANSPORT);
+			ck_assert_int_eq(cfg->lifetime, 3600);
+			/* host to host: the DOH addresses */
+			ck_assert(cfg->local_ts->get_first(cfg->local_ts,
+											   (void**)&ts) == SUCCESS);
+			ck_assert(ts->is_host(ts, link->get_doh(link)->local));
+			ck_assert(cfg->remote_ts->get_first(cfg->remote_ts,
+												(void**)&ts) == SUCCESS);
+			ck_assert(ts->is_host(ts, link->get_doh(link)->peer));
+		}
+		else if (streq(cfg->name, "auth"))
+		{
+			found |= 4;
+			ck_assert_int_eq(cfg->alg, QKD_DIRECT_AH_SHA256);
+		}
+	}
+	enumerator->destroy(enumerator);
+	ck_assert_int_eq(found, 7);
+	link->destroy(link);
+}
+END_TEST
+
+/**
  * Options that make a link invalid
  */
 static char *invalid[] = {
@@ -107,6 +182,29 @@ static char *invalid[] = {
 	"key = /nonexistent/qkd/key.pem",
 	"cacert = /nonexistent/qkd/ca.pem",
 	"remote_addrs = fec0::2, not-an-address",
+	/* IKE-less children */
+	"children { c { local_ts = 10.1.0.0/16\n remote_ts = 10.2.0.0/16 } }",
+	DOH "children { c { local_ts = 10.1.0.0/16 } }",
+	DOH "children { c { local_ts = 10.1.0.0/33\n remote_ts = 10.2.0.0/16 } }",
+	DOH "children { c { local_ts = 10.1.0.0/16[nosuchproto]\n "
+		"remote_ts = 10.2.0.0/16 } }",
+	DOH "children { c { local_ts = 10.1.0.0/16[tcp/99999]\n "
+		"remote_ts = 10.2.0.0/16 } }",
+	DOH "children { c { local_ts = 10.1.0.0/16[tcp/80\n "
+		"remote_ts = 10.2.0.0/16 } }",
+	DOH "children { c { mode = tunnel\n } }",
+	DOH "children { c { mode = beet\n local_ts = 10.1.0.0/16\n "
+		"remote_ts = 10.2.0.0/16 } }",
+	DOH "children { c { esp_proposal = aes128ctr\n "
+		"local_ts = 10.1.0.0/16\n remote_ts = 10.2.0.0/16 } }",
+	DOH "children { c { ah_proposal = md5\n mode = transport } }",
+	DOH "children { c { ah_proposal = sha256\n esp_proposal = aes256gcm16\n "
+		"mode = transport } }",
+	DOH "children { c { mode = transport\n lifetime = 10s\n "
+		"rekey_margin = 10s } }",
+	DOH "children { c { mode = transport\n lifetime = 1s\n "
+		"rekey_margin = 0s } }",
+	DOH "children { a/b { mode = transport } }",
 };
 
 START_TEST(test_invalid)
@@ -163,6 +261,7 @@ Suite *link_suite_create()
 	tcase_add_checked_fixture(tc, setup_files, teardown_files);
 	tcase_add_test(tc, test_valid);
 	tcase_add_test(tc, test_key_size);
+	tcase_add_test(tc, test_children);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");
