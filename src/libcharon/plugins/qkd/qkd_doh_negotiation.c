@@ -75,6 +75,8 @@ struct private_qkd_doh_negotiation_t {
 		bool active;
 		bool confirmed;
 		bool writing;
+		bool has_binding;
+		qkd_doh_binding_t binding;
 		uint32_t index;
 		uint8_t id[QKD_KEY_ID_LEN];
 		uint32_t ts;
@@ -115,6 +117,22 @@ struct private_qkd_doh_negotiation_t {
 	 * REQ_NEGOTIATEs received, waiting to be answered, qkd_doh_msg_t*
 	 */
 	linked_list_t *requests;
+
+	/**
+	 * Decides on and uses keys for IKE-less children, if any
+	 */
+	qkd_doh_binder_t *binder;
+
+	/**
+	 * Keys wanted for IKE-less children, qkd_doh_binding_t (inline)
+	 */
+	array_t *wants;
+
+	/**
+	 * Keys bound for IKE-less children at the peer's request, lately (to
+	 * answer retransmissions), key IDs
+	 */
+	array_t *child_bound;
 
 	/**
 	 * When a refusal (status 0x03/0x04) may be sent next, ms
@@ -188,6 +206,13 @@ static void send_negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 	this->ctx->link->get_pool_settings(this->ctx->link, &capacity, &low, &wait,
 								  &lifetime);
 	msg.negotiate.survival = lifetime;
+	if (this->inflight.has_binding)
+	{
+		msg.negotiate.auth_alg = this->inflight.binding.auth_alg;
+		msg.negotiate.enc_alg = this->inflight.binding.enc_alg;
+		msg.negotiate.survival = this->inflight.binding.survival;
+		msg.negotiate.child = chunk_from_str(this->inflight.binding.child);
+	}
 	memcpy(msg.negotiate.keyid, this->inflight.id, QKD_KEY_ID_LEN);
 	if (this->inflight.rt.tries)
 	{
@@ -252,7 +277,8 @@ static void negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 	if (!this->keying->established(this->keying) ||
 		!this->syncer->reset_acked(this->syncer) || !peer_view ||
 		this->inflight.active || this->binding || now < this->neg_due ||
-		array_count(this->own_bound) >= ctx->settings.bound)
+		(!array_count(this->wants) &&
+		 array_count(this->own_bound) >= ctx->settings.bound))
 	{
 		return;
 	}
@@ -275,10 +301,24 @@ static void negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 	}
 	this->inflight.active = TRUE;
 	this->inflight.confirmed = FALSE;
+	this->inflight.has_binding = array_remove(this->wants, ARRAY_HEAD,
+											  &this->inflight.binding);
 	this->inflight.index = index;
 	this->inflight.ts = ts;
 	this->inflight.rt = (qkd_doh_retrans_t){};
 	send_negotiate(this, now);
+}
+
+/**
+ * The negotiation in flight for a binding failed: tell the binder
+ */
+static void negotiation_failed(private_qkd_doh_negotiation_t *this)
+{
+	if (this->inflight.has_binding && this->binder)
+	{
+		this->binder->failed(this->binder, &this->inflight.binding);
+	}
+	this->inflight.has_binding = FALSE;
 }
 
 /**
@@ -308,6 +348,7 @@ static void retransmit_negotiate(private_qkd_doh_negotiation_t *this,
 	this->inflight.active = FALSE;
 	this->ctx->counters.timeouts++;
 	this->ctx->sync_due = now;
+	negotiation_failed(this);
 	DBG1(DBG_NET, "qkd DOH '%s': no answer from %H to negotiating Index %u",
 		 qkd_doh_name(this->ctx), this->ctx->peer, this->inflight.index);
 }
@@ -324,15 +365,36 @@ static bool in_window(private_qkd_doh_negotiation_t *this, uint32_t timestamp)
 }
 
 /**
+ * Most keys remembered as bound for children at the peer's request
+ */
+#define CHILD_BOUND_MAX 16
+
+/**
+ * The binding a REQ_NEGOTIATE with a child TLV asks for
+ */
+static void to_binding(qkd_doh_msg_t *msg, qkd_doh_binding_t *binding)
+{
+	*binding = (qkd_doh_binding_t){
+		.auth_alg = msg->negotiate.auth_alg,
+		.enc_alg = msg->negotiate.enc_alg,
+		.survival = msg->negotiate.survival,
+	};
+	memcpy(binding->child, msg->negotiate.child.ptr,
+		   min(msg->negotiate.child.len, QKD_DOH_MAX_CHILD));
+}
+
+/**
  * Decide on a REQ_NEGOTIATE: the status of our answer and, if bind is set,
  * the key to bind for it
  */
 static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 									  qkd_doh_msg_t *msg,
+									  qkd_doh_binding_t *binding,
 									  uint8_t id[QKD_KEY_ID_LEN],
 									  uint32_t *index, bool *bind)
 {
 	qkd_doh_context_t *ctx = this->ctx;
+	qkd_doh_status_t status;
 
 	*bind = FALSE;
 	if (!in_window(this, msg->negotiate.timestamp))
@@ -342,8 +404,21 @@ static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 			 (int)(msg->negotiate.timestamp - (uint32_t)time(NULL)));
 		return QKD_DOH_TIMESTAMP;
 	}
-	if (msg->negotiate.auth_alg != AUTH_ALG_HMAC_SHA256 ||
-		msg->negotiate.enc_alg != ENC_ALG_AES_256_GCM)
+	if (msg->negotiate.child.len)
+	{
+		if (!this->binder)
+		{
+			return QKD_DOH_UNKNOWN_CHILD;
+		}
+		to_binding(msg, binding);
+		status = this->binder->check(this->binder, binding);
+		if (status != QKD_DOH_SUCCESS)
+		{
+			return status;
+		}
+	}
+	else if (msg->negotiate.auth_alg != AUTH_ALG_HMAC_SHA256 ||
+			 msg->negotiate.enc_alg != ENC_ALG_AES_256_GCM)
 	{
 		return QKD_DOH_UNSUPPORTED_ALG;
 	}
@@ -364,7 +439,8 @@ static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 			return QKD_DOH_INVALID_KEYID;
 		}
 	}
-	if (find_id(this->peer_bound, id, FALSE))
+	if (find_id(this->peer_bound, id, FALSE) ||
+		find_id(this->child_bound, id, FALSE))
 	{	/* a retransmission: same answer */
 		return QKD_DOH_SUCCESS;
 	}
@@ -378,6 +454,7 @@ static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 		this->blocked_ts = this->inflight.ts;
 		this->inflight.active = FALSE;
 		this->neg_due = 0;
+		negotiation_failed(this);
 	}
 	*bind = TRUE;
 	return QKD_DOH_SUCCESS;
@@ -448,6 +525,7 @@ static void free_negotiate(qkd_doh_msg_t *msg)
 static void answer_requests(private_qkd_doh_negotiation_t *this)
 {
 	uint8_t id[QKD_KEY_ID_LEN];
+	qkd_doh_binding_t binding;
 	qkd_doh_status_t status;
 	qkd_doh_msg_t *msg;
 	uint32_t index;
@@ -456,14 +534,27 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 	while (this->requests->remove_first(this->requests,
 										(void**)&msg) == SUCCESS)
 	{
-		status = check_request(this, msg, id, &index, &bind);
+		status = check_request(this, msg, &binding, id, &index, &bind);
 		if (bind)
 		{
 			if (bind_key(this, id))
 			{
-				array_insert(this->peer_bound, ARRAY_TAIL, id);
 				this->syncer->mark(this->syncer, index, QKD_KEY_PENDING);
 				this->ctx->counters.bound_peer++;
+				if (msg->negotiate.child.len && this->binder)
+				{	/* its SAs are installed before we confirm, so the peer
+					 * may use them at once */
+					if (array_count(this->child_bound) >= CHILD_BOUND_MAX)
+					{
+						array_remove(this->child_bound, ARRAY_HEAD, NULL);
+					}
+					array_insert(this->child_bound, ARRAY_TAIL, id);
+					this->binder->bound(this->binder, &binding, id, FALSE);
+				}
+				else
+				{
+					array_insert(this->peer_bound, ARRAY_TAIL, id);
+				}
 			}
 			else
 			{
@@ -494,16 +585,25 @@ static void bind_confirmed(private_qkd_doh_negotiation_t *this)
 	this->inflight.writing = TRUE;
 	if (bind_key(this, id))
 	{
-		array_insert(this->own_bound, ARRAY_TAIL, id);
 		this->syncer->mark(this->syncer, index, QKD_KEY_PENDING);
 		this->ctx->counters.bound_own++;
-		this->condvar->broadcast(this->condvar);
+		if (this->inflight.has_binding && this->binder)
+		{
+			this->binder->bound(this->binder, &this->inflight.binding, id,
+								TRUE);
+		}
+		else
+		{
+			array_insert(this->own_bound, ARRAY_TAIL, id);
+			this->condvar->broadcast(this->condvar);
+		}
 	}
 	else
 	{
 		DBG1(DBG_NET, "qkd DOH '%s': key at Index %u bound by %H is no "
 			 "longer Idle here", qkd_doh_name(this->ctx), index,
 			 this->ctx->peer);
+		negotiation_failed(this);
 	}
 	this->inflight.active = this->inflight.confirmed = FALSE;
 	this->inflight.writing = FALSE;
@@ -541,6 +641,7 @@ METHOD(qkd_doh_negotiation_t, process_confirm, void,
 	}
 	this->inflight.active = FALSE;
 	ctx->counters.refused++;
+	negotiation_failed(this);
 	switch (msg->confirm.status)
 	{
 		case QKD_DOH_INVALID_KEYID:
@@ -684,6 +785,31 @@ METHOD(qkd_doh_negotiation_t, tick, void,
 	}
 }
 
+METHOD(qkd_doh_negotiation_t, set_binder, void,
+	private_qkd_doh_negotiation_t *this, qkd_doh_binder_t *binder)
+{
+	this->binder = binder;
+}
+
+METHOD(qkd_doh_negotiation_t, request, void,
+	private_qkd_doh_negotiation_t *this, qkd_doh_binding_t *binding)
+{
+	qkd_doh_binding_t want;
+	int i;
+
+	for (i = 0; i < array_count(this->wants); i++)
+	{
+		array_get(this->wants, i, &want);
+		if (streq(want.child, binding->child))
+		{
+			array_remove(this->wants, i, NULL);
+			break;
+		}
+	}
+	array_insert(this->wants, ARRAY_TAIL, binding);
+	negotiate(this, qkd_doh_now_ms());
+}
+
 METHOD(qkd_doh_negotiation_t, get_bound, void,
 	private_qkd_doh_negotiation_t *this, u_int *own, u_int *peer)
 {
@@ -697,6 +823,8 @@ METHOD(qkd_doh_negotiation_t, destroy, void,
 	this->requests->destroy_function(this->requests, (void*)free_negotiate);
 	array_destroy(this->own_bound);
 	array_destroy(this->peer_bound);
+	array_destroy(this->child_bound);
+	array_destroy(this->wants);
 	this->condvar->destroy(this->condvar);
 	free(this);
 }
@@ -723,6 +851,8 @@ qkd_doh_negotiation_t *qkd_doh_negotiation_create(qkd_doh_context_t *ctx,
 			.take_bound = _take_bound,
 			.take_peer_bound = _take_peer_bound,
 			.get_bound = _get_bound,
+			.set_binder = _set_binder,
+			.request = _request,
 			.destroy = _destroy,
 		},
 		.ctx = ctx,
@@ -731,6 +861,8 @@ qkd_doh_negotiation_t *qkd_doh_negotiation_create(qkd_doh_context_t *ctx,
 		.announces = announces,
 		.own_bound = array_create(QKD_KEY_ID_LEN, 0),
 		.peer_bound = array_create(QKD_KEY_ID_LEN, 0),
+		.child_bound = array_create(QKD_KEY_ID_LEN, 0),
+		.wants = array_create(sizeof(qkd_doh_binding_t), 0),
 		.requests = linked_list_create(),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);

@@ -31,6 +31,54 @@
 #include "qkd_doh_announces.h"
 
 typedef struct qkd_doh_negotiation_t qkd_doh_negotiation_t;
+typedef struct qkd_doh_binding_t qkd_doh_binding_t;
+typedef struct qkd_doh_binder_t qkd_doh_binder_t;
+
+/**
+ * What a key is negotiated for other than IKE key exchanges: an IKE-less
+ * child (REQ_NEGOTIATE's child TLV, algorithms and survival time).
+ */
+struct qkd_doh_binding_t {
+	/** child name, 0-terminated */
+	char child[QKD_DOH_MAX_CHILD + 1];
+	/** Auth Alg and Enc Alg */
+	uint8_t auth_alg, enc_alg;
+	/** key survival time, seconds */
+	uint32_t survival;
+};
+
+/**
+ * Decides on and uses keys negotiated for IKE-less children. Called with
+ * the peer's lock held.
+ */
+struct qkd_doh_binder_t {
+
+	/**
+	 * Check a binding the peer asks for.
+	 *
+	 * @param binding	child, algorithms, survival time
+	 * @return			QKD_DOH_SUCCESS, or the status refusing it
+	 */
+	qkd_doh_status_t (*check)(qkd_doh_binder_t *this,
+							  qkd_doh_binding_t *binding);
+
+	/**
+	 * A key was bound (Pending on both ends) for a binding.
+	 *
+	 * @param binding	child, algorithms, survival time
+	 * @param id		key ID
+	 * @param initiator	TRUE if this end asked for it
+	 */
+	void (*bound)(qkd_doh_binder_t *this, qkd_doh_binding_t *binding,
+				  uint8_t id[QKD_KEY_ID_LEN], bool initiator);
+
+	/**
+	 * A negotiation this end asked for failed (refused or unanswered).
+	 *
+	 * @param binding	child, algorithms, survival time
+	 */
+	void (*failed)(qkd_doh_binder_t *this, qkd_doh_binding_t *binding);
+};
 
 /**
  * Negotiation state with a peer. Called with the peer's lock held, except
@@ -124,6 +172,21 @@ struct qkd_doh_negotiation_t {
 	 * @param peer		receives those for the peer's
 	 */
 	void (*get_bound)(qkd_doh_negotiation_t *this, u_int *own, u_int *peer);
+
+	/**
+	 * Set what decides on and uses keys for IKE-less children.
+	 *
+	 * @param binder	binder, NULL for none (children refused)
+	 */
+	void (*set_binder)(qkd_doh_negotiation_t *this, qkd_doh_binder_t *binder);
+
+	/**
+	 * Negotiate a key for a binding (before keys for IKE key exchanges);
+	 * a request for a child already waiting replaces it.
+	 *
+	 * @param binding	child, algorithms, survival time (copied)
+	 */
+	void (*request)(qkd_doh_negotiation_t *this, qkd_doh_binding_t *binding);
 
 	/**
 	 * Destroy a qkd_doh_negotiation_t.

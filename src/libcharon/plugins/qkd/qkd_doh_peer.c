@@ -18,6 +18,7 @@
 #include "qkd_doh_syncer.h"
 #include "qkd_doh_announces.h"
 #include "qkd_doh_negotiation.h"
+#include "qkd_doh_direct.h"
 
 #include <utils/debug.h>
 
@@ -62,6 +63,11 @@ struct private_qkd_doh_peer_t {
 	 * Negotiation and binding
 	 */
 	qkd_doh_negotiation_t *negotiation;
+
+	/**
+	 * IKE-less children, if the link has any
+	 */
+	qkd_doh_direct_t *direct;
 };
 
 /**
@@ -76,6 +82,10 @@ static void process_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 	if (this->syncer->is_reset(this->syncer, msg, key_id))
 	{
 		this->negotiation->peer_reset(this->negotiation);
+		if (this->direct)
+		{
+			this->direct->peer_reset(this->direct);
+		}
 	}
 	news = this->syncer->process(this->syncer, msg);
 	this->negotiation->views_changed(this->negotiation, news);
@@ -267,6 +277,10 @@ METHOD(qkd_doh_peer_t, tick, void,
 		this->announces->pump(this->announces, now);
 	}
 	this->negotiation->tick(this->negotiation, now);
+	if (this->direct)
+	{
+		this->direct->tick(this->direct, qkd_doh_now_ms());
+	}
 	this->ctx->mutex->unlock(this->ctx->mutex);
 }
 
@@ -323,6 +337,7 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 	u_int generation, own, peer, both, here_only, peer_only;
 	char *state;
 	int written;
+	bool ok;
 
 	this->ctx->mutex->lock(this->ctx->mutex);
 	state = this->keying->get_state(this->keying, &generation);
@@ -371,14 +386,18 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 		c->announced, c->acked, c->fetched, c->reset_expired,
 		c->offers_refused, c->keys_lost, c->reannounced, c->views_apart,
 		both, here_only, peer_only);
+	ok = written >= 0 && written < len &&
+		 (!this->direct || this->direct->format_status(this->direct,
+											buf + written, len - written));
 	this->ctx->mutex->unlock(this->ctx->mutex);
-	return written >= 0 && written < len;
+	return ok;
 }
 
 METHOD(qkd_doh_peer_t, destroy, void,
 	private_qkd_doh_peer_t *this)
 {
 	this->ctx->pool->remove_listener(this->ctx->pool, &this->listener);
+	DESTROY_IF(this->direct);
 	this->negotiation->destroy(this->negotiation);
 	this->keying->destroy(this->keying);
 	this->announces->destroy(this->announces);
@@ -423,6 +442,8 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
 	this->negotiation = qkd_doh_negotiation_create(ctx, this->keying,
 												   this->syncer,
 												   this->announces);
+	this->direct = qkd_doh_direct_create(ctx, this->keying,
+										 this->negotiation);
 	if (ctx->announcer)
 	{
 		ctx->pool->add_listener(ctx->pool, &this->listener);

@@ -1,0 +1,591 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_doh_direct.h"
+#include "qkd_direct_kernel.h"
+
+#include <utils/debug.h>
+#include <collections/array.h>
+
+/**
+ * How long the old SA pair stays after a rekey, ms: the peer switches its
+ * outbound SA within OUT_SWITCH_DELAY
+ */
+#define OVERLAP 3000
+
+/**
+ * How long the end that accepted a key waits before it sends with the new
+ * SA, so that the requester's inbound SA is there, ms
+ */
+#define OUT_SWITCH_DELAY 1000
+
+/**
+ * How long to wait before asking again after a negotiation failed, ms
+ */
+#define RETRY_DELAY 1000
+
+/**
+ * How often the byte and packet counters of SAs are read, ms
+ */
+#define QUERY_INTERVAL 1000
+
+/**
+ * Auth Alg / Enc Alg values of the bindings (docs/ikeless.md)
+ */
+#define AUTH_ALG_NONE 0x00
+#define AUTH_ALG_HMAC_SHA256 0x02
+#define ENC_ALG_NONE 0x00
+#define ENC_ALG_AES_256_GCM 0x01
+#define ENC_ALG_AES_256_CBC 0x80
+
+typedef struct private_qkd_doh_direct_t private_qkd_doh_direct_t;
+
+/**
+ * An SA pair of a child
+ */
+typedef struct {
+	/** whether installed */
+	bool used;
+	/** key ID of its key */
+	uint8_t id[QKD_KEY_ID_LEN];
+	/** SPIs, host order */
+	uint32_t spi_in, spi_out;
+	/** outbound SA installed (else at out_due) */
+	bool out_installed;
+	/** when installed, to rekey, to expire, to install the outbound SA,
+	 * ms */
+	uint64_t installed, rekey_due, expire_due, out_due;
+	/** the outbound SA's keys until it is installed */
+	qkd_direct_sa_keys_t out_keys;
+} pair_t;
+
+/**
+ * An IKE-less child
+ */
+typedef struct {
+	/** configuration (of the link we hold) */
+	qkd_direct_cfg_t *cfg;
+	/** reqid, 0 until allocated, and whether the policies are installed */
+	uint32_t reqid;
+	bool policies;
+	/** current and previous SA pair */
+	pair_t cur, old;
+	/** when the old pair goes, ms */
+	uint64_t old_due;
+	/** a key is being negotiated, and when to ask again after a failure */
+	bool requested;
+	uint64_t retry_due;
+	/** when the SA counters were read last, ms */
+	uint64_t queried;
+	/** SA pairs installed so far */
+	u_int pairs;
+} child_t;
+
+/**
+ * Private data of a qkd_doh_direct_t object.
+ */
+struct private_qkd_doh_direct_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_doh_direct_t public;
+
+	/**
+	 * Shared state of the peer, DOH key state, negotiation
+	 */
+	qkd_doh_context_t *ctx;
+	qkd_doh_keying_t *keying;
+	qkd_doh_negotiation_t *negotiation;
+
+	/**
+	 * The link the children are configured on (referenced)
+	 */
+	qkd_link_t *link;
+
+	/**
+	 * Children, child_t*
+	 */
+	array_t *children;
+
+	/**
+	 * Derives SA keys
+	 */
+	qkd_hkdf_t *hkdf;
+};
+
+/**
+ * Find a child by name
+ */
+static child_t *find_child(private_qkd_doh_direct_t *this, char *name)
+{
+	child_t *child;
+	int i;
+
+	for (i = 0; i < array_count(this->children); i++)
+	{
+		array_get(this->children, i, &child);
+		if (streq(child->cfg->name, name))
+		{
+			return child;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * The Auth Alg and Enc Alg of an algorithm
+ */
+static void alg_values(qkd_direct_alg_t alg, uint8_t *auth, uint8_t *enc)
+{
+	switch (alg)
+	{
+		case QKD_DIRECT_ESP_AES_GCM:
+			*auth = AUTH_ALG_NONE;
+			*enc = ENC_ALG_AES_256_GCM;
+			break;
+		case QKD_DIRECT_ESP_AES_CBC_SHA256:
+			*auth = AUTH_ALG_HMAC_SHA256;
+			*enc = ENC_ALG_AES_256_CBC;
+			break;
+		case QKD_DIRECT_AH_SHA256:
+		default:
+			*auth = AUTH_ALG_HMAC_SHA256;
+			*enc = ENC_ALG_NONE;
+			break;
+	}
+}
+
+/**
+ * Remove an SA pair: its SAs, and its key (Expired, wiped)
+ */
+static void remove_pair(private_qkd_doh_direct_t *this, child_t *child,
+						pair_t *pair, char *why)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+
+	if (!pair->used)
+	{
+		return;
+	}
+	qkd_direct_kernel_del_sa(child->cfg, ctx->local, ctx->peer,
+							 pair->spi_in, TRUE);
+	if (pair->out_installed)
+	{
+		qkd_direct_kernel_del_sa(child->cfg, ctx->local, ctx->peer,
+								 pair->spi_out, FALSE);
+	}
+	ctx->pool->set_status(ctx->pool, pair->id, QKD_KEY_EXPIRED);
+	qkd_key_id_format(pair->id, uuid);
+	DBG1(DBG_CHD, "qkd IKE-less '%s': SA pair removed (%s), SPIs in %.8x "
+		 "out %.8x, key %s", child->cfg->name, why, pair->spi_in,
+		 pair->spi_out, uuid);
+	qkd_direct_sa_keys_clear(&pair->out_keys);
+	*pair = (pair_t){};
+}
+
+/**
+ * Install a child's policies once
+ */
+static bool install_policies(private_qkd_doh_direct_t *this, child_t *child)
+{
+	if (child->policies)
+	{
+		return TRUE;
+	}
+	if (!child->reqid && !qkd_direct_kernel_reqid(child->cfg, &child->reqid))
+	{
+		DBG1(DBG_CHD, "qkd IKE-less '%s': allocating a reqid failed",
+			 child->cfg->name);
+		return FALSE;
+	}
+	if (!qkd_direct_kernel_policies(child->cfg, this->ctx->local,
+									this->ctx->peer, child->reqid, TRUE))
+	{
+		DBG1(DBG_CHD, "qkd IKE-less '%s': installing policies failed",
+			 child->cfg->name);
+		qkd_direct_kernel_policies(child->cfg, this->ctx->local,
+								   this->ctx->peer, child->reqid, FALSE);
+		return FALSE;
+	}
+	child->policies = TRUE;
+	return TRUE;
+}
+
+/**
+ * Derive the keys of both SAs of a pair from a bound key (made Active)
+ */
+static bool derive_pair(private_qkd_doh_direct_t *this, child_t *child,
+						uint8_t id[QKD_KEY_ID_LEN], bool initiator,
+						qkd_direct_sa_keys_t *in, qkd_direct_sa_keys_t *out)
+{
+	qkd_pool_t *pool = this->ctx->pool;
+	chunk_t enc = chunk_empty, auth = chunk_empty;
+	qkd_direct_alg_t alg = child->cfg->alg;
+	bool ok;
+
+	ok = pool->set_status(pool, id, QKD_KEY_ACTIVE) &&
+		 pool->derive(pool, id, QKD_ENC_KEY, &enc) &&
+		 pool->derive(pool, id, QKD_AUTH_KEY, &auth) &&
+		 (alg == QKD_DIRECT_AH_SHA256 ||
+		  pool->set_derived_status(pool, id, QKD_ENC_KEY, QKD_KEY_ACTIVE)) &&
+		 (alg == QKD_DIRECT_ESP_AES_GCM ||
+		  pool->set_derived_status(pool, id, QKD_AUTH_KEY, QKD_KEY_ACTIVE)) &&
+		 qkd_direct_derive(this->hkdf, alg, enc, auth, !initiator, in) &&
+		 qkd_direct_derive(this->hkdf, alg, enc, auth, initiator, out);
+	chunk_clear(&enc);
+	chunk_clear(&auth);
+	return ok;
+}
+
+/**
+ * Install the SA pair of a key bound for a child; the current pair becomes
+ * the old one, removed after an overlap
+ */
+static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
+						 qkd_doh_binding_t *binding,
+						 uint8_t id[QKD_KEY_ID_LEN], bool initiator)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+	qkd_direct_sa_keys_t in = {}, out = {};
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+	uint64_t now = qkd_doh_now_ms();
+	pair_t pair = {
+		.used = TRUE,
+		.installed = now,
+		.rekey_due = now + (uint64_t)(binding->survival -
+						min(child->cfg->rekey_margin, binding->survival / 2)) *
+						1000,
+		.expire_due = now + (uint64_t)binding->survival * 1000,
+	};
+
+	memcpy(pair.id, id, QKD_KEY_ID_LEN);
+	qkd_key_id_format(id, uuid);
+	if (!install_policies(this, child) ||
+		!derive_pair(this, child, id, initiator, &in, &out) ||
+		!qkd_direct_kernel_add_sa(child->cfg, ctx->local, ctx->peer,
+								  child->reqid, &in, TRUE, binding->survival))
+	{
+		DBG1(DBG_CHD, "qkd IKE-less '%s': installing the SAs of key %s "
+			 "failed%s", child->cfg->name, uuid,
+			 child->cfg->alg == QKD_DIRECT_AH_SHA256 ?
+			 " (the kernel interface may have no AH)" : "");
+		ctx->pool->set_status(ctx->pool, id, QKD_KEY_EXPIRED);
+		qkd_direct_sa_keys_clear(&in);
+		qkd_direct_sa_keys_clear(&out);
+		child->retry_due = now + RETRY_DELAY;
+		return;
+	}
+	pair.spi_in = in.spi;
+	pair.spi_out = out.spi;
+	qkd_direct_sa_keys_clear(&in);
+	/* the previous pair stays for the overlap */
+	remove_pair(this, child, &child->old, "replaced earlier");
+	child->old = child->cur;
+	child->old_due = now + OVERLAP;
+	if (initiator || !child->old.used)
+	{	/* the peer's inbound SA is there: it confirmed, or there is no
+		 * other SA to send with meanwhile */
+		pair.out_installed = qkd_direct_kernel_add_sa(child->cfg, ctx->local,
+									ctx->peer, child->reqid, &out, FALSE,
+									binding->survival);
+		qkd_direct_sa_keys_clear(&out);
+	}
+	else
+	{
+		pair.out_keys = out;
+		pair.out_due = now + OUT_SWITCH_DELAY;
+	}
+	child->cur = pair;
+	child->pairs++;
+	DBG1(DBG_CHD, "qkd IKE-less '%s': SA pair installed with %H, SPIs in "
+		 "%.8x out %.8x, key %s, %u s", child->cfg->name, ctx->peer,
+		 pair.spi_in, pair.spi_out, uuid, binding->survival);
+}
+
+METHOD(qkd_doh_binder_t, check, qkd_doh_status_t,
+	private_qkd_doh_direct_t *this, qkd_doh_binding_t *binding)
+{
+	child_t *child;
+	uint8_t auth, enc;
+
+	child = find_child(this, binding->child);
+	if (!child)
+	{
+		DBG1(DBG_CHD, "qkd IKE-less: %H asks for a key for child '%s', "
+			 "which link '%s' does not have", this->ctx->peer,
+			 binding->child, qkd_doh_name(this->ctx));
+		return QKD_DOH_UNKNOWN_CHILD;
+	}
+	alg_values(child->cfg->alg, &auth, &enc);
+	if (binding->auth_alg != auth || binding->enc_alg != enc)
+	{
+		DBG1(DBG_CHD, "qkd IKE-less '%s': %H asks for Auth Alg 0x%02x, Enc "
+			 "Alg 0x%02x, configured is %N", child->cfg->name,
+			 this->ctx->peer, binding->auth_alg, binding->enc_alg,
+			 qkd_direct_alg_names, child->cfg->alg);
+		return QKD_DOH_UNSUPPORTED_ALG;
+	}
+	if (binding->survival < 2 || binding->survival > child->cfg->lifetime)
+	{
+		DBG1(DBG_CHD, "qkd IKE-less '%s': %H asks for a key survival time "
+			 "of %u s, at most %u s configured", child->cfg->name,
+			 this->ctx->peer, binding->survival, child->cfg->lifetime);
+		return QKD_DOH_UNKNOWN_CHILD;
+	}
+	return QKD_DOH_SUCCESS;
+}
+
+METHOD(qkd_doh_binder_t, bound, void,
+	private_qkd_doh_direct_t *this, qkd_doh_binding_t *binding,
+	uint8_t id[QKD_KEY_ID_LEN], bool initiator)
+{
+	child_t *child;
+
+	child = find_child(this, binding->child);
+	if (!child)
+	{	/* checked before, but be safe: the key is of no use */
+		this->ctx->pool->set_status(this->ctx->pool, id, QKD_KEY_EXPIRED);
+		return;
+	}
+	if (initiator)
+	{
+		child->requested = FALSE;
+	}
+	install_pair(this, child, binding, id, initiator);
+}
+
+METHOD(qkd_doh_binder_t, failed, void,
+	private_qkd_doh_direct_t *this, qkd_doh_binding_t *binding)
+{
+	child_t *child;
+
+	child = find_child(this, binding->child);
+	if (child)
+	{
+		child->requested = FALSE;
+		child->retry_due = qkd_doh_now_ms() + RETRY_DELAY;
+	}
+}
+
+/**
+ * Ask for a key for a child
+ */
+static void request_key(private_qkd_doh_direct_t *this, child_t *child)
+{
+	qkd_doh_binding_t binding = {
+		.survival = child->cfg->lifetime,
+	};
+
+	alg_values(child->cfg->alg, &binding.auth_alg, &binding.enc_alg);
+	strncpy(binding.child, child->cfg->name, QKD_DOH_MAX_CHILD);
+	child->requested = TRUE;
+	this->negotiation->request(this->negotiation, &binding);
+}
+
+/**
+ * Rekey early if the outbound SA carried its byte or packet limit
+ */
+static void check_limits(private_qkd_doh_direct_t *this, child_t *child,
+						 uint64_t now)
+{
+	uint64_t bytes, packets;
+
+	if ((!child->cfg->life_bytes && !child->cfg->life_packets) ||
+		!child->cur.out_installed || now < child->queried + QUERY_INTERVAL)
+	{
+		return;
+	}
+	child->queried = now;
+	if (qkd_direct_kernel_query(child->cfg, this->ctx->local,
+								this->ctx->peer, child->cur.spi_out, FALSE,
+								&bytes, &packets) &&
+		((child->cfg->life_bytes && bytes >= child->cfg->life_bytes) ||
+		 (child->cfg->life_packets && packets >= child->cfg->life_packets)))
+	{
+		child->cur.rekey_due = min(child->cur.rekey_due, now);
+	}
+}
+
+METHOD(qkd_doh_direct_t, tick, void,
+	private_qkd_doh_direct_t *this, uint64_t now)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+	child_t *child;
+	int i;
+
+	for (i = 0; i < array_count(this->children); i++)
+	{
+		array_get(this->children, i, &child);
+		if (child->cur.used && !child->cur.out_installed &&
+			now >= child->cur.out_due)
+		{
+			child->cur.out_installed = qkd_direct_kernel_add_sa(child->cfg,
+							ctx->local, ctx->peer, child->reqid,
+							&child->cur.out_keys, FALSE,
+							(child->cur.expire_due - now) / 1000 + 1);
+			qkd_direct_sa_keys_clear(&child->cur.out_keys);
+		}
+		if (child->old.used && now >= child->old_due)
+		{
+			remove_pair(this, child, &child->old, "rekeyed");
+		}
+		if (child->cur.used && now >= child->cur.expire_due)
+		{	/* never beyond the key's survival time */
+			remove_pair(this, child, &child->cur, "key survival time over");
+		}
+		check_limits(this, child, now);
+		if (ctx->announcer && !child->requested &&
+			this->keying->established(this->keying) &&
+			now >= child->retry_due &&
+			(!child->cur.used || now >= child->cur.rekey_due))
+		{
+			request_key(this, child);
+		}
+	}
+}
+
+METHOD(qkd_doh_direct_t, peer_reset, void,
+	private_qkd_doh_direct_t *this)
+{
+	child_t *child;
+	int i;
+
+	for (i = 0; i < array_count(this->children); i++)
+	{
+		array_get(this->children, i, &child);
+		remove_pair(this, child, &child->old, "peer restarted");
+		remove_pair(this, child, &child->cur, "peer restarted");
+		/* a negotiation under way goes on with the peer's new life */
+		child->retry_due = 0;
+	}
+}
+
+METHOD(qkd_doh_direct_t, format_status, bool,
+	private_qkd_doh_direct_t *this, char *buf, size_t len)
+{
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+	uint64_t now = qkd_doh_now_ms();
+	child_t *child;
+	size_t used = 0;
+	int i, written;
+
+	for (i = 0; i < array_count(this->children); i++)
+	{
+		array_get(this->children, i, &child);
+		if (child->cur.used)
+		{
+			qkd_key_id_format(child->cur.id, uuid);
+			written = snprintf(buf + used, len - used,
+				"ikeless_%s: installed spi_in %.8x spi_out %.8x key %s "
+				"age %llu pairs %u\n", child->cfg->name, child->cur.spi_in,
+				child->cur.spi_out, uuid,
+				(unsigned long long)(now - child->cur.installed) / 1000,
+				child->pairs);
+		}
+		else
+		{
+			written = snprintf(buf + used, len - used,
+				"ikeless_%s: %s pairs %u\n", child->cfg->name,
+				child->requested ? "negotiating" : "none", child->pairs);
+		}
+		if (written < 0 || written >= len - used)
+		{
+			return FALSE;
+		}
+		used += written;
+	}
+	return TRUE;
+}
+
+METHOD(qkd_doh_direct_t, destroy, void,
+	private_qkd_doh_direct_t *this)
+{
+	child_t *child;
+
+	while (array_remove(this->children, ARRAY_TAIL, &child))
+	{
+		remove_pair(this, child, &child->old, "stopping");
+		remove_pair(this, child, &child->cur, "stopping");
+		if (child->policies)
+		{
+			qkd_direct_kernel_policies(child->cfg, this->ctx->local,
+									   this->ctx->peer, child->reqid, FALSE);
+		}
+		if (child->reqid)
+		{
+			qkd_direct_kernel_release(child->reqid);
+		}
+		free(child);
+	}
+	array_destroy(this->children);
+	DESTROY_IF(this->hkdf);
+	this->link->destroy(this->link);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
+										qkd_doh_keying_t *keying,
+										qkd_doh_negotiation_t *negotiation)
+{
+	private_qkd_doh_direct_t *this;
+	enumerator_t *enumerator;
+	qkd_direct_cfg_t *cfg;
+	child_t *child;
+
+	INIT(this,
+		.public = {
+			.binder = {
+				.check = _check,
+				.bound = _bound,
+				.failed = _failed,
+			},
+			.tick = _tick,
+			.peer_reset = _peer_reset,
+			.format_status = _format_status,
+			.destroy = _destroy,
+		},
+		.ctx = ctx,
+		.keying = keying,
+		.negotiation = negotiation,
+		.link = ctx->link->get_ref(ctx->link),
+		.children = array_create(0, 0),
+		.hkdf = qkd_hkdf_create(),
+	);
+	enumerator = this->link->create_child_enumerator(this->link);
+	while (enumerator->enumerate(enumerator, &cfg))
+	{
+		INIT(child,
+			.cfg = cfg,
+		);
+		array_insert(this->children, ARRAY_TAIL, child);
+	}
+	enumerator->destroy(enumerator);
+	if (!array_count(this->children) || !this->hkdf)
+	{
+		if (array_count(this->children))
+		{
+			DBG1(DBG_CHD, "qkd IKE-less: HKDF-SHA256 not available, "
+				 "children of link '%s' not started", qkd_doh_name(ctx));
+		}
+		destroy(this);
+		return NULL;
+	}
+	negotiation->set_binder(negotiation, &this->public.binder);
+	return &this->public;
+}
