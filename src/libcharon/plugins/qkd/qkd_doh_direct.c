@@ -31,6 +31,12 @@
 #define OUT_SWITCH_DELAY 1000
 
 /**
+ * How long before the kernel's hard lifetime (the key survival time) an SA
+ * pair is removed, ms
+ */
+#define EXPIRE_EARLY 1500
+
+/**
  * How long to wait before asking again after a negotiation failed, ms
  */
 #define RETRY_DELAY 1000
@@ -64,8 +70,8 @@ typedef struct {
 	/** outbound SA installed (else at out_due) */
 	bool out_installed;
 	/** when installed, to rekey, to expire, to install the outbound SA,
-	 * ms */
-	uint64_t installed, rekey_due, expire_due, out_due;
+	 * and the end of the key survival time (the SAs' hard lifetime), ms */
+	uint64_t installed, rekey_due, expire_due, out_due, hard_due;
 	/** the outbound SA's keys until it is installed */
 	qkd_direct_sa_keys_t out_keys;
 } pair_t;
@@ -268,7 +274,11 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 		.rekey_due = now + (uint64_t)(binding->survival -
 						min(child->cfg->rekey_margin, binding->survival / 2)) *
 						1000,
-		.expire_due = now + (uint64_t)binding->survival * 1000,
+		/* before the kernel's hard lifetime, so we remove it, not the
+		 * kernel (which would tell charon about an SA it does not know) */
+		.expire_due = now + (uint64_t)binding->survival * 1000 -
+					  EXPIRE_EARLY,
+		.hard_due = now + (uint64_t)binding->survival * 1000,
 	};
 
 	memcpy(pair.id, id, QKD_KEY_ID_LEN);
@@ -294,7 +304,7 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 	/* the previous pair stays for the overlap */
 	remove_pair(this, child, &child->old, "replaced earlier");
 	child->old = child->cur;
-	child->old_due = now + OVERLAP;
+	child->old_due = min(now + OVERLAP, child->old.expire_due);
 	if (initiator || !child->old.used)
 	{	/* the peer's inbound SA is there: it confirmed, or there is no
 		 * other SA to send with meanwhile */
@@ -435,7 +445,7 @@ METHOD(qkd_doh_direct_t, tick, void,
 			child->cur.out_installed = qkd_direct_kernel_add_sa(child->cfg,
 							ctx->local, ctx->peer, child->reqid,
 							&child->cur.out_keys, FALSE,
-							(child->cur.expire_due - now) / 1000 + 1);
+							(child->cur.hard_due - now) / 1000);
 			qkd_direct_sa_keys_clear(&child->cur.out_keys);
 		}
 		if (child->old.used && now >= child->old_due)
