@@ -37,9 +37,11 @@
 #define EXPIRE_EARLY 1500
 
 /**
- * How long to wait before asking again after a negotiation failed, ms
+ * How long to wait before asking again after a negotiation failed, ms,
+ * doubled per failure in a row up to RETRY_DELAY_MAX
  */
 #define RETRY_DELAY 1000
+#define RETRY_DELAY_MAX 60000
 
 /**
  * How often the byte and packet counters of SAs are read, ms
@@ -89,9 +91,11 @@ typedef struct {
 	pair_t cur, old;
 	/** when the old pair goes, ms */
 	uint64_t old_due;
-	/** a key is being negotiated, and when to ask again after a failure */
+	/** a key is being negotiated, when to ask again after a failure, and
+	 * failures in a row */
 	bool requested;
 	uint64_t retry_due;
+	u_int failures;
 	/** when the SA counters were read last, ms */
 	uint64_t queried;
 	/** SA pairs installed so far */
@@ -373,6 +377,7 @@ METHOD(qkd_doh_binder_t, bound, void,
 	if (initiator)
 	{
 		child->requested = FALSE;
+		child->failures = 0;
 	}
 	install_pair(this, child, binding, id, initiator);
 }
@@ -386,7 +391,10 @@ METHOD(qkd_doh_binder_t, failed, void,
 	if (child)
 	{
 		child->requested = FALSE;
-		child->retry_due = qkd_doh_now_ms() + RETRY_DELAY;
+		child->retry_due = qkd_doh_now_ms() +
+				min((uint64_t)RETRY_DELAY << min(child->failures, 16),
+					(uint64_t)RETRY_DELAY_MAX);
+		child->failures++;
 	}
 }
 

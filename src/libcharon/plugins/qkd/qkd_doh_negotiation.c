@@ -623,6 +623,7 @@ METHOD(qkd_doh_negotiation_t, process_confirm, void,
 {
 	qkd_doh_context_t *ctx = this->ctx;
 	uint64_t now = qkd_doh_now_ms();
+	bool child;
 
 	if (!this->inflight.active || this->inflight.confirmed ||
 		msg->confirm.ts_echo != this->inflight.ts ||
@@ -641,6 +642,7 @@ METHOD(qkd_doh_negotiation_t, process_confirm, void,
 	}
 	this->inflight.active = FALSE;
 	ctx->counters.refused++;
+	child = this->inflight.has_binding;
 	negotiation_failed(this);
 	switch (msg->confirm.status)
 	{
@@ -655,7 +657,9 @@ METHOD(qkd_doh_negotiation_t, process_confirm, void,
 			DBG1(DBG_NET, "qkd DOH '%s': %H refused negotiating Index %u: "
 				 "status 0x%02x", qkd_doh_name(ctx), ctx->peer,
 				 this->inflight.index, msg->confirm.status);
-			this->neg_due = now + (msg->confirm.status ==
+			/* a child's refusal is retried by its binder, keys for IKE
+			 * go on */
+			this->neg_due = now + (child ? 0 : msg->confirm.status ==
 								   QKD_DOH_UNSUPPORTED_ALG ? 60000 : 2000);
 			break;
 	}

@@ -2351,6 +2351,95 @@ START_TEST(test_take_bound_starved)
 }
 END_TEST
 
+/**
+ * Start both ends with IKE-less children of their own (sections of the
+ * links' children), announce keys, wait until DOH is established
+ */
+static void start_children(char *children_a, char *children_b)
+{
+	char conf[1024];
+	int i;
+
+	configure("");
+	snprintf(conf, sizeof(conf), "%s { plugins { qkd { links {\n"
+			 "  doh-a { children { %s } }\n  doh-b { children { %s } }\n"
+			 "} } } }\n", lib->ns, children_a, children_b);
+	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
+	for (i = 0; i < countof(sides); i++)
+	{
+		sides[i].link = qkd_link_create_from_settings(sides[i].name);
+		ck_assert(sides[i].link);
+		open_pool(&sides[i]);
+		create_peer(&sides[i]);
+	}
+	refill(20);
+	ck_assert(run_until(established(a) && established(b) &&
+						announced_all(20) && all_bound(), DEADLINE));
+}
+
+/**
+ * A child of a link (no kernel calls: both ends refuse or are refused)
+ */
+#define CHILD_NET "net { local_ts = fec1::/16\n remote_ts = fec2::/16\n " \
+				  "lifetime = 20s\n rekey_margin = 5s\n %s }"
+
+/**
+ * Assert that B refused A's requests for child keys with a status, that
+ * nothing was bound for them and that keys for IKE are still negotiated
+ */
+static void assert_child_refused(uint8_t status)
+{
+	char buf[2048];
+	u_int bound;
+
+	ck_assert_msg(run_until(net.confirms[1][status] >= 2, DEADLINE),
+				  "B sent %u refusals 0x%02x", net.confirms[1][status],
+				  status);
+	/* nothing bound for the child: both pools hold the same Pending keys
+	 * (those for IKE), none expired */
+	assert_nothing_stranded();
+	ck_assert(a->peer->format_status(a->peer, buf, sizeof(buf)));
+	ck_assert(strstr(buf, "ikeless_net: negotiating pairs 0\n") ||
+			  strstr(buf, "ikeless_net: none pairs 0\n"));
+	/* keys for IKE key exchanges still flow */
+	bound = counters(a).bound_own;
+	take_and_accept(a);
+	ck_assert(run_until(counters(a).bound_own > bound, DEADLINE));
+}
+
+START_TEST(test_child_unknown)
+{
+	char child[256];
+
+	snprintf(child, sizeof(child), CHILD_NET, "");
+	start_children(child, "");
+	assert_child_refused(QKD_DOH_UNKNOWN_CHILD);
+}
+END_TEST
+
+START_TEST(test_child_other_alg)
+{
+	char child_a[256], child_b[256];
+
+	snprintf(child_a, sizeof(child_a), CHILD_NET, "");
+	snprintf(child_b, sizeof(child_b), CHILD_NET,
+			 "esp_proposal = aes256-sha256");
+	start_children(child_a, child_b);
+	assert_child_refused(QKD_DOH_UNSUPPORTED_ALG);
+}
+END_TEST
+
+START_TEST(test_child_longer_lifetime)
+{
+	char child_a[256], child_b[256];
+
+	snprintf(child_a, sizeof(child_a), CHILD_NET, "");
+	snprintf(child_b, sizeof(child_b), CHILD_NET, "lifetime = 10s");
+	start_children(child_a, child_b);
+	assert_child_refused(QKD_DOH_UNKNOWN_CHILD);
+}
+END_TEST
+
 START_TEST(test_index_stable)
 {
 	uint8_t ida[QKD_KEY_ID_LEN], idb[QKD_KEY_ID_LEN];
@@ -2428,6 +2517,14 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_announce_lost);
 	tcase_add_test(tc, test_index_stable);
 	tcase_add_test(tc, test_announcer_restart);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("IKE-less children refused");
+	tcase_add_checked_fixture(tc, setup_net, teardown_net);
+	tcase_add_test(tc, test_child_unknown);
+	tcase_add_test(tc, test_child_other_alg);
+	tcase_add_test(tc, test_child_longer_lifetime);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collisions");
