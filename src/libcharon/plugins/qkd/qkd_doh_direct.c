@@ -133,7 +133,25 @@ struct private_qkd_doh_direct_t {
 	 * Derives SA keys
 	 */
 	qkd_hkdf_t *hkdf;
+
+	/**
+	 * Time from a key bound (the peer's confirmation, or our binding at its
+	 * request) to its SAs installed: sum and most, us, and pairs measured
+	 */
+	uint64_t install_us, install_us_max;
+	u_int installs;
 };
+
+/**
+ * Current monotonic time in us
+ */
+static uint64_t now_us()
+{
+	timeval_t tv;
+
+	time_monotonic(&tv);
+	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
 
 /**
  * Find a child by name
@@ -270,6 +288,7 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 {
 	qkd_doh_context_t *ctx = this->ctx;
 	qkd_direct_sa_keys_t in = {}, out = {};
+	uint64_t start = now_us(), took;
 	char uuid[QKD_KEY_ID_STRLEN + 1];
 	uint64_t now = qkd_doh_now_ms();
 	pair_t pair = {
@@ -279,9 +298,10 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 						min(child->cfg->rekey_margin, binding->survival / 2)) *
 						1000,
 		/* before the kernel's hard lifetime, so we remove it, not the
-		 * kernel (which would tell charon about an SA it does not know) */
+		 * kernel (which would tell charon about an SA it does not know),
+		 * and after the rekey */
 		.expire_due = now + (uint64_t)binding->survival * 1000 -
-					  EXPIRE_EARLY,
+					  min(EXPIRE_EARLY, binding->survival * 1000 / 4),
 		.hard_due = now + (uint64_t)binding->survival * 1000,
 	};
 
@@ -324,6 +344,10 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 	}
 	child->cur = pair;
 	child->pairs++;
+	took = now_us() - start;
+	this->install_us += took;
+	this->install_us_max = max(this->install_us_max, took);
+	this->installs++;
 	DBG1(DBG_CHD, "qkd IKE-less '%s': SA pair installed with %H, SPIs in "
 		 "%.8x out %.8x, key %s, %u s", child->cfg->name, ctx->peer,
 		 pair.spi_in, pair.spi_out, uuid, binding->survival);
@@ -500,6 +524,15 @@ METHOD(qkd_doh_direct_t, format_status, bool,
 	size_t used = 0;
 	int i, written;
 
+	written = snprintf(buf, len, "ikeless_install_us: avg %llu max %llu "
+				"pairs %u\n", this->installs ?
+				(unsigned long long)(this->install_us / this->installs) : 0,
+				(unsigned long long)this->install_us_max, this->installs);
+	if (written < 0 || written >= len)
+	{
+		return FALSE;
+	}
+	used = written;
 	for (i = 0; i < array_count(this->children); i++)
 	{
 		array_get(this->children, i, &child);

@@ -33,6 +33,11 @@
  */
 #define CHECK_INTERVAL 1000
 
+/**
+ * Most bytes of a status file (pool, DOH, a line per IKE-less child)
+ */
+#define STATUS_MAX 131072
+
 typedef struct private_qkd_refill_t private_qkd_refill_t;
 
 /**
@@ -97,7 +102,7 @@ struct private_qkd_refill_t {
 	/**
 	 * Status last written
 	 */
-	char status[2048];
+	char *status;
 
 	/**
 	 * Appends more lines to the status, and its data
@@ -210,27 +215,29 @@ static void write_status(private_qkd_refill_t *this, qkd_link_t *link)
 	bool (*cb)(void *data, char *buf, size_t len);
 	void *data;
 	qkd_pool_stats_t stats;
-	char status[sizeof(this->status)];
+	char *status;
 	size_t len;
 
 	if (!this->status_dir)
 	{
 		return;
 	}
+	status = malloc(STATUS_MAX);
 	this->pool->get_stats(this->pool, &stats);
 	this->mutex->lock(this->mutex);
 	cb = this->status_cb;
 	data = this->status_data;
 	this->mutex->unlock(this->mutex);
-	if (qkd_status_format(status, sizeof(status), link->get_name(link),
+	if (qkd_status_format(status, STATUS_MAX, link->get_name(link),
 						  &stats) &&
 		(len = strlen(status), !cb ||
-		 cb(data, status + len, sizeof(status) - len)) &&
+		 cb(data, status + len, STATUS_MAX - len)) &&
 		!streq(status, this->status) &&
 		qkd_status_write(this->status_dir, link->get_name(link), status))
 	{
 		strcpy(this->status, status);
 	}
+	free(status);
 }
 
 /**
@@ -395,6 +402,7 @@ static void unref(private_qkd_refill_t *this)
 	{
 		this->link->destroy(this->link);
 		free(this->status_dir);
+		free(this->status);
 		this->condvar->destroy(this->condvar);
 		this->mutex->destroy(this->mutex);
 		free(this);
@@ -525,6 +533,7 @@ qkd_refill_t *qkd_refill_create(qkd_link_t *link, qkd_pool_t *pool)
 		.status_dir = strdupnull(lib->settings->get_str(lib->settings,
 							"%s.plugins.qkd.pool.status_dir",
 							IPSEC_PIDDIR "/qkd", lib->ns)),
+		.status = calloc(1, STATUS_MAX),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 	);
