@@ -147,6 +147,12 @@ int main(int argc, char *argv[])
 	msg.negotiate.has_keyid = TRUE;
 	memcpy(msg.negotiate.keyid, id, QKD_KEY_ID_LEN);
 	write_msg("req_negotiate-tlvs", &msg);
+	/* an IKE-less child's key: ESP AES-256-GCM-16, Auth Alg none */
+	msg.negotiate.auth_alg = 0;
+	msg.negotiate.seed = chunk_empty;
+	msg.negotiate.has_channel = FALSE;
+	msg.negotiate.child = chunk_from_str("net-1.a_b");
+	write_msg("req_negotiate-child", &msg);
 
 	msg = (qkd_doh_msg_t){
 		.type = QKD_DOH_CONFIRM_NEGOTIATE,
@@ -155,6 +161,8 @@ int main(int argc, char *argv[])
 	write_msg("confirm_negotiate", &msg);
 	msg.confirm.status = QKD_DOH_UNSUPPORTED_ALG;
 	write_msg("confirm_negotiate-unsupported", &msg);
+	msg.confirm.status = QKD_DOH_UNKNOWN_CHILD;
+	write_msg("confirm_negotiate-unknown-child", &msg);
 
 	/* range: plain, small deflate, large deflate, non-aligned start */
 	memset(bitmap, 0, sizeof(bitmap));

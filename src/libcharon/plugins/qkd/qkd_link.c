@@ -613,8 +613,8 @@ static bool validate(private_qkd_link_t *this)
 		this->pool_wait == UINT_MAX || !this->key_lifetime)
 	{
 		DBG1(DBG_CFG, "qkd link '%s': pool_capacity must be positive, "
-			 "pool_low between 0 and pool_capacity, pool_wait between 0 and 3600, "
-			 "key_lifetime positive", this->name);
+			 "pool_low between 0 and pool_capacity, pool_wait between 0 "
+			 "and 3600, key_lifetime positive", this->name);
 		return FALSE;
 	}
 	if ((int)this->unauth_rate < 0)
