@@ -84,6 +84,12 @@ static uint32_t pick(uint32_t *state, uint32_t max)
 }
 
 /**
+ * Characters IKE-less child names are made of (and a few others)
+ */
+static char child_names[] =
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/ x";
+
+/**
  * Change one field of a decoded message to another valid value
  */
 static void tweak(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth, bool *has_auth,
@@ -145,6 +151,10 @@ static void tweak(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth, bool *has_auth,
 			msg->negotiate.index = next(r);
 			msg->negotiate.survival = next(r) % 2 ? 0 : 1 + pick(r, 86400);
 			msg->negotiate.seed = chunk_create(material, pick(r, 32));
+			/* other types leave garbage here (the union); a name or not */
+			msg->negotiate.child = next(r) % 2 ? chunk_empty :
+						chunk_create(child_names + next(r) % 32,
+									 1 + pick(r, 31));
 			msg->negotiate.has_channel = next(r) % 2;
 			msg->negotiate.has_keyid = next(r) % 2;
 			break;

@@ -220,12 +220,31 @@ static bool encode_range(bio_writer_t *writer, qkd_doh_msg_t *msg)
 }
 
 /**
+ * Whether an IKE-less child name has only letters, digits, '.', '-', '_'
+ */
+static bool child_name_ok(chunk_t name)
+{
+	size_t i;
+
+	for (i = 0; i < name.len; i++)
+	{
+		if (!isalnum(name.ptr[i]) &&
+			(!name.ptr[i] || !strchr("._-", name.ptr[i])))
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
  * Write the Option Data of a REQ_NEGOTIATE
  */
 static bool encode_negotiate(bio_writer_t *writer, qkd_doh_msg_t *msg)
 {
 	if (msg->negotiate.seed.len > MAX_SEED ||
-		msg->negotiate.child.len > QKD_DOH_MAX_CHILD)
+		msg->negotiate.child.len > QKD_DOH_MAX_CHILD ||
+		!child_name_ok(msg->negotiate.child))
 	{
 		return FALSE;
 	}
@@ -476,24 +495,6 @@ static bool decode_range(chunk_t data, qkd_doh_msg_t *msg)
 	{
 		qkd_doh_msg_clear(msg);
 		return invalid("range bitmap padding not zero");
-	}
-	return TRUE;
-}
-
-/**
- * Whether an IKE-less child name has only letters, digits, '.', '-', '_'
- */
-static bool child_name_ok(chunk_t name)
-{
-	size_t i;
-
-	for (i = 0; i < name.len; i++)
-	{
-		if (!isalnum(name.ptr[i]) &&
-			(!name.ptr[i] || !strchr("._-", name.ptr[i])))
-		{
-			return FALSE;
-		}
 	}
 	return TRUE;
 }

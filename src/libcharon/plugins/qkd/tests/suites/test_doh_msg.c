@@ -704,6 +704,8 @@ START_TEST(test_negotiate_tlvs)
 	chunk_free(&doh);
 	msg.negotiate.child = chunk_create(buf, 33);
 	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+	msg.negotiate.child = chunk_from_str("a/b");
+	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
 }
 END_TEST
 
