@@ -519,7 +519,7 @@ METHOD(qkd_doh_direct_t, format_status, bool,
 	private_qkd_doh_direct_t *this, char *buf, size_t len)
 {
 	char uuid[QKD_KEY_ID_STRLEN + 1];
-	uint64_t now = qkd_doh_now_ms();
+	uint64_t now = qkd_doh_now_ms(), bytes_in, bytes_out, packets;
 	child_t *child;
 	size_t used = 0;
 	int i, written;
@@ -539,11 +539,22 @@ METHOD(qkd_doh_direct_t, format_status, bool,
 		if (child->cur.used)
 		{
 			qkd_key_id_format(child->cur.id, uuid);
+			bytes_in = bytes_out = packets = 0;
+			qkd_direct_kernel_query(child->cfg, this->ctx->local,
+									this->ctx->peer, child->cur.spi_in, TRUE,
+									&bytes_in, &packets);
+			if (child->cur.out_installed)
+			{
+				qkd_direct_kernel_query(child->cfg, this->ctx->local,
+										this->ctx->peer, child->cur.spi_out,
+										FALSE, &bytes_out, &packets);
+			}
 			written = snprintf(buf + used, len - used,
 				"ikeless_%s: installed spi_in %.8x spi_out %.8x key %s "
-				"age %llu pairs %u\n", child->cfg->name, child->cur.spi_in,
-				child->cur.spi_out, uuid,
+				"age %llu bytes_in %llu bytes_out %llu pairs %u\n",
+				child->cfg->name, child->cur.spi_in, child->cur.spi_out, uuid,
 				(unsigned long long)(now - child->cur.installed) / 1000,
+				(unsigned long long)bytes_in, (unsigned long long)bytes_out,
 				child->pairs);
 		}
 		else
