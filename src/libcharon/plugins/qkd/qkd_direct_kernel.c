@@ -24,6 +24,20 @@ static uint8_t ip_proto(qkd_direct_cfg_t *cfg)
 	return cfg->alg == QKD_DIRECT_AH_SHA256 ? IPPROTO_AH : IPPROTO_ESP;
 }
 
+/**
+ * Identity of one SA of a child's pair (SPI in host order)
+ */
+static kernel_ipsec_sa_id_t sa_id(qkd_direct_cfg_t *cfg, host_t *local,
+								  host_t *peer, uint32_t spi, bool inbound)
+{
+	return (kernel_ipsec_sa_id_t){
+		.src = inbound ? peer : local,
+		.dst = inbound ? local : peer,
+		.spi = htonl(spi),
+		.proto = ip_proto(cfg),
+	};
+}
+
 /*
  * Described in header
  */
@@ -133,12 +147,7 @@ bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
 			.life = lifetime,
 		},
 	};
-	kernel_ipsec_sa_id_t id = {
-		.src = inbound ? peer : local,
-		.dst = inbound ? local : peer,
-		.spi = htonl(keys->spi),
-		.proto = ip_proto(cfg),
-	};
+	kernel_ipsec_sa_id_t id = sa_id(cfg, local, peer, keys->spi, inbound);
 	kernel_ipsec_add_sa_t sa = {
 		.reqid = reqid,
 		.mode = cfg->mode,
@@ -180,12 +189,7 @@ bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
 void qkd_direct_kernel_del_sa(qkd_direct_cfg_t *cfg, host_t *local,
 							  host_t *peer, uint32_t spi, bool inbound)
 {
-	kernel_ipsec_sa_id_t id = {
-		.src = inbound ? peer : local,
-		.dst = inbound ? local : peer,
-		.spi = htonl(spi),
-		.proto = ip_proto(cfg),
-	};
+	kernel_ipsec_sa_id_t id = sa_id(cfg, local, peer, spi, inbound);
 	kernel_ipsec_del_sa_t sa = {};
 
 	charon->kernel->del_sa(charon->kernel, &id, &sa);
@@ -198,12 +202,7 @@ bool qkd_direct_kernel_query(qkd_direct_cfg_t *cfg, host_t *local,
 							 host_t *peer, uint32_t spi, bool inbound,
 							 uint64_t *bytes, uint64_t *packets)
 {
-	kernel_ipsec_sa_id_t id = {
-		.src = inbound ? peer : local,
-		.dst = inbound ? local : peer,
-		.spi = htonl(spi),
-		.proto = ip_proto(cfg),
-	};
+	kernel_ipsec_sa_id_t id = sa_id(cfg, local, peer, spi, inbound);
 	kernel_ipsec_query_sa_t sa = {};
 	time_t used;
 
