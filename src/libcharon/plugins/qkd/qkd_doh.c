@@ -92,6 +92,11 @@ struct private_qkd_doh_t {
 	 */
 	mutex_t *mutex;
 	condvar_t *condvar;
+
+	/**
+	 * Installs IPsec bypass policies for the socket, or NULL
+	 */
+	qkd_doh_bypass_t bypass;
 };
 
 static void queue_tick(private_qkd_doh_t *this, peer_entry_t *entry);
@@ -283,7 +288,8 @@ METHOD(qkd_doh_t, add, qkd_doh_peer_t*,
 	this->lock->write_lock(this->lock);
 	if (!this->socket)
 	{
-		this->socket = qkd_doh_socket_create((void*)receive, this);
+		this->socket = qkd_doh_socket_create((void*)receive, this,
+											 this->bypass);
 	}
 	if (!this->socket)
 	{
@@ -363,7 +369,7 @@ METHOD(qkd_doh_t, destroy, void,
 /*
  * Described in header
  */
-qkd_doh_t *qkd_doh_create()
+qkd_doh_t *qkd_doh_create(qkd_doh_bypass_t bypass)
 {
 	private_qkd_doh_t *this;
 
@@ -378,6 +384,7 @@ qkd_doh_t *qkd_doh_create()
 		.refs = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+		.bypass = bypass,
 	);
 	return &this->public;
 }

@@ -24,6 +24,7 @@
 #define QKD_DOH_H_
 
 #include "qkd_doh_peer.h"
+#include "qkd_doh_socket.h"
 
 typedef struct qkd_doh_t qkd_doh_t;
 
@@ -59,8 +60,10 @@ struct qkd_doh_t {
 
 /**
  * Create the DOH engine (no socket until the first peer is added).
+ *
+ * @param bypass	installs IPsec bypass policies for its sockets, or NULL
  * @return			engine
  */
-qkd_doh_t *qkd_doh_create();
+qkd_doh_t *qkd_doh_create(qkd_doh_bypass_t bypass);
 
 #endif /** QKD_DOH_H_ @}*/

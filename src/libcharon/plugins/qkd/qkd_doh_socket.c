@@ -298,7 +298,8 @@ METHOD(qkd_doh_socket_t, destroy, void,
 /*
  * Described in header
  */
-qkd_doh_socket_t *qkd_doh_socket_create(qkd_doh_receive_cb_t cb, void *data)
+qkd_doh_socket_t *qkd_doh_socket_create(qkd_doh_receive_cb_t cb, void *data,
+										qkd_doh_bypass_t bypass)
 {
 	private_qkd_doh_socket_t *this;
 	struct sock_fprog filter = {
@@ -336,6 +337,15 @@ qkd_doh_socket_t *qkd_doh_socket_create(qkd_doh_receive_cb_t cb, void *data)
 			 "failed: %s", strerror(errno));
 		destroy(this);
 		return NULL;
+	}
+	/* DOH must pass IPsec policies that cover the two ends' addresses
+	 * (IKE-less transport mode, or tunnels between the gateways): it
+	 * negotiates the keys of the very SAs they need */
+	if (bypass && (!bypass(this->send_fd, AF_INET6) ||
+				   !bypass(this->recv_fd, AF_INET6)))
+	{
+		DBG1(DBG_NET, "qkd: installing IPsec bypass policies for the DOH "
+			 "sockets failed, DOH fails where IPsec policies cover it");
 	}
 	lib->watcher->add(lib->watcher, this->recv_fd, WATCHER_READ, receive, this);
 	return &this->public;

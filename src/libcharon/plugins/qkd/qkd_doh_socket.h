@@ -89,12 +89,28 @@ struct qkd_doh_socket_t {
 };
 
 /**
+ * Install IPsec bypass policies for a socket, e.g. through
+ * charon->kernel->bypass_socket().
+ *
+ * @param fd		socket
+ * @param family	its address family
+ * @return			TRUE if installed
+ */
+typedef bool (*qkd_doh_bypass_t)(int fd, int family);
+
+/**
  * Open the sockets.
+ *
+ * With a bypass function, the sockets get IPsec bypass policies, as
+ * charon's IKE sockets do: DOH negotiates the keys of the SAs that
+ * policies covering the two ends' addresses need.
  *
  * @param cb		called for every received DOH
  * @param data		user data for cb
+ * @param bypass	installs IPsec bypass policies for the sockets, or NULL
  * @return			socket, NULL on failure (logged)
  */
-qkd_doh_socket_t *qkd_doh_socket_create(qkd_doh_receive_cb_t cb, void *data);
+qkd_doh_socket_t *qkd_doh_socket_create(qkd_doh_receive_cb_t cb, void *data,
+										qkd_doh_bypass_t bypass);
 
 #endif /** QKD_DOH_SOCKET_H_ @}*/

@@ -154,6 +154,14 @@ static void retire_doh(private_qkd_links_t *this, pool_entry_t *entry)
 }
 
 /**
+ * IPsec bypass policies for the DOH sockets, as for charon's IKE sockets
+ */
+static bool bypass_ipsec(int fd, int family)
+{
+	return charon->kernel->bypass_socket(charon->kernel, fd, family);
+}
+
+/**
  * Give a loaded link DOH with its peer, if configured
  */
 static void attach_doh(private_qkd_links_t *this, pool_entry_t *entry,
@@ -178,7 +186,7 @@ static void attach_doh(private_qkd_links_t *this, pool_entry_t *entry,
 	{
 		if (!this->doh)
 		{
-			this->doh = qkd_doh_create();
+			this->doh = qkd_doh_create(bypass_ipsec);
 		}
 		entry->doh = this->doh->add(this->doh, link, entry->pool);
 	}

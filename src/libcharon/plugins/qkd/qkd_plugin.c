@@ -33,7 +33,7 @@ struct private_qkd_plugin_t {
 	qkd_plugin_t public;
 
 	/**
-	 * Configured links
+	 * Configured links, while the plugin's features are loaded
 	 */
 	qkd_links_t *links;
 };
@@ -45,13 +45,17 @@ METHOD(plugin_t, get_name, char*,
 }
 
 /**
- * Load the links and make the qkd key exchange method known by name
+ * Load the links and make the qkd key exchange method known by name; on
+ * unload, stop the links while the kernel interface still exists, so the
+ * IKE-less children remove their SAs and policies
  */
 static bool plugin_cb(private_qkd_plugin_t *this,
 					  plugin_feature_t *feature, bool reg, void *cb_data)
 {
 	if (reg)
 	{
+		this->links = qkd_links_create();
+		qkd_ke_set_links(this->links);
 		this->links->load(this->links);
 		qkd_ke_register_names(TRUE);
 		lib->proposal->register_token(lib->proposal, "qkd",
@@ -60,6 +64,9 @@ static bool plugin_cb(private_qkd_plugin_t *this,
 	else
 	{
 		qkd_ke_register_names(FALSE);
+		qkd_ke_set_links(NULL);
+		DESTROY_IF(this->links);
+		this->links = NULL;
 	}
 	return TRUE;
 }
@@ -77,6 +84,8 @@ METHOD(plugin_t, get_features, int,
 				PLUGIN_SDEPEND(KDF, KDF_PRF_PLUS),
 				PLUGIN_SDEPEND(RNG, RNG_STRONG),
 				PLUGIN_SDEPEND(RNG, RNG_TRUE),
+				/* DOH sockets bypass IPsec, IKE-less SAs are installed */
+				PLUGIN_SDEPEND(CUSTOM, "kernel-ipsec"),
 		PLUGIN_REGISTER(KE, qkd_ke_create),
 			PLUGIN_PROVIDE(KE, QKD_KE_METHOD),
 				PLUGIN_DEPENDS(CUSTOM, "qkd"),
@@ -88,7 +97,10 @@ METHOD(plugin_t, get_features, int,
 METHOD(plugin_t, reload, bool,
 	private_qkd_plugin_t *this)
 {
-	this->links->load(this->links);
+	if (this->links)
+	{
+		this->links->load(this->links);
+	}
 	return TRUE;
 }
 
@@ -96,7 +108,7 @@ METHOD(plugin_t, destroy, void,
 	private_qkd_plugin_t *this)
 {
 	qkd_ke_set_links(NULL);
-	this->links->destroy(this->links);
+	DESTROY_IF(this->links);
 	curl_global_cleanup();
 	free(this);
 }
@@ -123,9 +135,7 @@ plugin_t *qkd_plugin_create()
 				.destroy = _destroy,
 			},
 		},
-		.links = qkd_links_create(),
 	);
-	qkd_ke_set_links(this->links);
 
 	return &this->public.plugin;
 }

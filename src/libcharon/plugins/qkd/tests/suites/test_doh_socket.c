@@ -88,7 +88,7 @@ START_TEST(test_loopback)
 	{	/* raw sockets need CAP_NET_RAW; CI and charon run as root */
 		return;
 	}
-	socket = qkd_doh_socket_create(receive, NULL);
+	socket = qkd_doh_socket_create(receive, NULL, NULL);
 	ck_assert(socket);
 	lo = host_create_from_string("::1", 0);
 	ck_assert(qkd_doh_encode(&msg, NULL, 59, &doh, NULL));
@@ -162,7 +162,7 @@ START_TEST(test_dropped)
 	{
 		return;
 	}
-	socket = qkd_doh_socket_create(receive, NULL);
+	socket = qkd_doh_socket_create(receive, NULL, NULL);
 	ck_assert(socket);
 
 	/* none of these reach the callback: the filter or the socket drops
