@@ -16,10 +16,10 @@
 
 #include <daemon.h>
 
-/**
- * IP protocol of a child's SAs
+/*
+ * Described in header
  */
-static uint8_t ip_proto(qkd_direct_cfg_t *cfg)
+uint8_t qkd_direct_kernel_proto(qkd_direct_cfg_t *cfg)
 {
 	return cfg->alg == QKD_DIRECT_AH_SHA256 ? IPPROTO_AH : IPPROTO_ESP;
 }
@@ -27,14 +27,14 @@ static uint8_t ip_proto(qkd_direct_cfg_t *cfg)
 /**
  * Identity of one SA of a child's pair (SPI in host order)
  */
-static kernel_ipsec_sa_id_t sa_id(qkd_direct_cfg_t *cfg, host_t *local,
+static kernel_ipsec_sa_id_t sa_id(uint8_t proto, host_t *local,
 								  host_t *peer, uint32_t spi, bool inbound)
 {
 	return (kernel_ipsec_sa_id_t){
 		.src = inbound ? peer : local,
 		.dst = inbound ? local : peer,
 		.spi = htonl(spi),
-		.proto = ip_proto(cfg),
+		.proto = proto,
 	};
 }
 
@@ -147,7 +147,8 @@ bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
 			.life = lifetime,
 		},
 	};
-	kernel_ipsec_sa_id_t id = sa_id(cfg, local, peer, keys->spi, inbound);
+	kernel_ipsec_sa_id_t id = sa_id(qkd_direct_kernel_proto(cfg), local, peer,
+									keys->spi, inbound);
 	kernel_ipsec_add_sa_t sa = {
 		.reqid = reqid,
 		.mode = cfg->mode,
@@ -186,13 +187,13 @@ bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
 /*
  * Described in header
  */
-void qkd_direct_kernel_del_sa(qkd_direct_cfg_t *cfg, host_t *local,
-							  host_t *peer, uint32_t spi, bool inbound)
+bool qkd_direct_kernel_del_sa(uint8_t proto, host_t *local, host_t *peer,
+							  uint32_t spi, bool inbound)
 {
-	kernel_ipsec_sa_id_t id = sa_id(cfg, local, peer, spi, inbound);
+	kernel_ipsec_sa_id_t id = sa_id(proto, local, peer, spi, inbound);
 	kernel_ipsec_del_sa_t sa = {};
 
-	charon->kernel->del_sa(charon->kernel, &id, &sa);
+	return charon->kernel->del_sa(charon->kernel, &id, &sa) == SUCCESS;
 }
 
 /*
@@ -202,7 +203,8 @@ bool qkd_direct_kernel_query(qkd_direct_cfg_t *cfg, host_t *local,
 							 host_t *peer, uint32_t spi, bool inbound,
 							 uint64_t *bytes, uint64_t *packets)
 {
-	kernel_ipsec_sa_id_t id = sa_id(cfg, local, peer, spi, inbound);
+	kernel_ipsec_sa_id_t id = sa_id(qkd_direct_kernel_proto(cfg), local, peer,
+									spi, inbound);
 	kernel_ipsec_query_sa_t sa = {};
 	time_t used;
 

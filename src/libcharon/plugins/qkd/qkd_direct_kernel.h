@@ -74,16 +74,25 @@ bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
 							  u_int lifetime);
 
 /**
- * Remove one SA of a pair.
+ * IP protocol of a child's SAs.
  *
  * @param cfg			child
+ * @return				IPPROTO_ESP or IPPROTO_AH
+ */
+uint8_t qkd_direct_kernel_proto(qkd_direct_cfg_t *cfg);
+
+/**
+ * Remove one SA of a pair (one that is gone already is no error).
+ *
+ * @param proto			IPPROTO_ESP or IPPROTO_AH
  * @param local			own address
  * @param peer			the peer's address
  * @param spi			its SPI, host order
  * @param inbound		TRUE for the SA from the peer
+ * @return				TRUE if removed
  */
-void qkd_direct_kernel_del_sa(qkd_direct_cfg_t *cfg, host_t *local,
-							  host_t *peer, uint32_t spi, bool inbound);
+bool qkd_direct_kernel_del_sa(uint8_t proto, host_t *local, host_t *peer,
+							  uint32_t spi, bool inbound);
 
 /**
  * Get the bytes and packets an SA carried.

@@ -14,6 +14,7 @@
 
 #include "qkd_doh_direct.h"
 #include "qkd_direct_kernel.h"
+#include "qkd_direct_journal.h"
 
 #include <utils/debug.h>
 #include <collections/array.h>
@@ -47,6 +48,11 @@
  * How often the byte and packet counters of SAs are read, ms
  */
 #define QUERY_INTERVAL 1000
+
+/**
+ * Where the files of the SA pairs in the kernel are, by default
+ */
+#define DEFAULT_JOURNAL_DIR "/var/lib/strongswan"
 
 /**
  * Auth Alg / Enc Alg values of the bindings (docs/ikeless.md)
@@ -130,6 +136,11 @@ struct private_qkd_doh_direct_t {
 	array_t *children;
 
 	/**
+	 * SA pairs in the kernel, kept in a file for the next run
+	 */
+	qkd_direct_journal_t *journal;
+
+	/**
 	 * Derives SA keys
 	 */
 	qkd_hkdf_t *hkdf;
@@ -203,18 +214,20 @@ static void remove_pair(private_qkd_doh_direct_t *this, child_t *child,
 {
 	qkd_doh_context_t *ctx = this->ctx;
 	char uuid[QKD_KEY_ID_STRLEN + 1];
+	uint8_t proto;
 
 	if (!pair->used)
 	{
 		return;
 	}
-	qkd_direct_kernel_del_sa(child->cfg, ctx->local, ctx->peer,
-							 pair->spi_in, TRUE);
+	proto = qkd_direct_kernel_proto(child->cfg);
+	qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer, pair->spi_in, TRUE);
 	if (pair->out_installed)
 	{
-		qkd_direct_kernel_del_sa(child->cfg, ctx->local, ctx->peer,
-								 pair->spi_out, FALSE);
+		qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer, pair->spi_out,
+								 FALSE);
 	}
+	this->journal->remove(this->journal, proto, pair->spi_in);
 	ctx->pool->set_status(ctx->pool, pair->id, QKD_KEY_EXPIRED);
 	qkd_key_id_format(pair->id, uuid);
 	DBG1(DBG_CHD, "qkd IKE-less '%s': SA pair removed (%s), SPIs in %.8x "
@@ -291,6 +304,8 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 	uint64_t start = now_us(), took;
 	char uuid[QKD_KEY_ID_STRLEN + 1];
 	uint64_t now = qkd_doh_now_ms();
+	uint8_t proto = qkd_direct_kernel_proto(child->cfg);
+	bool ok;
 	pair_t pair = {
 		.used = TRUE,
 		.installed = now,
@@ -307,10 +322,19 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 
 	memcpy(pair.id, id, QKD_KEY_ID_LEN);
 	qkd_key_id_format(id, uuid);
-	if (!install_policies(this, child) ||
-		!derive_pair(this, child, id, initiator, &in, &out) ||
-		!qkd_direct_kernel_add_sa(child->cfg, ctx->local, ctx->peer,
-								  child->reqid, &in, TRUE, binding->survival))
+	ok = install_policies(this, child) &&
+		 derive_pair(this, child, id, initiator, &in, &out);
+	if (ok)
+	{	/* recorded before the kernel has it: a crash leaves none unknown */
+		this->journal->add(this->journal, proto, in.spi, out.spi);
+		ok = qkd_direct_kernel_add_sa(child->cfg, ctx->local, ctx->peer,
+								child->reqid, &in, TRUE, binding->survival);
+		if (!ok)
+		{
+			this->journal->remove(this->journal, proto, in.spi);
+		}
+	}
+	if (!ok)
 	{
 		DBG1(DBG_CHD, "qkd IKE-less '%s': installing the SAs of key %s "
 			 "failed%s", child->cfg->name, uuid,
@@ -593,9 +617,53 @@ METHOD(qkd_doh_direct_t, destroy, void,
 		free(child);
 	}
 	array_destroy(this->children);
+	DESTROY_IF(this->journal);
 	DESTROY_IF(this->hkdf);
 	this->link->destroy(this->link);
 	free(this);
+}
+
+/**
+ * Open the link's SA journal and remove the SA pairs a crashed previous
+ * run left in the kernel
+ */
+static qkd_direct_journal_t *open_journal(private_qkd_doh_direct_t *this)
+{
+	qkd_doh_context_t *ctx = this->ctx;
+	qkd_direct_journal_t *journal;
+	enumerator_t *enumerator;
+	uint32_t spi_in, spi_out;
+	char path[PATH_MAX], *dir;
+	u_int removed = 0;
+	uint8_t proto;
+
+	dir = lib->settings->get_str(lib->settings, "%s.plugins.qkd.ikeless_dir",
+								 DEFAULT_JOURNAL_DIR, lib->ns);
+	if (strchr(qkd_doh_name(ctx), '/') ||
+		snprintf(path, sizeof(path), "%s/qkd-ikeless-%s.sas", dir,
+				 qkd_doh_name(ctx)) >= sizeof(path))
+	{
+		DBG1(DBG_CHD, "qkd IKE-less: link name '%s' makes no file name in "
+			 "'%s'", qkd_doh_name(ctx), dir);
+		return NULL;
+	}
+	journal = qkd_direct_journal_create(path);
+	enumerator = journal->create_enumerator(journal);
+	while (enumerator->enumerate(enumerator, &proto, &spi_in, &spi_out))
+	{
+		removed += qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer,
+											spi_in, TRUE);
+		removed += qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer,
+											spi_out, FALSE);
+		journal->remove(journal, proto, spi_in);
+	}
+	enumerator->destroy(enumerator);
+	if (removed)
+	{
+		DBG1(DBG_CHD, "qkd IKE-less: removed %u SAs of link '%s' that the "
+			 "previous run left", removed, qkd_doh_name(ctx));
+	}
+	return journal;
 }
 
 /*
@@ -638,13 +706,23 @@ qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
 		array_insert(this->children, ARRAY_TAIL, child);
 	}
 	enumerator->destroy(enumerator);
-	if (!array_count(this->children) || !this->hkdf)
+	if (!array_count(this->children))
 	{
-		if (array_count(this->children))
-		{
-			DBG1(DBG_CHD, "qkd IKE-less: HKDF-SHA256 not available, "
-				 "children of link '%s' not started", qkd_doh_name(ctx));
-		}
+		destroy(this);
+		return NULL;
+	}
+	if (!this->hkdf)
+	{
+		DBG1(DBG_CHD, "qkd IKE-less: HKDF-SHA256 not available, children of "
+			 "link '%s' not started", qkd_doh_name(ctx));
+		destroy(this);
+		return NULL;
+	}
+	this->journal = open_journal(this);
+	if (!this->journal)
+	{
+		DBG1(DBG_CHD, "qkd IKE-less: children of link '%s' not started",
+			 qkd_doh_name(ctx));
 		destroy(this);
 		return NULL;
 	}

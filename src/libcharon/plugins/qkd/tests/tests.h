@@ -15,6 +15,7 @@
 TEST_SUITE(key_suite_create)
 TEST_SUITE(hkdf_suite_create)
 TEST_SUITE(direct_keys_suite_create)
+TEST_SUITE(direct_journal_suite_create)
 TEST_SUITE(link_suite_create)
 TEST_SUITE(kme_client_suite_create)
 TEST_SUITE(pool_suite_create)
