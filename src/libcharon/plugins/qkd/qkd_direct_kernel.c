@@ -38,10 +38,8 @@ static kernel_ipsec_sa_id_t sa_id(uint8_t proto, host_t *local,
 	};
 }
 
-/*
- * Described in header
- */
-bool qkd_direct_kernel_reqid(qkd_direct_cfg_t *cfg, uint32_t *reqid)
+METHOD(qkd_direct_kernel_t, alloc_reqid, bool,
+	qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg, uint32_t *reqid)
 {
 	*reqid = 0;
 	return charon->kernel->alloc_reqid(charon->kernel, cfg->local_ts,
@@ -49,10 +47,8 @@ bool qkd_direct_kernel_reqid(qkd_direct_cfg_t *cfg, uint32_t *reqid)
 						reqid) == SUCCESS;
 }
 
-/*
- * Described in header
- */
-void qkd_direct_kernel_release(uint32_t reqid)
+METHOD(qkd_direct_kernel_t, release_reqid, void,
+	qkd_direct_kernel_t *this, uint32_t reqid)
 {
 	charon->kernel->release_reqid(charon->kernel, reqid);
 }
@@ -86,11 +82,9 @@ static bool manage_policy(policy_dir_t dir, traffic_selector_t *src_ts,
 									  &policy) == SUCCESS;
 }
 
-/*
- * Described in header
- */
-bool qkd_direct_kernel_policies(qkd_direct_cfg_t *cfg, host_t *local,
-								host_t *peer, uint32_t reqid, bool install)
+METHOD(qkd_direct_kernel_t, policies, bool,
+	qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg, host_t *local,
+	host_t *peer, uint32_t reqid, bool install)
 {
 	enumerator_t *mine, *others;
 	traffic_selector_t *my_ts, *other_ts;
@@ -134,13 +128,10 @@ bool qkd_direct_kernel_policies(qkd_direct_cfg_t *cfg, host_t *local,
 	return ok;
 }
 
-/*
- * Described in header
- */
-bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
-							  host_t *peer, uint32_t reqid,
-							  qkd_direct_sa_keys_t *keys, bool inbound,
-							  u_int lifetime)
+METHOD(qkd_direct_kernel_t, add_sa, bool,
+	qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg, host_t *local,
+	host_t *peer, uint32_t reqid, qkd_direct_sa_keys_t *keys, bool inbound,
+	u_int lifetime)
 {
 	lifetime_cfg_t life = {
 		.time = {
@@ -184,11 +175,9 @@ bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
 	return charon->kernel->add_sa(charon->kernel, &id, &sa) == SUCCESS;
 }
 
-/*
- * Described in header
- */
-bool qkd_direct_kernel_del_sa(uint8_t proto, host_t *local, host_t *peer,
-							  uint32_t spi, bool inbound)
+METHOD(qkd_direct_kernel_t, del_sa, bool,
+	qkd_direct_kernel_t *this, uint8_t proto, host_t *local, host_t *peer,
+	uint32_t spi, bool inbound)
 {
 	kernel_ipsec_sa_id_t id = sa_id(proto, local, peer, spi, inbound);
 	kernel_ipsec_del_sa_t sa = {};
@@ -196,12 +185,10 @@ bool qkd_direct_kernel_del_sa(uint8_t proto, host_t *local, host_t *peer,
 	return charon->kernel->del_sa(charon->kernel, &id, &sa) == SUCCESS;
 }
 
-/*
- * Described in header
- */
-bool qkd_direct_kernel_query(qkd_direct_cfg_t *cfg, host_t *local,
-							 host_t *peer, uint32_t spi, bool inbound,
-							 uint64_t *bytes, uint64_t *packets)
+METHOD(qkd_direct_kernel_t, query_sa, bool,
+	qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg, host_t *local,
+	host_t *peer, uint32_t spi, bool inbound, uint64_t *bytes,
+	uint64_t *packets)
 {
 	kernel_ipsec_sa_id_t id = sa_id(qkd_direct_kernel_proto(cfg), local, peer,
 									spi, inbound);
@@ -210,4 +197,29 @@ bool qkd_direct_kernel_query(qkd_direct_cfg_t *cfg, host_t *local,
 
 	return charon->kernel->query_sa(charon->kernel, &id, &sa, bytes, packets,
 									&used) == SUCCESS;
+}
+
+METHOD(qkd_direct_kernel_t, destroy, void,
+	qkd_direct_kernel_t *this)
+{
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_direct_kernel_t *qkd_direct_kernel_create()
+{
+	qkd_direct_kernel_t *this;
+
+	INIT(this,
+		.alloc_reqid = _alloc_reqid,
+		.release_reqid = _release_reqid,
+		.policies = _policies,
+		.add_sa = _add_sa,
+		.del_sa = _del_sa,
+		.query_sa = _query_sa,
+		.destroy = _destroy,
+	);
+	return this;
 }

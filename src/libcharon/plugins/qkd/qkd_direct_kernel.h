@@ -13,8 +13,9 @@
  */
 
 /**
- * SAs and policies of IKE-less children, installed through charon's kernel
- * interface (kernel-netlink or kernel-libipsec alike).
+ * SAs and policies of IKE-less children: the kernel facilities they use,
+ * implemented with charon's kernel interface (kernel-netlink or
+ * kernel-libipsec alike), or by a test.
  *
  * @defgroup qkd_direct_kernel qkd_direct_kernel
  * @{ @ingroup qkd
@@ -25,53 +26,95 @@
 
 #include "qkd_direct_cfg.h"
 
-/**
- * Get a reqid for a child's traffic selectors.
- *
- * @param cfg			child
- * @param reqid			receives the reqid (release with
- *						qkd_direct_kernel_release())
- * @return				TRUE if allocated
- */
-bool qkd_direct_kernel_reqid(qkd_direct_cfg_t *cfg, uint32_t *reqid);
+typedef struct qkd_direct_kernel_t qkd_direct_kernel_t;
 
 /**
- * Release a reqid.
- *
- * @param reqid			reqid
+ * Installs and removes the SAs and policies of IKE-less children.
  */
-void qkd_direct_kernel_release(uint32_t reqid);
+struct qkd_direct_kernel_t {
 
-/**
- * Install or remove the policies of a child (out, in and, in tunnel mode,
- * fwd).
- *
- * @param cfg			child
- * @param local			own address (SA endpoint)
- * @param peer			the peer's address
- * @param reqid			the child's reqid
- * @param install		TRUE to install, FALSE to remove
- * @return				TRUE if all succeeded
- */
-bool qkd_direct_kernel_policies(qkd_direct_cfg_t *cfg, host_t *local,
-								host_t *peer, uint32_t reqid, bool install);
+	/**
+	 * Get a reqid for a child's traffic selectors.
+	 *
+	 * @param cfg		child
+	 * @param reqid		receives the reqid (release with release_reqid())
+	 * @return			TRUE if allocated
+	 */
+	bool (*alloc_reqid)(qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg,
+						uint32_t *reqid);
 
-/**
- * Install one SA of a pair.
- *
- * @param cfg			child
- * @param local			own address
- * @param peer			the peer's address
- * @param reqid			the child's reqid
- * @param keys			SPI and keys of the SA
- * @param inbound		TRUE for the SA from the peer
- * @param lifetime		hard lifetime, seconds (never rekeyed by the kernel)
- * @return				TRUE if installed
- */
-bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
-							  host_t *peer, uint32_t reqid,
-							  qkd_direct_sa_keys_t *keys, bool inbound,
-							  u_int lifetime);
+	/**
+	 * Release a reqid.
+	 *
+	 * @param reqid		reqid
+	 */
+	void (*release_reqid)(qkd_direct_kernel_t *this, uint32_t reqid);
+
+	/**
+	 * Install or remove the policies of a child (out, in and, in tunnel
+	 * mode, fwd).
+	 *
+	 * @param cfg		child
+	 * @param local		own address (SA endpoint)
+	 * @param peer		the peer's address
+	 * @param reqid		the child's reqid
+	 * @param install	TRUE to install, FALSE to remove
+	 * @return			TRUE if all succeeded
+	 */
+	bool (*policies)(qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg,
+					 host_t *local, host_t *peer, uint32_t reqid,
+					 bool install);
+
+	/**
+	 * Install one SA of a pair.
+	 *
+	 * @param cfg		child
+	 * @param local		own address
+	 * @param peer		the peer's address
+	 * @param reqid		the child's reqid
+	 * @param keys		SPI and keys of the SA
+	 * @param inbound	TRUE for the SA from the peer
+	 * @param lifetime	hard lifetime, seconds (never rekeyed by the kernel)
+	 * @return			TRUE if installed
+	 */
+	bool (*add_sa)(qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg,
+				   host_t *local, host_t *peer, uint32_t reqid,
+				   qkd_direct_sa_keys_t *keys, bool inbound, u_int lifetime);
+
+	/**
+	 * Remove one SA of a pair (one that is gone already is no error).
+	 *
+	 * @param proto		IPPROTO_ESP or IPPROTO_AH
+	 * @param local		own address
+	 * @param peer		the peer's address
+	 * @param spi		its SPI, host order
+	 * @param inbound	TRUE for the SA from the peer
+	 * @return			TRUE if removed
+	 */
+	bool (*del_sa)(qkd_direct_kernel_t *this, uint8_t proto, host_t *local,
+				   host_t *peer, uint32_t spi, bool inbound);
+
+	/**
+	 * Get the bytes and packets an SA carried.
+	 *
+	 * @param cfg		child
+	 * @param local		own address
+	 * @param peer		the peer's address
+	 * @param spi		its SPI, host order
+	 * @param inbound	TRUE for the SA from the peer
+	 * @param bytes		receives the bytes
+	 * @param packets	receives the packets
+	 * @return			TRUE if known
+	 */
+	bool (*query_sa)(qkd_direct_kernel_t *this, qkd_direct_cfg_t *cfg,
+					 host_t *local, host_t *peer, uint32_t spi, bool inbound,
+					 uint64_t *bytes, uint64_t *packets);
+
+	/**
+	 * Destroy a qkd_direct_kernel_t.
+	 */
+	void (*destroy)(qkd_direct_kernel_t *this);
+};
 
 /**
  * IP protocol of a child's SAs.
@@ -82,32 +125,10 @@ bool qkd_direct_kernel_add_sa(qkd_direct_cfg_t *cfg, host_t *local,
 uint8_t qkd_direct_kernel_proto(qkd_direct_cfg_t *cfg);
 
 /**
- * Remove one SA of a pair (one that is gone already is no error).
+ * Create the implementation on charon's kernel interface (charon->kernel).
  *
- * @param proto			IPPROTO_ESP or IPPROTO_AH
- * @param local			own address
- * @param peer			the peer's address
- * @param spi			its SPI, host order
- * @param inbound		TRUE for the SA from the peer
- * @return				TRUE if removed
+ * @return				kernel facilities
  */
-bool qkd_direct_kernel_del_sa(uint8_t proto, host_t *local, host_t *peer,
-							  uint32_t spi, bool inbound);
-
-/**
- * Get the bytes and packets an SA carried.
- *
- * @param cfg			child
- * @param local			own address
- * @param peer			the peer's address
- * @param spi			its SPI, host order
- * @param inbound		TRUE for the SA from the peer
- * @param bytes			receives the bytes
- * @param packets		receives the packets
- * @return				TRUE if known
- */
-bool qkd_direct_kernel_query(qkd_direct_cfg_t *cfg, host_t *local,
-							 host_t *peer, uint32_t spi, bool inbound,
-							 uint64_t *bytes, uint64_t *packets);
+qkd_direct_kernel_t *qkd_direct_kernel_create();
 
 #endif /** QKD_DIRECT_KERNEL_H_ @}*/

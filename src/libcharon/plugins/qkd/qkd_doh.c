@@ -97,6 +97,11 @@ struct private_qkd_doh_t {
 	 * Installs IPsec bypass policies for the socket, or NULL
 	 */
 	qkd_doh_bypass_t bypass;
+
+	/**
+	 * Installs the SAs of IKE-less children, or NULL
+	 */
+	qkd_direct_kernel_t *kernel;
 };
 
 static void queue_tick(private_qkd_doh_t *this, peer_entry_t *entry);
@@ -298,7 +303,8 @@ METHOD(qkd_doh_t, add, qkd_doh_peer_t*,
 			 link->get_name(link));
 		return NULL;
 	}
-	peer = qkd_doh_peer_create(link, pool, (qkd_doh_send_t)send_doh, this);
+	peer = qkd_doh_peer_create(link, pool, (qkd_doh_send_t)send_doh, this,
+							   this->kernel);
 	if (peer)
 	{
 		INIT(entry,
@@ -369,7 +375,8 @@ METHOD(qkd_doh_t, destroy, void,
 /*
  * Described in header
  */
-qkd_doh_t *qkd_doh_create(qkd_doh_bypass_t bypass)
+qkd_doh_t *qkd_doh_create(qkd_doh_bypass_t bypass,
+						  qkd_direct_kernel_t *kernel)
 {
 	private_qkd_doh_t *this;
 
@@ -385,6 +392,7 @@ qkd_doh_t *qkd_doh_create(qkd_doh_bypass_t bypass)
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.bypass = bypass,
+		.kernel = kernel,
 	);
 	return &this->public;
 }

@@ -62,8 +62,11 @@ struct qkd_doh_t {
  * Create the DOH engine (no socket until the first peer is added).
  *
  * @param bypass	installs IPsec bypass policies for its sockets, or NULL
+ * @param kernel	installs the SAs of IKE-less children (not owned, it
+ *					outlives the peers), or NULL
  * @return			engine
  */
-qkd_doh_t *qkd_doh_create(qkd_doh_bypass_t bypass);
+qkd_doh_t *qkd_doh_create(qkd_doh_bypass_t bypass,
+						  qkd_direct_kernel_t *kernel);
 
 #endif /** QKD_DOH_H_ @}*/

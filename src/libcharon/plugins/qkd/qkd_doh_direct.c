@@ -136,6 +136,11 @@ struct private_qkd_doh_direct_t {
 	array_t *children;
 
 	/**
+	 * Installs the SAs and policies
+	 */
+	qkd_direct_kernel_t *kernel;
+
+	/**
 	 * SA pairs in the kernel, kept in a file for the next run
 	 */
 	qkd_direct_journal_t *journal;
@@ -221,11 +226,12 @@ static void remove_pair(private_qkd_doh_direct_t *this, child_t *child,
 		return;
 	}
 	proto = qkd_direct_kernel_proto(child->cfg);
-	qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer, pair->spi_in, TRUE);
+	this->kernel->del_sa(this->kernel, proto, ctx->local, ctx->peer,
+						 pair->spi_in, TRUE);
 	if (pair->out_installed)
 	{
-		qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer, pair->spi_out,
-								 FALSE);
+		this->kernel->del_sa(this->kernel, proto, ctx->local, ctx->peer,
+							 pair->spi_out, FALSE);
 	}
 	this->journal->remove(this->journal, proto, pair->spi_in);
 	ctx->pool->set_status(ctx->pool, pair->id, QKD_KEY_EXPIRED);
@@ -246,19 +252,20 @@ static bool install_policies(private_qkd_doh_direct_t *this, child_t *child)
 	{
 		return TRUE;
 	}
-	if (!child->reqid && !qkd_direct_kernel_reqid(child->cfg, &child->reqid))
+	if (!child->reqid && !this->kernel->alloc_reqid(this->kernel, child->cfg,
+													 &child->reqid))
 	{
 		DBG1(DBG_CHD, "qkd IKE-less '%s': allocating a reqid failed",
 			 child->cfg->name);
 		return FALSE;
 	}
-	if (!qkd_direct_kernel_policies(child->cfg, this->ctx->local,
-									this->ctx->peer, child->reqid, TRUE))
+	if (!this->kernel->policies(this->kernel, child->cfg, this->ctx->local,
+								this->ctx->peer, child->reqid, TRUE))
 	{
 		DBG1(DBG_CHD, "qkd IKE-less '%s': installing policies failed",
 			 child->cfg->name);
-		qkd_direct_kernel_policies(child->cfg, this->ctx->local,
-								   this->ctx->peer, child->reqid, FALSE);
+		this->kernel->policies(this->kernel, child->cfg, this->ctx->local,
+							   this->ctx->peer, child->reqid, FALSE);
 		return FALSE;
 	}
 	child->policies = TRUE;
@@ -327,8 +334,9 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 	if (ok)
 	{	/* recorded before the kernel has it: a crash leaves none unknown */
 		this->journal->add(this->journal, proto, in.spi, out.spi);
-		ok = qkd_direct_kernel_add_sa(child->cfg, ctx->local, ctx->peer,
-								child->reqid, &in, TRUE, binding->survival);
+		ok = this->kernel->add_sa(this->kernel, child->cfg, ctx->local,
+								  ctx->peer, child->reqid, &in, TRUE,
+								  binding->survival);
 		if (!ok)
 		{
 			this->journal->remove(this->journal, proto, in.spi);
@@ -356,9 +364,9 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 	if (initiator || !child->old.used)
 	{	/* the peer's inbound SA is there: it confirmed, or there is no
 		 * other SA to send with meanwhile */
-		pair.out_installed = qkd_direct_kernel_add_sa(child->cfg, ctx->local,
-									ctx->peer, child->reqid, &out, FALSE,
-									binding->survival);
+		pair.out_installed = this->kernel->add_sa(this->kernel, child->cfg,
+									ctx->local, ctx->peer, child->reqid, &out,
+									FALSE, binding->survival);
 		qkd_direct_sa_keys_clear(&out);
 	}
 	else
@@ -475,9 +483,9 @@ static void check_limits(private_qkd_doh_direct_t *this, child_t *child,
 		return;
 	}
 	child->queried = now;
-	if (qkd_direct_kernel_query(child->cfg, this->ctx->local,
-								this->ctx->peer, child->cur.spi_out, FALSE,
-								&bytes, &packets) &&
+	if (this->kernel->query_sa(this->kernel, child->cfg, this->ctx->local,
+							   this->ctx->peer, child->cur.spi_out, FALSE,
+							   &bytes, &packets) &&
 		((child->cfg->life_bytes && bytes >= child->cfg->life_bytes) ||
 		 (child->cfg->life_packets && packets >= child->cfg->life_packets)))
 	{
@@ -498,8 +506,8 @@ METHOD(qkd_doh_direct_t, tick, void,
 		if (child->cur.used && !child->cur.out_installed &&
 			now >= child->cur.out_due)
 		{
-			child->cur.out_installed = qkd_direct_kernel_add_sa(child->cfg,
-							ctx->local, ctx->peer, child->reqid,
+			child->cur.out_installed = this->kernel->add_sa(this->kernel,
+							child->cfg, ctx->local, ctx->peer, child->reqid,
 							&child->cur.out_keys, FALSE,
 							(child->cur.hard_due - now) / 1000);
 			qkd_direct_sa_keys_clear(&child->cur.out_keys);
@@ -564,14 +572,16 @@ METHOD(qkd_doh_direct_t, format_status, bool,
 		{
 			qkd_key_id_format(child->cur.id, uuid);
 			bytes_in = bytes_out = packets = 0;
-			qkd_direct_kernel_query(child->cfg, this->ctx->local,
-									this->ctx->peer, child->cur.spi_in, TRUE,
-									&bytes_in, &packets);
+			this->kernel->query_sa(this->kernel, child->cfg,
+								   this->ctx->local, this->ctx->peer,
+								   child->cur.spi_in, TRUE, &bytes_in,
+								   &packets);
 			if (child->cur.out_installed)
 			{
-				qkd_direct_kernel_query(child->cfg, this->ctx->local,
-										this->ctx->peer, child->cur.spi_out,
-										FALSE, &bytes_out, &packets);
+				this->kernel->query_sa(this->kernel, child->cfg,
+									   this->ctx->local, this->ctx->peer,
+									   child->cur.spi_out, FALSE, &bytes_out,
+									   &packets);
 			}
 			written = snprintf(buf + used, len - used,
 				"ikeless_%s: installed spi_in %.8x spi_out %.8x key %s "
@@ -607,12 +617,12 @@ METHOD(qkd_doh_direct_t, destroy, void,
 		remove_pair(this, child, &child->cur, "stopping");
 		if (child->policies)
 		{
-			qkd_direct_kernel_policies(child->cfg, this->ctx->local,
-									   this->ctx->peer, child->reqid, FALSE);
+			this->kernel->policies(this->kernel, child->cfg, this->ctx->local,
+								   this->ctx->peer, child->reqid, FALSE);
 		}
 		if (child->reqid)
 		{
-			qkd_direct_kernel_release(child->reqid);
+			this->kernel->release_reqid(this->kernel, child->reqid);
 		}
 		free(child);
 	}
@@ -651,10 +661,10 @@ static qkd_direct_journal_t *open_journal(private_qkd_doh_direct_t *this)
 	enumerator = journal->create_enumerator(journal);
 	while (enumerator->enumerate(enumerator, &proto, &spi_in, &spi_out))
 	{
-		removed += qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer,
-											spi_in, TRUE);
-		removed += qkd_direct_kernel_del_sa(proto, ctx->local, ctx->peer,
-											spi_out, FALSE);
+		removed += this->kernel->del_sa(this->kernel, proto, ctx->local,
+										ctx->peer, spi_in, TRUE);
+		removed += this->kernel->del_sa(this->kernel, proto, ctx->local,
+										ctx->peer, spi_out, FALSE);
 		journal->remove(journal, proto, spi_in);
 	}
 	enumerator->destroy(enumerator);
@@ -671,7 +681,8 @@ static qkd_direct_journal_t *open_journal(private_qkd_doh_direct_t *this)
  */
 qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
 										qkd_doh_keying_t *keying,
-										qkd_doh_negotiation_t *negotiation)
+										qkd_doh_negotiation_t *negotiation,
+										qkd_direct_kernel_t *kernel)
 {
 	private_qkd_doh_direct_t *this;
 	enumerator_t *enumerator;
@@ -693,6 +704,7 @@ qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
 		.ctx = ctx,
 		.keying = keying,
 		.negotiation = negotiation,
+		.kernel = kernel,
 		.link = ctx->link->get_ref(ctx->link),
 		.children = array_create(0, 0),
 		.hkdf = qkd_hkdf_create(),
@@ -711,10 +723,11 @@ qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
 		destroy(this);
 		return NULL;
 	}
-	if (!this->hkdf)
+	if (!this->hkdf || !this->kernel)
 	{
-		DBG1(DBG_CHD, "qkd IKE-less: HKDF-SHA256 not available, children of "
-			 "link '%s' not started", qkd_doh_name(ctx));
+		DBG1(DBG_CHD, "qkd IKE-less: %s, children of link '%s' not started",
+			 this->hkdf ? "no kernel interface" : "HKDF-SHA256 not available",
+			 qkd_doh_name(ctx));
 		destroy(this);
 		return NULL;
 	}

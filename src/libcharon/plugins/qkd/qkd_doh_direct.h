@@ -32,6 +32,7 @@
 #include "qkd_doh_context.h"
 #include "qkd_doh_keying.h"
 #include "qkd_doh_negotiation.h"
+#include "qkd_direct_kernel.h"
 
 typedef struct qkd_doh_direct_t qkd_doh_direct_t;
 
@@ -81,10 +82,13 @@ struct qkd_doh_direct_t {
  * @param ctx			shared state of the peer
  * @param keying		DOH key state (ask only while established)
  * @param negotiation	negotiation, to ask for keys
+ * @param kernel		installs the SAs and policies (not owned), NULL if
+ *						there is no kernel interface
  * @return				children, NULL if the link has none
  */
 qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
 										qkd_doh_keying_t *keying,
-										qkd_doh_negotiation_t *negotiation);
+										qkd_doh_negotiation_t *negotiation,
+										qkd_direct_kernel_t *kernel);
 
 #endif /** QKD_DOH_DIRECT_H_ @}*/

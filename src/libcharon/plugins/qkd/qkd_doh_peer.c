@@ -410,7 +410,8 @@ METHOD(qkd_doh_peer_t, destroy, void,
  * Described in header
  */
 qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
-									qkd_doh_send_t send, void *data)
+									qkd_doh_send_t send, void *data,
+									qkd_direct_kernel_t *kernel)
 {
 	private_qkd_doh_peer_t *this;
 	qkd_doh_context_t *ctx;
@@ -443,7 +444,7 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
 												   this->syncer,
 												   this->announces);
 	this->direct = qkd_doh_direct_create(ctx, this->keying,
-										 this->negotiation);
+										 this->negotiation, kernel);
 	if (ctx->announcer)
 	{
 		ctx->pool->add_listener(ctx->pool, &this->listener);

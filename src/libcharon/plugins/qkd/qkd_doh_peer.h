@@ -25,6 +25,7 @@
 
 #include "qkd_link.h"
 #include "qkd_doh_context.h"
+#include "qkd_direct_kernel.h"
 
 typedef struct qkd_doh_peer_t qkd_doh_peer_t;
 
@@ -119,9 +120,12 @@ struct qkd_doh_peer_t {
  * @param pool		the link's pool
  * @param send		sends a header to the peer
  * @param data		user data for send
+ * @param kernel	installs the SAs of IKE-less children (not owned), or
+ *					NULL
  * @return			DOH peer, NULL if the link has no DOH settings
  */
 qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
-									qkd_doh_send_t send, void *data);
+									qkd_doh_send_t send, void *data,
+									qkd_direct_kernel_t *kernel);
 
 #endif /** QKD_DOH_PEER_H_ @}*/

@@ -51,6 +51,11 @@ struct private_qkd_links_t {
 	linked_list_t *links;
 
 	/**
+	 * Installs the SAs of IKE-less children, for the DOH peers
+	 */
+	qkd_direct_kernel_t *kernel;
+
+	/**
 	 * The first link listing a connection name, by name (char* -> the
 	 * qkd_link_t* in links)
 	 */
@@ -186,7 +191,7 @@ static void attach_doh(private_qkd_links_t *this, pool_entry_t *entry,
 	{
 		if (!this->doh)
 		{
-			this->doh = qkd_doh_create(bypass_ipsec);
+			this->doh = qkd_doh_create(bypass_ipsec, this->kernel);
 		}
 		entry->doh = this->doh->add(this->doh, link, entry->pool);
 	}
@@ -434,6 +439,8 @@ METHOD(qkd_links_t, destroy, void,
 	DESTROY_IF(this->store);
 	this->links->destroy_offset(this->links, offsetof(qkd_link_t, destroy));
 	this->by_connection->destroy(this->by_connection);
+	/* after the DOH peers, retired ones included */
+	this->kernel->destroy(this->kernel);
 	this->lock->destroy(this->lock);
 	free(this);
 }
@@ -456,6 +463,7 @@ qkd_links_t *qkd_links_create()
 										  hashtable_equals_str, 8),
 		.lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
 		.pools = hashtable_create(hashtable_hash_str, hashtable_equals_str, 4),
+		.kernel = qkd_direct_kernel_create(),
 	);
 
 	return &this->public;

@@ -31,6 +31,7 @@
 #include "qkd_doh_msg.h"
 #include "qkd_doh_guard.h"
 #include "../kme_test_utils.h"
+#include "../mock_direct_kernel.h"
 
 /**
  * Key size of the links, bits
@@ -67,6 +68,8 @@ typedef struct {
 	qkd_pool_t *pool;
 	/** DOH peer of the link */
 	qkd_doh_peer_t *peer;
+	/** the host's kernel, for IKE-less children */
+	mock_direct_kernel_t *kernel;
 } side_t;
 
 /**
@@ -690,11 +693,11 @@ static void configure(char *extra)
 		"    doh_bound = %d\n    doh_window = 30\n"
 		"    %s\n"
 		"  }\n"
-		"} } } }\n", lib->ns,
+		"} ikeless_dir = %s } } }\n", lib->ns,
 		kme_test_env("QKD_TEST_KME_A"), pki, pki, pki, KEY_SIZE, BOUND,
 		extra,
 		kme_test_env("QKD_TEST_KME_B"), pki, pki, pki, KEY_SIZE, BOUND,
-		extra);
+		extra, dir);
 	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
 }
 
@@ -718,7 +721,8 @@ static void open_pool(side_t *side)
  */
 static void create_peer(side_t *side)
 {
-	side->peer = qkd_doh_peer_create(side->link, side->pool, send_cb, side);
+	side->peer = qkd_doh_peer_create(side->link, side->pool, send_cb, side,
+									  &side->kernel->kernel);
 	ck_assert(side->peer);
 }
 
@@ -913,10 +917,12 @@ START_SETUP(setup_net)
 	sides[0] = (side_t){
 		.name = "doh-a",
 		.addr = host_create_from_string("fec0::1", 0),
+		.kernel = mock_direct_kernel_create(),
 	};
 	sides[1] = (side_t){
 		.name = "doh-b",
 		.addr = host_create_from_string("fec0::2", 0),
+		.kernel = mock_direct_kernel_create(),
 	};
 	ntaken = 0;
 }
@@ -938,6 +944,7 @@ START_TEARDOWN(teardown_net)
 		DESTROY_IF(sides[i].link);
 		sides[i].link = NULL;
 		sides[i].addr->destroy(sides[i].addr);
+		sides[i].kernel->destroy(sides[i].kernel);
 	}
 	net.queue->destroy_function(net.queue, (void*)packet_destroy);
 	net.captured->destroy_function(net.captured, (void*)packet_destroy);
@@ -2378,7 +2385,7 @@ static void start_children(char *children_a, char *children_b)
 }
 
 /**
- * A child of a link (no kernel calls: both ends refuse or are refused)
+ * A child of a link
  */
 #define CHILD_NET "net { local_ts = fec1::/16\n remote_ts = fec2::/16\n " \
 				  "lifetime = 20s\n rekey_margin = 5s\n %s }"
@@ -2401,6 +2408,8 @@ static void assert_child_refused(uint8_t status)
 	ck_assert(a->peer->format_status(a->peer, buf, sizeof(buf)));
 	ck_assert(strstr(buf, "ikeless_net: negotiating pairs 0\n") ||
 			  strstr(buf, "ikeless_net: none pairs 0\n"));
+	ck_assert_int_eq(a->kernel->count_sas(a->kernel, NULL), 0);
+	ck_assert_int_eq(b->kernel->count_sas(b->kernel, NULL), 0);
 	/* keys for IKE key exchanges still flow */
 	bound = counters(a).bound_own;
 	take_and_accept(a);
@@ -2437,6 +2446,87 @@ START_TEST(test_child_longer_lifetime)
 	snprintf(child_b, sizeof(child_b), CHILD_NET, "lifetime = 10s");
 	start_children(child_a, child_b);
 	assert_child_refused(QKD_DOH_UNKNOWN_CHILD);
+}
+END_TEST
+
+/**
+ * A child that rekeys every 3 s (key survival time 6 s)
+ */
+#define CHILD_FAST "net { local_ts = fec1::/16\n remote_ts = fec2::/16\n " \
+				   "lifetime = 6s\n rekey_margin = 3s\n }"
+
+/**
+ * Run both ends' children for a while, passing a packet each way at every
+ * step once both have their first SA pair: none may be lost across the
+ * rekeys, no end holds more than the current and the previous pair, no SA
+ * outlives its key survival time, no SPI or key is used twice
+ */
+static void assert_lossless_rekeys(u_int ms, u_int min_pairs)
+{
+	u_int sent = 0, lost = 0, installed, reused;
+	bool started = FALSE;
+	uint64_t end;
+	int i;
+
+	ck_assert(run_until(a->kernel->send(a->kernel, "net", b->kernel) &&
+						b->kernel->send(b->kernel, "net", a->kernel),
+						DEADLINE));
+	end = now_ms() + ms;
+	while (now_ms() < end)
+	{
+		step();
+		sent += 2;
+		lost += !a->kernel->send(a->kernel, "net", b->kernel);
+		lost += !b->kernel->send(b->kernel, "net", a->kernel);
+		ck_assert(a->kernel->count_sas(a->kernel, "net") <= 4);
+		ck_assert(b->kernel->count_sas(b->kernel, "net") <= 4);
+		started = TRUE;
+	}
+	ck_assert(started);
+	ck_assert_msg(lost == 0, "%u of %u packets lost", lost, sent);
+	for (i = 0; i < countof(sides); i++)
+	{
+		installed = sides[i].kernel->count_installed(sides[i].kernel,
+													 &reused);
+		ck_assert_msg(installed >= 2 * min_pairs, "%s installed %u SAs",
+					  sides[i].name, installed);
+		ck_assert_int_eq(reused, 0);
+		ck_assert_int_eq(sides[i].kernel->count_overdue(sides[i].kernel), 0);
+	}
+	/* stopping removes every SA and policy, releases the reqids */
+	for (i = 0; i < countof(sides); i++)
+	{
+		stop_side(&sides[i]);
+		ck_assert_int_eq(sides[i].kernel->count_sas(sides[i].kernel, NULL),
+						 0);
+		ck_assert_int_eq(sides[i].kernel->count_policies(sides[i].kernel),
+						 0);
+		ck_assert_int_eq(sides[i].kernel->count_reqids(sides[i].kernel), 0);
+	}
+}
+
+START_TEST(test_child_rekeys)
+{
+	start_children(CHILD_FAST, CHILD_FAST);
+	assert_lossless_rekeys(12000, 4);
+}
+END_TEST
+
+START_TEST(test_child_rekeys_loss)
+{
+	net.loss = 20;
+	start_children(CHILD_FAST, CHILD_FAST);
+	assert_lossless_rekeys(12000, 4);
+	ck_assert(net.dropped > 0);
+}
+END_TEST
+
+START_TEST(test_child_rekeys_reorder)
+{
+	net.duplicate = TRUE;
+	net.jitter = 50;
+	start_children(CHILD_FAST, CHILD_FAST);
+	assert_lossless_rekeys(12000, 4);
 }
 END_TEST
 
@@ -2525,6 +2615,14 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_child_other_alg);
 	tcase_add_test(tc, test_child_longer_lifetime);
 	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("IKE-less rekeys");
+	tcase_add_checked_fixture(tc, setup_net, teardown_net);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_child_rekeys);
+	tcase_add_test(tc, test_child_rekeys_loss);
+	tcase_add_test(tc, test_child_rekeys_reorder);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collisions");
