@@ -300,9 +300,10 @@ static bool derive_pair(private_qkd_doh_direct_t *this, child_t *child,
 
 /**
  * Install the SA pair of a key bound for a child; the current pair becomes
- * the old one, removed after an overlap
+ * the old one, removed after an overlap. Returns FALSE if the key expired
+ * instead.
  */
-static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
+static bool install_pair(private_qkd_doh_direct_t *this, child_t *child,
 						 qkd_doh_binding_t *binding,
 						 uint8_t id[QKD_KEY_ID_LEN], bool initiator)
 {
@@ -351,16 +352,26 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 		ctx->pool->set_status(ctx->pool, id, QKD_KEY_EXPIRED);
 		qkd_direct_sa_keys_clear(&in);
 		qkd_direct_sa_keys_clear(&out);
-		child->retry_due = now + RETRY_DELAY;
-		return;
+		/* the asking end asks again, at once the first time: the peer
+		 * switches to the pair we lack within OUT_SWITCH_DELAY */
+		child->retry_due = now + (child->failures++ ? RETRY_DELAY : 0);
+		return FALSE;
 	}
 	pair.spi_in = in.spi;
 	pair.spi_out = out.spi;
 	qkd_direct_sa_keys_clear(&in);
-	/* the previous pair stays for the overlap */
-	remove_pair(this, child, &child->old, "replaced earlier");
-	child->old = child->cur;
-	child->old_due = min(now + OVERLAP, child->old.expire_due);
+	if (child->cur.used && !child->cur.out_installed && child->old.used)
+	{	/* the current pair never sent (a rekey within OUT_SWITCH_DELAY,
+		 * e.g. after the peer failed to install it): the old one sends
+		 * until the new pair's outbound SA is installed */
+		remove_pair(this, child, &child->cur, "replaced before use");
+	}
+	else
+	{	/* the previous pair stays for the overlap */
+		remove_pair(this, child, &child->old, "replaced earlier");
+		child->old = child->cur;
+		child->old_due = min(now + OVERLAP, child->old.expire_due);
+	}
 	if (initiator || !child->old.used)
 	{	/* the peer's inbound SA is there: it confirmed, or there is no
 		 * other SA to send with meanwhile */
@@ -383,6 +394,7 @@ static void install_pair(private_qkd_doh_direct_t *this, child_t *child,
 	DBG1(DBG_CHD, "qkd IKE-less '%s': SA pair installed with %H, SPIs in "
 		 "%.8x out %.8x, key %s, %u s", child->cfg->name, ctx->peer,
 		 pair.spi_in, pair.spi_out, uuid, binding->survival);
+	return TRUE;
 }
 
 METHOD(qkd_doh_binder_t, check, qkd_doh_status_t,
@@ -418,7 +430,7 @@ METHOD(qkd_doh_binder_t, check, qkd_doh_status_t,
 	return QKD_DOH_SUCCESS;
 }
 
-METHOD(qkd_doh_binder_t, bound, void,
+METHOD(qkd_doh_binder_t, bound, bool,
 	private_qkd_doh_direct_t *this, qkd_doh_binding_t *binding,
 	uint8_t id[QKD_KEY_ID_LEN], bool initiator)
 {
@@ -428,14 +440,18 @@ METHOD(qkd_doh_binder_t, bound, void,
 	if (!child)
 	{	/* checked before, but be safe: the key is of no use */
 		this->ctx->pool->set_status(this->ctx->pool, id, QKD_KEY_EXPIRED);
-		return;
+		return FALSE;
 	}
 	if (initiator)
 	{
 		child->requested = FALSE;
-		child->failures = 0;
 	}
-	install_pair(this, child, binding, id, initiator);
+	if (!install_pair(this, child, binding, id, initiator))
+	{
+		return FALSE;
+	}
+	child->failures = 0;
+	return TRUE;
 }
 
 METHOD(qkd_doh_binder_t, failed, void,
@@ -504,8 +520,10 @@ METHOD(qkd_doh_direct_t, tick, void,
 	{
 		array_get(this->children, i, &child);
 		if (child->cur.used && !child->cur.out_installed &&
-			now >= child->cur.out_due)
-		{
+			(now >= child->cur.out_due ||
+			 (child->old.used && now >= child->old_due)))
+		{	/* switch when the peer has the inbound SA, or when the old
+			 * pair goes (a late rekey must not leave us without one) */
 			child->cur.out_installed = this->kernel->add_sa(this->kernel,
 							child->cfg, ctx->local, ctx->peer, child->reqid,
 							&child->cur.out_keys, FALSE,

@@ -549,7 +549,11 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 						array_remove(this->child_bound, ARRAY_HEAD, NULL);
 					}
 					array_insert(this->child_bound, ARRAY_TAIL, id);
-					this->binder->bound(this->binder, &binding, id, FALSE);
+					if (!this->binder->bound(this->binder, &binding, id,
+											 FALSE))
+					{	/* e.g. an SPI taken: expired, the peer asks again */
+						status = QKD_DOH_INVALID_KEYID;
+					}
 				}
 				else
 				{

@@ -65,11 +65,15 @@ struct qkd_doh_binder_t {
 	/**
 	 * A key was bound (Pending on both ends) for a binding.
 	 *
+	 * The end that did not ask confirms only if this succeeds, and refuses
+	 * with QKD_DOH_INVALID_KEYID otherwise (the key is expired).
+	 *
 	 * @param binding	child, algorithms, survival time
 	 * @param id		key ID
 	 * @param initiator	TRUE if this end asked for it
+	 * @return			TRUE if the key is in use, FALSE if it expired
 	 */
-	void (*bound)(qkd_doh_binder_t *this, qkd_doh_binding_t *binding,
+	bool (*bound)(qkd_doh_binder_t *this, qkd_doh_binding_t *binding,
 				  uint8_t id[QKD_KEY_ID_LEN], bool initiator);
 
 	/**

@@ -66,6 +66,11 @@ struct private_mock_direct_kernel_t {
 	 * Children with policies, reqids allocated
 	 */
 	u_int policies, reqids;
+
+	/**
+	 * add_sa() calls until one fails, 0 for none
+	 */
+	u_int fail_in;
 };
 
 /**
@@ -194,6 +199,10 @@ METHOD(qkd_direct_kernel_t, add_sa, bool,
 	sa_t *sa;
 
 	expire(this);
+	if (this->fail_in && --this->fail_in == 0)
+	{	/* as if the SPI were taken */
+		return FALSE;
+	}
 	if (find(this, proto, keys->spi, inbound, NULL) || !lifetime)
 	{	/* like the kernel: the SA exists, or no lifetime given */
 		return FALSE;
@@ -285,6 +294,12 @@ METHOD(mock_direct_kernel_t, send_, bool,
 		   same_key(in->integ, out->integ);
 }
 
+METHOD(mock_direct_kernel_t, fail_add, void,
+	private_mock_direct_kernel_t *this, u_int nth)
+{
+	this->fail_in = nth;
+}
+
 METHOD(mock_direct_kernel_t, count_sas, u_int,
 	private_mock_direct_kernel_t *this, char *child)
 {
@@ -359,6 +374,7 @@ mock_direct_kernel_t *mock_direct_kernel_create()
 				.destroy = _kernel_destroy,
 			},
 			.send = _send_,
+			.fail_add = _fail_add,
 			.count_sas = _count_sas,
 			.count_policies = _count_policies,
 			.count_reqids = _count_reqids,

@@ -50,6 +50,13 @@ struct mock_direct_kernel_t {
 				 mock_direct_kernel_t *to);
 
 	/**
+	 * Make an SA fail to install, as the kernel does for an SPI in use.
+	 *
+	 * @param nth		the nth add_sa() from now fails (1 the next)
+	 */
+	void (*fail_add)(mock_direct_kernel_t *this, u_int nth);
+
+	/**
 	 * Number of SAs installed now, of a child or all (NULL).
 	 *
 	 * @param child		child name, or NULL

@@ -2521,6 +2521,33 @@ START_TEST(test_child_rekeys_loss)
 }
 END_TEST
 
+START_TEST(test_child_spi_collision)
+{
+	start_children(CHILD_FAST, CHILD_FAST);
+	ck_assert(run_until(a->kernel->send(a->kernel, "net", b->kernel) &&
+						b->kernel->send(b->kernel, "net", a->kernel),
+						DEADLINE));
+	/* B installed its first pair (two SAs): the inbound SA of the first
+	 * rekey fails, as if its SPI were taken; B refuses, A asks again */
+	b->kernel->fail_add(b->kernel, 1);
+	assert_lossless_rekeys(12000, 3);
+	ck_assert_int_eq(net.confirms[1][QKD_DOH_INVALID_KEYID], 1);
+}
+END_TEST
+
+START_TEST(test_child_spi_collision_requester)
+{
+	start_children(CHILD_FAST, CHILD_FAST);
+	ck_assert(run_until(a->kernel->send(a->kernel, "net", b->kernel) &&
+						b->kernel->send(b->kernel, "net", a->kernel),
+						DEADLINE));
+	/* B confirmed and installed the first rekey's pair, A fails to: A
+	 * asks again at once, B drops the pair it never sent with */
+	a->kernel->fail_add(a->kernel, 1);
+	assert_lossless_rekeys(12000, 3);
+}
+END_TEST
+
 START_TEST(test_child_rekeys_reorder)
 {
 	net.duplicate = TRUE;
@@ -2623,6 +2650,8 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_child_rekeys);
 	tcase_add_test(tc, test_child_rekeys_loss);
 	tcase_add_test(tc, test_child_rekeys_reorder);
+	tcase_add_test(tc, test_child_spi_collision);
+	tcase_add_test(tc, test_child_spi_collision_requester);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collisions");
