@@ -170,6 +170,15 @@ static uint64_t now_us()
 }
 
 /**
+ * How long to wait before asking again after failures in a row, ms
+ */
+static uint64_t retry_delay(u_int failures)
+{
+	return min((uint64_t)RETRY_DELAY << min(failures, 16),
+			   (uint64_t)RETRY_DELAY_MAX);
+}
+
+/**
  * Find a child by name
  */
 static child_t *find_child(private_qkd_doh_direct_t *this, char *name)
@@ -352,9 +361,12 @@ static bool install_pair(private_qkd_doh_direct_t *this, child_t *child,
 		ctx->pool->set_status(ctx->pool, id, QKD_KEY_EXPIRED);
 		qkd_direct_sa_keys_clear(&in);
 		qkd_direct_sa_keys_clear(&out);
-		/* the asking end asks again, at once the first time: the peer
-		 * switches to the pair we lack within OUT_SWITCH_DELAY */
-		child->retry_due = now + (child->failures++ ? RETRY_DELAY : 0);
+		/* the asking end asks again, at once the first time (the peer
+		 * switches to the pair we lack within OUT_SWITCH_DELAY), then
+		 * backing off: each try takes a key */
+		child->retry_due = now + (child->failures ?
+								  retry_delay(child->failures - 1) : 0);
+		child->failures++;
 		return FALSE;
 	}
 	pair.spi_in = in.spi;
@@ -463,9 +475,7 @@ METHOD(qkd_doh_binder_t, failed, void,
 	if (child)
 	{
 		child->requested = FALSE;
-		child->retry_due = qkd_doh_now_ms() +
-				min((uint64_t)RETRY_DELAY << min(child->failures, 16),
-					(uint64_t)RETRY_DELAY_MAX);
+		child->retry_due = qkd_doh_now_ms() + retry_delay(child->failures);
 		child->failures++;
 	}
 }

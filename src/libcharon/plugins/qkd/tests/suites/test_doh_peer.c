@@ -2456,6 +2456,15 @@ END_TEST
 				   "lifetime = 6s\n rekey_margin = 3s\n }"
 
 /**
+ * Whether packets pass both ways between the ends' SAs of the child
+ */
+static bool child_passes()
+{
+	return a->kernel->send(a->kernel, "net", b->kernel) &&
+		   b->kernel->send(b->kernel, "net", a->kernel);
+}
+
+/**
  * Run both ends' children for a while, passing a packet each way at every
  * step once both have their first SA pair: none may be lost across the
  * rekeys, no end holds more than the current and the previous pair, no SA
@@ -2468,9 +2477,7 @@ static void assert_lossless_rekeys(u_int ms, u_int min_pairs)
 	uint64_t end;
 	int i;
 
-	ck_assert(run_until(a->kernel->send(a->kernel, "net", b->kernel) &&
-						b->kernel->send(b->kernel, "net", a->kernel),
-						DEADLINE));
+	ck_assert(run_until(child_passes(), DEADLINE));
 	end = now_ms() + ms;
 	while (now_ms() < end)
 	{
@@ -2524,9 +2531,7 @@ END_TEST
 START_TEST(test_child_spi_collision)
 {
 	start_children(CHILD_FAST, CHILD_FAST);
-	ck_assert(run_until(a->kernel->send(a->kernel, "net", b->kernel) &&
-						b->kernel->send(b->kernel, "net", a->kernel),
-						DEADLINE));
+	ck_assert(run_until(child_passes(), DEADLINE));
 	/* B installed its first pair (two SAs): the inbound SA of the first
 	 * rekey fails, as if its SPI were taken; B refuses, A asks again */
 	b->kernel->fail_add(b->kernel, 1);
@@ -2538,9 +2543,7 @@ END_TEST
 START_TEST(test_child_spi_collision_requester)
 {
 	start_children(CHILD_FAST, CHILD_FAST);
-	ck_assert(run_until(a->kernel->send(a->kernel, "net", b->kernel) &&
-						b->kernel->send(b->kernel, "net", a->kernel),
-						DEADLINE));
+	ck_assert(run_until(child_passes(), DEADLINE));
 	/* B confirmed and installed the first rekey's pair, A fails to: A
 	 * asks again at once, B drops the pair it never sent with */
 	a->kernel->fail_add(a->kernel, 1);
