@@ -34,6 +34,43 @@ static uint8_t gf_mul(uint8_t a, uint8_t b)
 }
 
 /**
+ * Products of eight field elements (the bytes of a) with one public
+ * element x in GF(2^8), at once: constant-time in a
+ */
+static uint64_t gf_mul8(uint64_t a, uint8_t x)
+{
+	uint64_t p = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+	{
+		p ^= a & -(uint64_t)((x >> i) & 1);
+		a = ((a & 0x7f7f7f7f7f7f7f7fULL) << 1) ^
+			(((a >> 7) & 0x0101010101010101ULL) * 0x1b);
+	}
+	return p;
+}
+
+/**
+ * Load up to eight bytes at pos of a chunk (zero-padded)
+ */
+static uint64_t load8(chunk_t c, size_t pos)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, c.ptr + pos, min(sizeof(v), c.len - pos));
+	return v;
+}
+
+/**
+ * Store up to eight bytes at pos of a chunk
+ */
+static void store8(chunk_t c, size_t pos, uint64_t v)
+{
+	memcpy(c.ptr + pos, &v, min(sizeof(v), c.len - pos));
+}
+
+/**
  * Inverse in GF(2^8): a^254 (0 for 0), by a fixed chain of squarings and
  * multiplications
  */
@@ -120,16 +157,18 @@ static void lagrange(uint8_t xs[], u_int k, uint8_t x, uint8_t l[])
 }
 
 /**
- * Value at x of the polynomial through the first k shares, byte pos
+ * Values at x of the polynomials through the first k shares, of the up to
+ * eight bytes at pos, given their Lagrange coefficients at x
  */
-static uint8_t interpolate(chunk_t shares[], uint8_t l[], u_int k, size_t pos)
+static uint64_t interpolate(chunk_t shares[], uint8_t l[], u_int k,
+							size_t pos)
 {
-	uint8_t y = 0;
+	uint64_t y = 0;
 	u_int i;
 
 	for (i = 0; i < k; i++)
 	{
-		y ^= gf_mul(shares[i].ptr[pos], l[i]);
+		y ^= gf_mul8(load8(shares[i], pos), l[i]);
 	}
 	return y;
 }
@@ -140,10 +179,11 @@ static uint8_t interpolate(chunk_t shares[], uint8_t l[], u_int k, size_t pos)
 bool qkd_shamir_split(rng_t *rng, chunk_t secret, u_int k, u_int n,
 					  chunk_t shares[])
 {
-	chunk_t coeffs;
-	uint8_t x, y;
+	chunk_t coeffs, coeff;
+	uint64_t y;
 	size_t pos;
 	u_int i, c;
+	uint8_t x;
 
 	if (k < 2 || k > n || n > QKD_SHAMIR_MAX_SHARES || !secret.len)
 	{
@@ -158,14 +198,17 @@ bool qkd_shamir_split(rng_t *rng, chunk_t secret, u_int k, u_int n,
 	{
 		shares[i] = chunk_alloc(secret.len);
 		x = i + 1;
-		for (pos = 0; pos < secret.len; pos++)
-		{	/* Horner: a_{k-1} x^{k-1} + ... + a_1 x + secret */
+		for (pos = 0; pos < secret.len; pos += sizeof(y))
+		{	/* Horner, eight bytes at a time:
+			 * a_{k-1} x^{k-1} + ... + a_1 x + secret */
 			y = 0;
 			for (c = k - 1; c > 0; c--)
 			{
-				y = gf_mul(y, x) ^ coeffs.ptr[(c - 1) * secret.len + pos];
+				coeff = chunk_create(coeffs.ptr + (c - 1) * secret.len,
+									 secret.len);
+				y = gf_mul8(y, x) ^ load8(coeff, pos);
 			}
-			shares[i].ptr[pos] = gf_mul(y, x) ^ secret.ptr[pos];
+			store8(shares[i], pos, gf_mul8(y, x) ^ load8(secret, pos));
 		}
 	}
 	chunk_clear(&coeffs);
@@ -189,9 +232,9 @@ bool qkd_shamir_combine(uint8_t xs[], chunk_t shares[], u_int k,
 	}
 	lagrange(xs, k, 0, l);
 	*secret = chunk_alloc(shares[0].len);
-	for (pos = 0; pos < secret->len; pos++)
+	for (pos = 0; pos < secret->len; pos += sizeof(uint64_t))
 	{
-		secret->ptr[pos] = interpolate(shares, l, k, pos);
+		store8(*secret, pos, interpolate(shares, l, k, pos));
 	}
 	return TRUE;
 }
@@ -201,7 +244,8 @@ bool qkd_shamir_combine(uint8_t xs[], chunk_t shares[], u_int k,
  */
 bool qkd_shamir_verify(uint8_t xs[], chunk_t shares[], u_int count, u_int k)
 {
-	uint8_t l[QKD_SHAMIR_MAX_SHARES], diff = 0;
+	uint8_t l[QKD_SHAMIR_MAX_SHARES];
+	uint64_t diff = 0;
 	size_t pos;
 	u_int j;
 
@@ -213,9 +257,9 @@ bool qkd_shamir_verify(uint8_t xs[], chunk_t shares[], u_int count, u_int k)
 	for (j = k; j < count; j++)
 	{
 		lagrange(xs, k, xs[j], l);
-		for (pos = 0; pos < shares[j].len; pos++)
+		for (pos = 0; pos < shares[j].len; pos += sizeof(diff))
 		{	/* accumulated, no early exit on secret-dependent data */
-			diff |= interpolate(shares, l, k, pos) ^ shares[j].ptr[pos];
+			diff |= interpolate(shares, l, k, pos) ^ load8(shares[j], pos);
 		}
 	}
 	return diff == 0;
