@@ -23,6 +23,7 @@
 #include <utils/debug.h>
 
 #include "qkd_doh_msg.h"
+#include "qkd_mpss_msg.h"
 
 /**
  * Most keys a plain range bitmap carries (240 bytes)
@@ -284,6 +285,45 @@ static void check(chunk_t doh)
 	chunk_free(&doh2);
 }
 
+/**
+ * Decode a header as an MPSS share message (qkd_doh_unwrap() and
+ * qkd_mpss_decode()): fields in range and inside the header, and the
+ * Option Data wrapped again comes back the same
+ */
+static void check_share(chunk_t doh)
+{
+	qkd_mpss_share_t msg;
+	chunk_t data, data2, doh2;
+
+	if (!qkd_doh_unwrap(doh, &data))
+	{
+		return;
+	}
+	if (data.ptr < doh.ptr || data.ptr + data.len > doh.ptr + doh.len ||
+		!data.len)
+	{
+		abort();
+	}
+	if (!qkd_doh_wrap(data, doh.ptr[0], &doh2) ||
+		!qkd_doh_unwrap(doh2, &data2) || !chunk_equals(data, data2))
+	{
+		abort();
+	}
+	chunk_free(&doh2);
+	if (!qkd_mpss_decode(data, &msg))
+	{
+		return;
+	}
+	if (msg.share.ptr < data.ptr ||
+		msg.share.ptr + msg.share.len + QKD_MPSS_MAC_LEN !=
+			data.ptr + data.len ||
+		!msg.share.len || msg.share.len > QKD_MPSS_MAX_SHARE ||
+		msg.k < 2 || msg.k > msg.n || !msg.index || msg.index > msg.n)
+	{
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	chunk_t fixed;
@@ -292,6 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	 * read beyond it */
 	fixed = chunk_clone(chunk_create((u_char*)data, len));
 	check(fixed);
+	check_share(fixed);
 	chunk_free(&fixed);
 
 	/* and with a consistent length (zero-padded, Hdr Ext Len set), which
@@ -303,6 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		memset(fixed.ptr + len, 0, fixed.len - len);
 		fixed.ptr[1] = fixed.len / 8 - 1;
 		check(fixed);
+		check_share(fixed);
 		chunk_free(&fixed);
 	}
 	return 0;

@@ -378,12 +378,46 @@ static bool encode_message(bio_writer_t *writer, qkd_doh_msg_t *msg)
 /*
  * Described in header
  */
+/**
+ * Pad a header to a multiple of 8 octets, set its Hdr Ext Len and take it
+ * from the writer (destroyed)
+ */
+static bool finish_header(bio_writer_t *writer, chunk_t *doh)
+{
+	chunk_t buf;
+	size_t pad;
+
+	pad = (8 - writer->get_buf(writer).len % 8) % 8;
+	if (pad == 1)
+	{
+		writer->write_uint8(writer, OPT_PAD1);
+	}
+	else if (pad)
+	{
+		writer->write_uint8(writer, OPT_PADN);
+		writer->write_uint8(writer, pad - 2);
+		memset(writer->skip(writer, pad - 2).ptr, 0, pad - 2);
+	}
+	buf = writer->extract_buf(writer);
+	writer->destroy(writer);
+	if (buf.len > MAX_DOH_LEN)
+	{
+		chunk_free(&buf);
+		return FALSE;
+	}
+	buf.ptr[1] = buf.len / 8 - 1;
+	*doh = buf;
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
 bool qkd_doh_encode(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth,
 					uint8_t next_header, chunk_t *doh, size_t *mac_offset)
 {
 	bio_writer_t *data, *writer;
-	chunk_t buf;
-	size_t mac = 0, pad;
+	size_t mac = 0;
 
 	data = bio_writer_create(MAX_OPT_DATA);
 	if (!encode_message(data, msg) ||
@@ -411,31 +445,34 @@ bool qkd_doh_encode(qkd_doh_msg_t *msg, qkd_doh_auth_t *auth,
 		mac = writer->get_buf(writer).len;
 		writer->write_data(writer, chunk_create(auth->mac, QKD_DOH_MAC_LEN));
 	}
-	pad = (8 - writer->get_buf(writer).len % 8) % 8;
-	if (pad == 1)
+	if (!finish_header(writer, doh))
 	{
-		writer->write_uint8(writer, OPT_PAD1);
-	}
-	else if (pad)
-	{
-		writer->write_uint8(writer, OPT_PADN);
-		writer->write_uint8(writer, pad - 2);
-		memset(writer->skip(writer, pad - 2).ptr, 0, pad - 2);
-	}
-	buf = writer->extract_buf(writer);
-	writer->destroy(writer);
-	if (buf.len > MAX_DOH_LEN)
-	{
-		chunk_free(&buf);
 		return FALSE;
 	}
-	buf.ptr[1] = buf.len / 8 - 1;
-	*doh = buf;
 	if (mac_offset)
 	{
 		*mac_offset = mac;
 	}
 	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+bool qkd_doh_wrap(chunk_t data, uint8_t next_header, chunk_t *doh)
+{
+	bio_writer_t *writer;
+
+	if (!data.len || data.len > MAX_OPT_DATA)
+	{
+		return FALSE;
+	}
+	writer = bio_writer_create(2 * MAX_OPT_DATA);
+	writer->write_uint8(writer, next_header);
+	writer->write_uint8(writer, 0); /* Hdr Ext Len, set below */
+	writer->write_uint8(writer, QKD_DOH_OPTION);
+	writer->write_data8(writer, data);
+	return finish_header(writer, doh);
 }
 
 /**
@@ -764,8 +801,8 @@ typedef enum {
 /**
  * Walk the options of a header, find the message and AUTH option data
  */
-static bool walk_options(chunk_t doh, chunk_t *msg_data, chunk_t *auth_data,
-						 size_t *auth_offset)
+static bool walk_options(chunk_t doh, bool any_type, chunk_t *msg_data,
+						 chunk_t *auth_data, size_t *auth_offset)
 {
 	bio_reader_t *reader;
 	walk_state_t state = BEFORE_MESSAGE;
@@ -831,7 +868,7 @@ static bool walk_options(chunk_t doh, chunk_t *msg_data, chunk_t *auth_data,
 		switch (state)
 		{
 			case BEFORE_MESSAGE:
-				if (!is_message_type(data.ptr[0]))
+				if (!any_type && !is_message_type(data.ptr[0]))
 				{
 					invalid(data.ptr[0] == QKD_DOH_AUTH ? "AUTH without message"
 												: "unknown QK message type");
@@ -881,7 +918,7 @@ bool qkd_doh_frame(chunk_t doh, qkd_doh_frame_t *frame)
 	{
 		return invalid("Hdr Ext Len does not match the length");
 	}
-	if (!walk_options(doh, &frame->data, &auth_data, &auth_offset) ||
+	if (!walk_options(doh, FALSE, &frame->data, &auth_data, &auth_offset) ||
 		(auth_data.len && !decode_auth(auth_data, &frame->auth)))
 	{
 		memset(frame, 0, sizeof(*frame));
@@ -891,6 +928,33 @@ bool qkd_doh_frame(chunk_t doh, qkd_doh_frame_t *frame)
 	frame->has_auth = auth_data.len > 0;
 	frame->mac_offset = auth_data.len ? auth_offset + AUTH_MAC_OFFSET : 0;
 	frame->next_header = doh.ptr[0];
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+bool qkd_doh_unwrap(chunk_t doh, chunk_t *data)
+{
+	chunk_t auth_data = chunk_empty;
+	size_t auth_offset = 0;
+
+	*data = chunk_empty;
+	if (doh.len < 8 || doh.len > MAX_DOH_LEN ||
+		doh.len != ((size_t)doh.ptr[1] + 1) * 8)
+	{
+		return invalid("Hdr Ext Len does not match the length");
+	}
+	if (!walk_options(doh, TRUE, data, &auth_data, &auth_offset))
+	{
+		*data = chunk_empty;
+		return FALSE;
+	}
+	if (auth_data.len)
+	{
+		*data = chunk_empty;
+		return invalid("more than one QK option");
+	}
 	return TRUE;
 }
 

@@ -274,6 +274,28 @@ bool qkd_doh_decode(chunk_t doh, qkd_doh_msg_t *msg, qkd_doh_auth_t *auth,
 					bool *has_auth, uint8_t *next_header, size_t *mac_offset);
 
 /**
+ * Encode a Destination Options Header with one 0x50 option of any message
+ * type (e.g. an MPSS share message, docs/mpss-profile.md) and padding.
+ *
+ * @param data			Option Data, its first byte the message type
+ * @param next_header	Next Header field
+ * @param doh			receives the allocated header
+ * @return				FALSE if it does not fit
+ */
+bool qkd_doh_wrap(chunk_t data, uint8_t next_header, chunk_t *doh);
+
+/**
+ * Find the Option Data of the only 0x50 option of a header, whatever its
+ * message type, with the strict checks of qkd_doh_frame() (lengths,
+ * padding, unknown options) and no other 0x50 option.
+ *
+ * @param doh			the header (from its Next Header field on)
+ * @param data			receives the Option Data (points into doh)
+ * @return				FALSE if malformed
+ */
+bool qkd_doh_unwrap(chunk_t doh, chunk_t *data);
+
+/**
  * First step of qkd_doh_decode(): check the header's options (lengths,
  * padding, one QK message option optionally followed by one AUTH option)
  * and parse the AUTH option, without decoding the message. Cheap and
