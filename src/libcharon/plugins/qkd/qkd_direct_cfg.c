@@ -308,6 +308,28 @@ qkd_direct_cfg_t *qkd_direct_cfg_create_from_settings(char *link, char *name,
 	return cfg;
 }
 
+/**
+ * Whether two lists of traffic selectors are equal, in order
+ */
+static bool ts_equal(linked_list_t *a, linked_list_t *b)
+{
+	return a->equals_offset(a, b, offsetof(traffic_selector_t, equals));
+}
+
+/*
+ * Described in header
+ */
+bool qkd_direct_cfg_equals(qkd_direct_cfg_t *a, qkd_direct_cfg_t *b)
+{
+	return streq(a->name, b->name) && a->alg == b->alg &&
+		   a->mode == b->mode && a->lifetime == b->lifetime &&
+		   a->rekey_margin == b->rekey_margin &&
+		   a->life_bytes == b->life_bytes &&
+		   a->life_packets == b->life_packets &&
+		   ts_equal(a->local_ts, b->local_ts) &&
+		   ts_equal(a->remote_ts, b->remote_ts);
+}
+
 /*
  * Described in header
  */

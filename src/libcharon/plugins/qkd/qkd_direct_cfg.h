@@ -88,4 +88,14 @@ qkd_direct_cfg_t *qkd_direct_cfg_create_from_settings(char *link, char *name,
  */
 void qkd_direct_cfg_destroy(qkd_direct_cfg_t *cfg);
 
+/**
+ * Whether two child configurations are the same (name, algorithm, mode,
+ * traffic selectors, lifetimes and limits).
+ *
+ * @param a				one
+ * @param b				the other
+ * @return				TRUE if equal
+ */
+bool qkd_direct_cfg_equals(qkd_direct_cfg_t *a, qkd_direct_cfg_t *b);
+
 #endif /** QKD_DIRECT_CFG_H_ @}*/

@@ -634,6 +634,91 @@ METHOD(qkd_doh_direct_t, format_status, bool,
 	return TRUE;
 }
 
+/**
+ * Remove a child's SAs and policies, release its reqid and free it
+ */
+static void stop_child(private_qkd_doh_direct_t *this, child_t *child,
+					   char *why)
+{
+	remove_pair(this, child, &child->old, why);
+	remove_pair(this, child, &child->cur, why);
+	if (child->policies)
+	{
+		this->kernel->policies(this->kernel, child->cfg, this->ctx->local,
+							   this->ctx->peer, child->reqid, FALSE);
+	}
+	if (child->reqid)
+	{
+		this->kernel->release_reqid(this->kernel, child->reqid);
+	}
+	free(child);
+}
+
+/**
+ * Take a child by name out of the children, NULL if there is none
+ */
+static child_t *take_child(private_qkd_doh_direct_t *this, char *name)
+{
+	child_t *child;
+	int i;
+
+	for (i = 0; i < array_count(this->children); i++)
+	{
+		array_get(this->children, i, &child);
+		if (streq(child->cfg->name, name))
+		{
+			array_remove(this->children, i, NULL);
+			return child;
+		}
+	}
+	return NULL;
+}
+
+METHOD(qkd_doh_direct_t, set_link, void,
+	private_qkd_doh_direct_t *this, qkd_link_t *link)
+{
+	enumerator_t *enumerator;
+	qkd_direct_cfg_t *cfg;
+	array_t *children;
+	child_t *child;
+
+	children = array_create(0, 0);
+	enumerator = link->create_child_enumerator(link);
+	while (enumerator->enumerate(enumerator, &cfg))
+	{
+		child = take_child(this, cfg->name);
+		if (child && qkd_direct_cfg_equals(child->cfg, cfg))
+		{	/* unchanged: keeps its SAs */
+			child->cfg = cfg;
+		}
+		else
+		{
+			if (child)
+			{
+				stop_child(this, child, "reconfigured");
+			}
+			DBG1(DBG_CHD, "qkd IKE-less '%s': %s on link '%s'", cfg->name,
+				 child ? "reconfigured" : "added", link->get_name(link));
+			INIT(child,
+				.cfg = cfg,
+			);
+		}
+		array_insert(children, ARRAY_TAIL, child);
+	}
+	enumerator->destroy(enumerator);
+	while (array_remove(this->children, ARRAY_TAIL, &child))
+	{
+		DBG1(DBG_CHD, "qkd IKE-less '%s': removed from link '%s'",
+			 child->cfg->name, link->get_name(link));
+		stop_child(this, child, "removed from the configuration");
+	}
+	array_destroy(this->children);
+	this->children = children;
+	/* the old configurations go with the old link */
+	this->link->destroy(this->link);
+	this->link = link->get_ref(link);
+}
+
 METHOD(qkd_doh_direct_t, destroy, void,
 	private_qkd_doh_direct_t *this)
 {
@@ -641,18 +726,7 @@ METHOD(qkd_doh_direct_t, destroy, void,
 
 	while (array_remove(this->children, ARRAY_TAIL, &child))
 	{
-		remove_pair(this, child, &child->old, "stopping");
-		remove_pair(this, child, &child->cur, "stopping");
-		if (child->policies)
-		{
-			this->kernel->policies(this->kernel, child->cfg, this->ctx->local,
-								   this->ctx->peer, child->reqid, FALSE);
-		}
-		if (child->reqid)
-		{
-			this->kernel->release_reqid(this->kernel, child->reqid);
-		}
-		free(child);
+		stop_child(this, child, "stopping");
 	}
 	array_destroy(this->children);
 	DESTROY_IF(this->journal);
@@ -726,6 +800,7 @@ qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
 			},
 			.tick = _tick,
 			.peer_reset = _peer_reset,
+			.set_link = _set_link,
 			.format_status = _format_status,
 			.destroy = _destroy,
 		},

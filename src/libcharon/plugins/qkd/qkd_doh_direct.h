@@ -71,6 +71,15 @@ struct qkd_doh_direct_t {
 	bool (*format_status)(qkd_doh_direct_t *this, char *buf, size_t len);
 
 	/**
+	 * Take the children of a reloaded link's configuration: unchanged ones
+	 * keep their SAs, changed ones are stopped and started afresh, removed
+	 * ones stopped (SAs and policies removed), new ones started.
+	 *
+	 * @param link		the link's new configuration
+	 */
+	void (*set_link)(qkd_doh_direct_t *this, qkd_link_t *link);
+
+	/**
 	 * Remove every SA and policy installed and destroy.
 	 */
 	void (*destroy)(qkd_doh_direct_t *this);

@@ -68,6 +68,11 @@ struct private_qkd_doh_peer_t {
 	 * IKE-less children, if the link has any
 	 */
 	qkd_doh_direct_t *direct;
+
+	/**
+	 * Installs the children's SAs (not owned), NULL if none
+	 */
+	qkd_direct_kernel_t *kernel;
 };
 
 /**
@@ -326,6 +331,15 @@ METHOD(qkd_doh_peer_t, set_link, void,
 {
 	this->ctx->mutex->lock(this->ctx->mutex);
 	qkd_doh_context_set_link(this->ctx, link);
+	if (this->direct)
+	{
+		this->direct->set_link(this->direct, link);
+	}
+	else
+	{	/* children configured since the start */
+		this->direct = qkd_doh_direct_create(this->ctx, this->keying,
+											 this->negotiation, this->kernel);
+	}
 	this->ctx->mutex->unlock(this->ctx->mutex);
 }
 
@@ -443,6 +457,7 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
 	this->negotiation = qkd_doh_negotiation_create(ctx, this->keying,
 												   this->syncer,
 												   this->announces);
+	this->kernel = kernel;
 	this->direct = qkd_doh_direct_create(ctx, this->keying,
 										 this->negotiation, kernel);
 	if (ctx->announcer)

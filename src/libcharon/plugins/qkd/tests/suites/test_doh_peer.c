@@ -2362,16 +2362,25 @@ END_TEST
  * Start both ends with IKE-less children of their own (sections of the
  * links' children), announce keys, wait until DOH is established
  */
-static void start_children(char *children_a, char *children_b)
+/**
+ * Configure both links with children of their own
+ */
+static void configure_children(char *children_a, char *children_b)
 {
 	char conf[1024];
-	int i;
 
 	configure("");
 	snprintf(conf, sizeof(conf), "%s { plugins { qkd { links {\n"
 			 "  doh-a { children { %s } }\n  doh-b { children { %s } }\n"
 			 "} } } }\n", lib->ns, children_a, children_b);
 	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
+}
+
+static void start_children(char *children_a, char *children_b)
+{
+	int i;
+
+	configure_children(children_a, children_b);
 	for (i = 0; i < countof(sides); i++)
 	{
 		sides[i].link = qkd_link_create_from_settings(sides[i].name);
@@ -2456,12 +2465,20 @@ END_TEST
 				   "lifetime = 6s\n rekey_margin = 3s\n }"
 
 /**
+ * Whether packets pass both ways between the ends' SAs of a child
+ */
+static bool passes(char *child)
+{
+	return a->kernel->send(a->kernel, child, b->kernel) &&
+		   b->kernel->send(b->kernel, child, a->kernel);
+}
+
+/**
  * Whether packets pass both ways between the ends' SAs of the child
  */
 static bool child_passes()
 {
-	return a->kernel->send(a->kernel, "net", b->kernel) &&
-		   b->kernel->send(b->kernel, "net", a->kernel);
+	return passes("net");
 }
 
 /**
@@ -2548,6 +2565,83 @@ START_TEST(test_child_spi_collision_requester)
 	 * asks again at once, B drops the pair it never sent with */
 	a->kernel->fail_add(a->kernel, 1);
 	assert_lossless_rekeys(12000, 3);
+}
+END_TEST
+
+/**
+ * Reload both ends with other children, as charon's reload does
+ */
+static void reload_children(char *children_a, char *children_b)
+{
+	qkd_link_t *link;
+	int i;
+
+	/* settings replaced, not merged: removed children are gone */
+	ck_assert(lib->settings->load_string(lib->settings, "", FALSE));
+	configure_children(children_a, children_b);
+	for (i = 0; i < countof(sides); i++)
+	{
+		link = qkd_link_create_from_settings(sides[i].name);
+		ck_assert(link);
+		sides[i].peer->set_link(sides[i].peer, link);
+		sides[i].link->destroy(sides[i].link);
+		sides[i].link = link;
+	}
+}
+
+/**
+ * A second child, rekeying every 3 s, with a lifetime option to vary
+ */
+#define CHILD_TWO "two { local_ts = fec1:2::/32\n remote_ts = fec2:2::/32\n " \
+				  "lifetime = %us\n rekey_margin = 3s\n }"
+
+START_TEST(test_child_reload)
+{
+	char children[512], two[256];
+	u_int installed, reused;
+
+	start_children(CHILD_FAST, CHILD_FAST);
+	ck_assert(run_until(passes("net"), DEADLINE));
+
+	/* a child added: the other keeps its SAs */
+	snprintf(two, sizeof(two), CHILD_TWO, 6);
+	snprintf(children, sizeof(children), "%s %s", CHILD_FAST, two);
+	installed = a->kernel->count_installed(a->kernel, &reused);
+	reload_children(children, children);
+	ck_assert(passes("net"));
+	ck_assert_int_eq(a->kernel->count_installed(a->kernel, &reused),
+					 installed);
+	ck_assert(run_until(passes("two"), DEADLINE));
+
+	/* one removed, the other changed: removed at once, the changed one
+	 * keyed afresh */
+	snprintf(two, sizeof(two), CHILD_TWO, 8);
+	reload_children(two, two);
+	ck_assert_int_eq(a->kernel->count_sas(a->kernel, "net"), 0);
+	ck_assert_int_eq(b->kernel->count_sas(b->kernel, "net"), 0);
+	ck_assert_int_eq(a->kernel->count_sas(a->kernel, "two"), 0);
+	ck_assert(run_until(passes("two"), DEADLINE));
+	ck_assert_int_eq(a->kernel->count_policies(a->kernel), 1);
+
+	/* none left */
+	reload_children("", "");
+	ck_assert_int_eq(a->kernel->count_sas(a->kernel, NULL), 0);
+	ck_assert_int_eq(b->kernel->count_sas(b->kernel, NULL), 0);
+	ck_assert_int_eq(a->kernel->count_policies(a->kernel), 0);
+	ck_assert_int_eq(b->kernel->count_reqids(b->kernel), 0);
+	ck_assert_int_eq(a->kernel->count_overdue(a->kernel), 0);
+	ck_assert_int_eq(a->kernel->count_installed(a->kernel, &reused) > 0,
+					 TRUE);
+	ck_assert_int_eq(reused, 0);
+}
+END_TEST
+
+START_TEST(test_child_reload_added)
+{
+	/* no children at the start, one after a reload */
+	start_children("", "");
+	reload_children(CHILD_FAST, CHILD_FAST);
+	ck_assert(run_until(passes("net"), DEADLINE));
 }
 END_TEST
 
@@ -2655,6 +2749,8 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_child_rekeys_reorder);
 	tcase_add_test(tc, test_child_spi_collision);
 	tcase_add_test(tc, test_child_spi_collision_requester);
+	tcase_add_test(tc, test_child_reload);
+	tcase_add_test(tc, test_child_reload_added);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collisions");
