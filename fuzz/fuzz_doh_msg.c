@@ -24,6 +24,7 @@
 
 #include "qkd_doh_msg.h"
 #include "qkd_mpss_msg.h"
+#include "qkd_mpss_packet.h"
 
 /**
  * Most keys a plain range bitmap carries (240 bytes)
@@ -324,6 +325,47 @@ static void check_share(chunk_t doh)
 	}
 }
 
+/**
+ * Parse an input as an MPSS share packet (IPv6, SRH, share): fields
+ * inside the packet and consistent, and a relay's step keeps it parseable
+ */
+static void check_packet(chunk_t packet)
+{
+	qkd_mpss_packet_t parsed;
+	chunk_t copy, share;
+	u_int i;
+
+	if (!qkd_mpss_packet_parse(packet, &parsed))
+	{
+		return;
+	}
+	if (!parsed.count || parsed.count > QKD_MPSS_MAX_SEGMENTS ||
+		parsed.segments_left >= parsed.count || !parsed.share.len ||
+		parsed.share.ptr + parsed.share.len > packet.ptr + packet.len)
+	{
+		abort();
+	}
+	for (i = 0; i < parsed.count; i++)
+	{
+		if (parsed.segments[i].ptr + 16 > packet.ptr + packet.len)
+		{
+			abort();
+		}
+	}
+	copy = chunk_clone(packet);
+	if (qkd_mpss_packet_parse(copy, &parsed) && parsed.segments_left)
+	{
+		share = chunk_clone(parsed.share);
+		if (!qkd_mpss_packet_advance(copy, &parsed, share) ||
+			!qkd_mpss_packet_parse(copy, &parsed))
+		{
+			abort();
+		}
+		chunk_free(&share);
+	}
+	chunk_free(&copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	chunk_t fixed;
@@ -333,6 +375,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	fixed = chunk_clone(chunk_create((u_char*)data, len));
 	check(fixed);
 	check_share(fixed);
+	check_packet(fixed);
 	chunk_free(&fixed);
 
 	/* and with a consistent length (zero-padded, Hdr Ext Len set), which
