@@ -1,0 +1,181 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_mpss_kme_keys.h"
+
+#include <collections/array.h>
+#include <utils/debug.h>
+
+typedef struct private_qkd_mpss_kme_keys_t private_qkd_mpss_kme_keys_t;
+
+/**
+ * A link to a neighbour
+ */
+typedef struct {
+	/** the neighbour's address */
+	host_t *neighbour;
+	/** client of this node's KME for the link */
+	qkd_kme_client_t *client;
+} link_t;
+
+/**
+ * Private data of a qkd_mpss_kme_keys_t object.
+ */
+struct private_qkd_mpss_kme_keys_t {
+
+	/**
+	 * Public interface.
+	 */
+	qkd_mpss_kme_keys_t public;
+
+	/**
+	 * Links, link_t*
+	 */
+	array_t *links;
+};
+
+/**
+ * The KME client of the link to a neighbour, NULL if none
+ */
+static qkd_kme_client_t *client_for(private_qkd_mpss_kme_keys_t *this,
+									chunk_t neighbour)
+{
+	link_t *link;
+	host_t *host;
+	int i;
+
+	for (i = 0; i < array_count(this->links); i++)
+	{
+		array_get(this->links, i, &link);
+		if (chunk_equals(link->neighbour->get_address(link->neighbour),
+						 neighbour))
+		{
+			return link->client;
+		}
+	}
+	host = host_create_from_chunk(AF_INET6, neighbour, 0);
+	DBG1(DBG_LIB, "qkd MPSS: no QKD link to %H", host);
+	DESTROY_IF(host);
+	return NULL;
+}
+
+/**
+ * Take the single key of a KME answer
+ */
+static bool single_key(qkd_kme_result_t result, array_t *keys, size_t len,
+					   uint8_t id[QKD_KEY_ID_LEN], chunk_t *key)
+{
+	qkd_key_t *got;
+	bool ok = FALSE;
+
+	if (result == QKD_KME_OK && array_get(keys, ARRAY_HEAD, &got) &&
+		got->key.len >= len)
+	{
+		if (id)
+		{
+			memcpy(id, got->id, QKD_KEY_ID_LEN);
+		}
+		*key = chunk_clone(got->key);
+		ok = TRUE;
+	}
+	if (result == QKD_KME_OK)
+	{
+		qkd_key_array_destroy(keys);
+	}
+	return ok;
+}
+
+METHOD(qkd_mpss_hop_keys_t, take, bool,
+	private_qkd_mpss_kme_keys_t *this, chunk_t neighbour, size_t len,
+	uint8_t id[QKD_KEY_ID_LEN], chunk_t *key)
+{
+	qkd_kme_client_t *client;
+	qkd_kme_result_t result;
+	array_t *keys = NULL;
+
+	client = client_for(this, neighbour);
+	if (!client)
+	{
+		return FALSE;
+	}
+	result = client->get_keys(client, 1, len * 8, &keys);
+	return single_key(result, keys, len, id, key);
+}
+
+METHOD(qkd_mpss_hop_keys_t, fetch, bool,
+	private_qkd_mpss_kme_keys_t *this, chunk_t neighbour,
+	uint8_t id[QKD_KEY_ID_LEN], size_t len, chunk_t *key)
+{
+	uint8_t ids[1][QKD_KEY_ID_LEN];
+	qkd_kme_client_t *client;
+	qkd_kme_result_t result;
+	array_t *keys = NULL;
+
+	client = client_for(this, neighbour);
+	if (!client)
+	{
+		return FALSE;
+	}
+	memcpy(ids[0], id, QKD_KEY_ID_LEN);
+	result = client->get_keys_by_id(client, ids, 1, len * 8, &keys);
+	return single_key(result, keys, len, NULL, key);
+}
+
+METHOD(qkd_mpss_kme_keys_t, add_link, void,
+	private_qkd_mpss_kme_keys_t *this, host_t *neighbour,
+	qkd_kme_client_t *client)
+{
+	link_t *link;
+
+	INIT(link,
+		.neighbour = neighbour->clone(neighbour),
+		.client = client,
+	);
+	array_insert(this->links, ARRAY_TAIL, link);
+}
+
+static void link_destroy(link_t *link)
+{
+	link->neighbour->destroy(link->neighbour);
+	link->client->destroy(link->client);
+	free(link);
+}
+
+METHOD(qkd_mpss_kme_keys_t, destroy, void,
+	private_qkd_mpss_kme_keys_t *this)
+{
+	array_destroy_function(this->links, (void*)link_destroy, NULL);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+qkd_mpss_kme_keys_t *qkd_mpss_kme_keys_create()
+{
+	private_qkd_mpss_kme_keys_t *this;
+
+	INIT(this,
+		.public = {
+			.keys = {
+				.take = _take,
+				.fetch = _fetch,
+			},
+			.add_link = _add_link,
+			.destroy = _destroy,
+		},
+		.links = array_create(0, 0),
+	);
+	return &this->public;
+}
