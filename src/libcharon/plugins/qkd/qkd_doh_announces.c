@@ -46,6 +46,16 @@ typedef struct {
 } announce_t;
 
 /**
+ * An Idle key of ours the peer's view showed in use
+ */
+typedef struct {
+	/** its Index */
+	uint32_t index;
+	/** when that was first seen, ms */
+	uint64_t since;
+} suspect_t;
+
+/**
  * Private data of a qkd_doh_announces_t object.
  */
 struct private_qkd_doh_announces_t {
@@ -88,6 +98,12 @@ struct private_qkd_doh_announces_t {
 	 * When to look next for Idle keys the peer does not hold
 	 */
 	uint64_t reconcile_due;
+
+	/**
+	 * Indexes of our Idle keys the peer's view showed in use, since when,
+	 * suspect_t
+	 */
+	array_t *suspects;
 };
 
 /**
@@ -169,6 +185,84 @@ static bool in_announces(linked_list_t *announces, uint8_t id[QKD_KEY_ID_LEN])
 }
 
 /**
+ * Whether the peer's view shows a key we hold Idle as one it will never
+ * negotiate: in use there (Pending, Active), or, to the fetching end, not
+ * held by the announcer that stored it before announcing it
+ */
+static bool used_by_peer(private_qkd_doh_announces_t *this,
+						 qkd_doh_view_t *peer_view, uint32_t index)
+{
+	u_int status;
+
+	if (index < peer_view->first || index - peer_view->first >= peer_view->size)
+	{	/* newer than the peer's last sync, or not covered by it */
+		return FALSE;
+	}
+	status = qkd_doh_view_get(peer_view, index);
+	return status == QKD_KEY_PENDING || status == QKD_KEY_ACTIVE ||
+		   (status == QKD_KEY_EXPIRED && !this->ctx->announcer);
+}
+
+/**
+ * Expire our Idle keys the peer's views showed in use for a while (a
+ * negotiation in flight is over by then): one end used them without the
+ * other hearing of it (killed before its request left, or the requester
+ * gave up), so they are never Idle on both ends again
+ */
+static void expire_used_by_peer(private_qkd_doh_announces_t *this,
+								qkd_doh_view_t *own, qkd_doh_view_t *peer_view,
+								uint64_t now, uint64_t hold)
+{
+	qkd_pool_t *pool = this->ctx->pool;
+	uint8_t id[QKD_KEY_ID_LEN];
+	array_t *suspects;
+	suspect_t suspect, old;
+	u_int count = 0, i, j;
+
+	suspects = array_create(sizeof(suspect_t), 0);
+	for (i = 0, j = 0; i < own->size; i++)
+	{
+		suspect = (suspect_t){
+			.index = own->first + i,
+			.since = now,
+		};
+		if (qkd_doh_bitmap_get(own->bitmap, i) != QKD_KEY_IDLE ||
+			!used_by_peer(this, peer_view, suspect.index))
+		{
+			continue;
+		}
+		for (; j < array_count(this->suspects); j++)
+		{	/* both in ascending Index order */
+			array_get(this->suspects, j, &old);
+			if (old.index >= suspect.index)
+			{
+				suspect.since = old.index == suspect.index ? old.since : now;
+				break;
+			}
+		}
+		if (now < suspect.since + hold)
+		{
+			array_insert(suspects, ARRAY_TAIL, &suspect);
+		}
+		else if (pool->get_id(pool, suspect.index, id) &&
+				 pool->set_status(pool, id, QKD_KEY_EXPIRED))
+		{
+			count++;
+		}
+	}
+	array_destroy(this->suspects);
+	this->suspects = suspects;
+	if (count)
+	{
+		this->ctx->counters.expired_peer_used += count;
+		DBG1(DBG_NET, "qkd DOH '%s': %H used %u key%s Idle here without "
+			 "negotiating %s, expired %s", qkd_doh_name(this->ctx),
+			 this->ctx->peer, count, count == 1 ? "" : "s",
+			 count == 1 ? "it" : "them", count == 1 ? "it" : "them");
+	}
+}
+
+/**
  * Most keys announced again per round of reconcile()
  */
 #define RECONCILE_MAX (QKD_DOH_MAX_ANNOUNCE * ANNOUNCE_WINDOW)
@@ -180,17 +274,20 @@ METHOD(qkd_doh_announces_t, reconcile, void,
 	uint8_t ids[RECONCILE_MAX][QKD_KEY_ID_LEN];
 	uint32_t indexes[RECONCILE_MAX], index;
 	qkd_doh_view_t own;
+	uint64_t interval;
 	u_int count = 0, i;
 
 	peer_view = this->syncer->get_peer_view(this->syncer);
-	if (!this->ctx->announcer || !peer_view || now < this->reconcile_due)
+	if (!peer_view || now < this->reconcile_due)
 	{
 		return;
 	}
-	this->reconcile_due = now + 2 * max(this->ctx->settings.sync_interval,
-										(u_int)1000);
+	interval = 2 * max(this->ctx->settings.sync_interval, (u_int)1000);
+	this->reconcile_due = now + interval;
 	qkd_doh_own_view(this->ctx, &own);
-	for (i = 0; i < own.size && count < RECONCILE_MAX; i++)
+	expire_used_by_peer(this, &own, peer_view, now, interval);
+	for (i = 0; this->ctx->announcer && i < own.size &&
+		 count < RECONCILE_MAX; i++)
 	{
 		index = own.first + i;
 		if (now < this->acked_until && index >= this->acked_lo &&
@@ -522,6 +619,7 @@ METHOD(qkd_doh_announces_t, destroy, void,
 {
 	this->announces->destroy_function(this->announces, free);
 	this->incoming->destroy_function(this->incoming, free);
+	array_destroy(this->suspects);
 	free(this);
 }
 
@@ -550,6 +648,7 @@ qkd_doh_announces_t *qkd_doh_announces_create(qkd_doh_context_t *ctx,
 		.announces = linked_list_create(),
 		.incoming = linked_list_create(),
 		.announce_seq = random() & 0xffff,
+		.suspects = array_create(sizeof(suspect_t), 0),
 	);
 	return &this->public;
 }

@@ -54,8 +54,10 @@ struct qkd_doh_announces_t {
 	void (*pump)(qkd_doh_announces_t *this, uint64_t now);
 
 	/**
-	 * Announcer: announce again the Idle keys the peer's view shows it does
-	 * not hold, if due.
+	 * If due: expire our Idle keys the peer's view has shown in use for
+	 * two sync intervals at least (the fetching end also those the
+	 * announcer no longer holds); the announcer announces again the Idle
+	 * keys the peer's view shows it does not hold.
 	 *
 	 * @param now		current time, ms
 	 */

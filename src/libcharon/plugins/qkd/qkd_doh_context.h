@@ -111,6 +111,8 @@ struct qkd_doh_counters_t {
 	u_int reannounced;
 	/** times both ends held Idle keys but none Idle on both */
 	u_int views_apart;
+	/** Idle keys expired because the peer used them without negotiating */
+	u_int expired_peer_used;
 };
 
 /**

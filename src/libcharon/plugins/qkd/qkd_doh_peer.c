@@ -392,14 +392,15 @@ METHOD(qkd_doh_peer_t, format_status, bool,
 		"doh_views_apart: %u\n"
 		"doh_idle_both: %u\n"
 		"doh_idle_here_only: %u\n"
-		"doh_idle_peer_only: %u\n",
+		"doh_idle_peer_only: %u\n"
+		"doh_idle_expired_peer_used: %u\n",
 		this->ctx->peer, state, generation, own, peer,
 		c->rx, c->rx_valid, c->rx_malformed, c->rx_no_key, c->rx_bad_mac,
 		c->rx_stale, c->rx_replay, c->rx_unexpected, c->tx, c->doh_keys,
 		c->bound_own, c->bound_peer, c->refused, c->timeouts, c->collisions,
 		c->announced, c->acked, c->fetched, c->reset_expired,
 		c->offers_refused, c->keys_lost, c->reannounced, c->views_apart,
-		both, here_only, peer_only);
+		both, here_only, peer_only, c->expired_peer_used);
 	ok = written >= 0 && written < len &&
 		 (!this->direct || this->direct->format_status(this->direct,
 											buf + written, len - written));

@@ -2324,6 +2324,68 @@ START_TEST(test_announcer_restart)
 }
 END_TEST
 
+/**
+ * Index of a key Idle on both ends, 0 if none
+ */
+static u_int shared_idle_index()
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	u_int size, i;
+
+	size = pool_size(a);
+	for (i = size; i >= 1; i--)
+	{
+		if (a->pool->get_id(a->pool, i, id) &&
+			status_of(a, id) == QKD_KEY_IDLE && b->pool->get_index(b->pool, id)
+			&& status_of(b, id) == QKD_KEY_IDLE)
+		{
+			return i;
+		}
+	}
+	return 0;
+}
+
+START_TEST(test_idle_one_end_only)
+{
+	/* a key one end used without the other ever hearing of it: A expired a
+	 * Pending key whose negotiation never left it when it was killed (0),
+	 * A (1) or B (2) bound a key as acceptor and the requester gave up */
+	side_t *user = _i == 2 ? b : a, *holder = other(user);
+	qkd_key_status_t status = _i ? QKD_KEY_PENDING : QKD_KEY_EXPIRED;
+	uint8_t id[QKD_KEY_ID_LEN];
+	u_int index;
+
+	bootstrap("", 20, DEADLINE);
+	index = shared_idle_index();
+	ck_assert(index);
+	ck_assert(user->pool->get_id(user->pool, index, id));
+	if (status == QKD_KEY_EXPIRED)
+	{
+		ck_assert(user->pool->set_status(user->pool, id, QKD_KEY_PENDING));
+	}
+	ck_assert(user->pool->set_status(user->pool, id, status));
+	run_for(1000);
+
+	/* the other end does not keep it Idle for ever: it can never be
+	 * negotiated */
+	ck_assert_msg(run_until(status_of(holder, id) == QKD_KEY_EXPIRED &&
+							!status_value(holder, "doh_idle_here_only") &&
+							!status_value(user, "doh_idle_peer_only"),
+							DEADLINE),
+				  "%s keeps a key Idle that %s used: idle_here_only %u",
+				  holder->name, user->name,
+				  status_value(holder, "doh_idle_here_only"));
+	ck_assert_int_eq(status_value(holder, "doh_idle_expired_peer_used"), 1);
+	/* nothing else is expired, keys are negotiated as usual */
+	ck_assert_int_eq(holder->pool->get_count(holder->pool, QKD_KEY_EXPIRED),
+					 1);
+	take_and_accept(a);
+	take_and_accept(b);
+	ck_assert(run_until(all_bound(), DEADLINE));
+	assert_clean_output();
+}
+END_TEST
+
 /*******************************************************************************
  * Indexes that name the same key on both ends for as long as both hold it
  */
@@ -2731,6 +2793,7 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_announce_lost);
 	tcase_add_test(tc, test_index_stable);
 	tcase_add_test(tc, test_announcer_restart);
+	tcase_add_loop_test(tc, test_idle_one_end_only, 0, 3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("IKE-less children refused");
