@@ -8,33 +8,21 @@
 #define KME_API_H_
 
 #include "kme_config.h"
-#include "kme_request.h"
+
+#include <etsi_https.h>
 
 /**
  * State of an API call being processed.
  */
 typedef struct {
 	kme_t *kme;
-	struct MHD_Connection *conn;
-	request_t *req;
+	/* the call: target SAE ID, request, reply body */
+	etsi_call_t *etsi;
 	/* authenticated caller */
 	sae_t *caller;
-	/* SAE ID from the path */
-	const char *target;
-	bool post;
 	/* FAULT_* mask applied to this call */
 	unsigned faults;
-	/* reply body */
-	json_object *body;
 } api_call_t;
-
-/**
- * Set an error reply body {"message", "details": [{key: value}]}, returns
- * status for convenience.
- */
-unsigned api_fail(api_call_t *call, unsigned status, const char *key,
-				  const char *value, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
 
 /**
  * GET {slave_SAE_ID}/status, the caller is the master.

@@ -46,7 +46,7 @@ struct kme_t {
 	double pool;
 	struct timespec pool_time;
 	/* running listener, owned by kme_http.c */
-	struct MHD_Daemon *daemon;
+	struct etsi_server_t *server;
 	config_t *config;
 	kme_t *next;
 };

@@ -8,7 +8,6 @@
 #include "kme_control.h"
 #include "kme_faults.h"
 #include "kme_log.h"
-#include "kme_request.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +16,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <etsi_request.h>
 
 static struct MHD_Daemon *control_daemon;
 static char *socket_path;
@@ -28,7 +29,7 @@ static enum MHD_Result handle_control(void *cls, struct MHD_Connection *conn,
 									  size_t *upload_data_size,
 									  void **con_cls)
 {
-	request_t *req = *con_cls;
+	etsi_request_t *req = *con_cls;
 	json_object *body, *obj;
 	const char *allow = NULL;
 	char err[256];
@@ -37,14 +38,14 @@ static enum MHD_Result handle_control(void *cls, struct MHD_Connection *conn,
 
 	(void)cls;
 	(void)version;
-	if (!request_receive(req, upload_data, upload_data_size))
+	if (!etsi_request_receive(req, upload_data, upload_data_size))
 	{
 		return MHD_YES;
 	}
 	if (strcmp(url, "/faults"))
 	{
 		status = 404;
-		body = request_error("unknown resource", NULL, NULL);
+		body = etsi_error("unknown resource", NULL, NULL);
 	}
 	else if (!strcmp(method, MHD_HTTP_METHOD_GET))
 	{
@@ -59,7 +60,7 @@ static enum MHD_Result handle_control(void *cls, struct MHD_Connection *conn,
 	}
 	else if (!strcmp(method, MHD_HTTP_METHOD_POST))
 	{
-		obj = request_json(req);
+		obj = etsi_request_json(req);
 		body = faults_add_json(obj, err, sizeof(err));
 		json_object_put(obj);
 		if (body)
@@ -69,19 +70,19 @@ static enum MHD_Result handle_control(void *cls, struct MHD_Connection *conn,
 		else
 		{
 			status = 400;
-			body = request_error(err, NULL, NULL);
+			body = etsi_error(err, NULL, NULL);
 		}
 	}
 	else
 	{
 		status = 405;
 		allow = "GET, POST, DELETE";
-		body = request_error("method not allowed", NULL, NULL);
+		body = etsi_error("method not allowed", NULL, NULL);
 	}
 	kme_log("control %s %s -> %u %s", method, req->uri, status,
-			json_object_to_json_string_ext(body, REQUEST_JSON_FLAGS));
-	ret = request_reply(conn, status, json_object_to_json_string_ext(body,
-						REQUEST_JSON_FLAGS), allow);
+			json_object_to_json_string_ext(body, ETSI_JSON_FLAGS));
+	ret = etsi_reply(conn, status, json_object_to_json_string_ext(body,
+						ETSI_JSON_FLAGS), allow);
 	json_object_put(body);
 	return ret;
 }
@@ -135,10 +136,10 @@ bool control_start(const char *path)
 	}
 	control_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_ERROR_LOG, 0, NULL, NULL, handle_control, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, request_log_mhd, "control",
+		MHD_OPTION_EXTERNAL_LOGGER, etsi_log_mhd, "control",
 		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_URI_LOG_CALLBACK, request_start, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, etsi_request_start, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, etsi_request_done, NULL,
 		MHD_OPTION_END);
 	if (!control_daemon)
 	{

@@ -12,16 +12,17 @@
 
 #include <stddef.h>
 
+#include <etsi_https.h>
 #include <json-c/json.h>
 
 /**
- * ETSI 014 calls a fault may be restricted to.
+ * ETSI 014 calls a fault may be restricted to, as etsi_call_type_t.
  */
 typedef enum {
-	CALL_ANY,
-	CALL_STATUS,
-	CALL_ENC_KEYS,
-	CALL_DEC_KEYS,
+	CALL_ANY = 0,
+	CALL_STATUS = ETSI_CALL_STATUS,
+	CALL_ENC_KEYS = ETSI_CALL_ENC_KEYS,
+	CALL_DEC_KEYS = ETSI_CALL_DEC_KEYS,
 } call_t;
 
 /**

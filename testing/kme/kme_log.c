@@ -34,18 +34,23 @@ bool kme_log_open(const char *path)
 
 void kme_log(const char *fmt, ...)
 {
-	char stamp[32], *line, *pos;
-	struct tm tm;
-	time_t now;
 	va_list args;
 
 	va_start(args, fmt);
+	kme_logv(fmt, args);
+	va_end(args);
+}
+
+void kme_logv(const char *fmt, va_list args)
+{
+	char stamp[32], *line, *pos;
+	struct tm tm;
+	time_t now;
+
 	if (vasprintf(&line, fmt, args) < 0)
 	{
-		va_end(args);
 		return;
 	}
-	va_end(args);
 	for (pos = line; *pos; pos++)
 	{
 		if ((unsigned char)*pos < 0x20 || *pos == 0x7f)

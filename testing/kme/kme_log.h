@@ -8,6 +8,7 @@
 #ifndef KME_LOG_H_
 #define KME_LOG_H_
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 /**
@@ -20,6 +21,12 @@ bool kme_log_open(const char *path);
  * are replaced so a line can't be forged or split.
  */
 void kme_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
+ * kme_log() with a va_list, e.g. for etsi_set_logger().
+ */
+void kme_logv(const char *fmt, va_list args)
+	__attribute__((format(printf, 1, 0)));
 
 /**
  * Print an error message to stderr.

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <etsi_request.h>
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -164,6 +166,8 @@ int main(int argc, char *argv[])
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	if (kme_log_open(config->log) && faults_init(config))
 	{
+		/* libetsi014's request log and libmicrohttpd's messages */
+		etsi_set_logger(kme_logv);
 		store_init(config);
 		if (start(config))
 		{

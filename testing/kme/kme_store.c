@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <etsi_params.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
@@ -195,12 +196,9 @@ static store_result_t check_key(sae_t *master, sae_t *slave, const char **ids,
 	record_t **node, *record;
 	unsigned i;
 
-	for (i = 0; i < index; i++)
+	if (etsi_key_id_repeated(ids, index))
 	{
-		if (!strcmp(ids[i], ids[index]))
-		{
-			return STORE_DUPLICATE;
-		}
+		return STORE_DUPLICATE;
 	}
 	node = tfind(ids[index], &tree, compare);
 	if (!node || (*node)->master != master)

@@ -1,20 +1,46 @@
 /*
- * qkd-kme-sim: ETSI GS QKD 014 KME simulator.
+ * libetsi014: HTTPS server plumbing for the ETSI GS QKD 014 REST API.
  *
- * kme_request.c - libmicrohttpd request plumbing shared by the KME and the
- * control listeners.
+ * etsi_request.c - libmicrohttpd request plumbing and the log.
  */
 
-#include "kme_request.h"
-#include "kme_log.h"
+#include "etsi_request.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void *request_start(void *cls, const char *uri, struct MHD_Connection *conn)
+/**
+ * Log callback, NULL for stderr.
+ */
+static etsi_logger_t logger;
+
+void etsi_set_logger(etsi_logger_t log)
 {
-	request_t *req = calloc(1, sizeof(*req));
+	logger = log;
+}
+
+void etsi_log(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	if (logger)
+	{
+		logger(fmt, args);
+	}
+	else
+	{
+		vfprintf(stderr, fmt, args);
+		fputc('\n', stderr);
+	}
+	va_end(args);
+}
+
+void *etsi_request_start(void *cls, const char *uri,
+						 struct MHD_Connection *conn)
+{
+	etsi_request_t *req = calloc(1, sizeof(*req));
 
 	(void)cls;
 	(void)conn;
@@ -23,10 +49,10 @@ void *request_start(void *cls, const char *uri, struct MHD_Connection *conn)
 	return req;
 }
 
-void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
-				  enum MHD_RequestTerminationCode toe)
+void etsi_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+					   enum MHD_RequestTerminationCode toe)
 {
-	request_t *req = *con_cls;
+	etsi_request_t *req = *con_cls;
 
 	(void)cls;
 	(void)conn;
@@ -40,7 +66,7 @@ void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-bool request_receive(request_t *req, const char *data, size_t *size)
+bool etsi_request_receive(etsi_request_t *req, const char *data, size_t *size)
 {
 	size_t len;
 
@@ -54,10 +80,10 @@ bool request_receive(request_t *req, const char *data, size_t *size)
 		return true;
 	}
 	len = *size;
-	if (req->body_len + len > REQUEST_MAX_BODY)
+	if (req->body_len + len > ETSI_MAX_BODY)
 	{
 		req->body_overflow = true;
-		len = REQUEST_MAX_BODY - req->body_len;
+		len = ETSI_MAX_BODY - req->body_len;
 	}
 	req->body = realloc(req->body, req->body_len + len + 1);
 	memcpy(req->body + req->body_len, data, len);
@@ -67,7 +93,7 @@ bool request_receive(request_t *req, const char *data, size_t *size)
 	return false;
 }
 
-json_object *request_json(request_t *req)
+json_object *etsi_request_json(etsi_request_t *req)
 {
 	struct json_tokener *tok;
 	json_object *obj;
@@ -95,8 +121,8 @@ json_object *request_json(request_t *req)
 	return obj;
 }
 
-json_object *request_error(const char *message, const char *key,
-						   const char *value)
+json_object *etsi_error(const char *message, const char *key,
+						const char *value)
 {
 	json_object *obj = json_object_new_object(), *details, *detail;
 
@@ -112,8 +138,8 @@ json_object *request_error(const char *message, const char *key,
 	return obj;
 }
 
-enum MHD_Result request_reply(struct MHD_Connection *conn, unsigned status,
-							  const char *body, const char *allow)
+enum MHD_Result etsi_reply(struct MHD_Connection *conn, unsigned status,
+						   const char *body, const char *allow)
 {
 	struct MHD_Response *response;
 	enum MHD_Result ret;
@@ -131,7 +157,7 @@ enum MHD_Result request_reply(struct MHD_Connection *conn, unsigned status,
 	return ret;
 }
 
-void request_log_mhd(void *cls, const char *fmt, va_list args)
+void etsi_log_mhd(void *cls, const char *fmt, va_list args)
 {
 	char msg[512];
 	size_t len;
@@ -142,5 +168,5 @@ void request_log_mhd(void *cls, const char *fmt, va_list args)
 	{
 		msg[--len] = '\0';
 	}
-	kme_log("mhd %s: %s", (const char*)cls, msg);
+	etsi_log("mhd %s: %s", (const char*)cls, msg);
 }
