@@ -53,6 +53,11 @@ struct private_qkd_mpss_node_t {
 	 * Counters
 	 */
 	qkd_mpss_node_counters_t counters;
+
+	/**
+	 * Whether relayed shares are altered (tests)
+	 */
+	bool alter;
 };
 
 /**
@@ -196,6 +201,10 @@ METHOD(qkd_mpss_node_t, receive, qkd_mpss_verdict_t,
 		chunk_clear(&plain);
 		return QKD_MPSS_COLLECTED;
 	}
+	if (this->alter)
+	{
+		plain.ptr[0] ^= 0x01;
+	}
 	next = parsed.segments[parsed.segments_left - 1];
 	if (!seal_for(this, &msg, next, &data))
 	{
@@ -222,6 +231,17 @@ METHOD(qkd_mpss_node_t, get_counters, void,
 	private_qkd_mpss_node_t *this, qkd_mpss_node_counters_t *counters)
 {
 	*counters = this->counters;
+}
+
+METHOD(qkd_mpss_node_t, alter_shares, void,
+	private_qkd_mpss_node_t *this, bool alter)
+{
+	if (alter)
+	{
+		DBG1(DBG_LIB, "qkd MPSS: altering the shares this node relays "
+			 "(testing.alter_shares)");
+	}
+	this->alter = alter;
 }
 
 METHOD(qkd_mpss_node_t, destroy, void,
@@ -257,6 +277,7 @@ qkd_mpss_node_t *qkd_mpss_node_create(host_t *address,
 			.send = _send_,
 			.receive = _receive,
 			.get_counters = _get_counters,
+			.alter_shares = _alter_shares,
 			.destroy = _destroy,
 		},
 		.address = address->clone(address),

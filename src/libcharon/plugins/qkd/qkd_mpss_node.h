@@ -146,6 +146,14 @@ struct qkd_mpss_node_t {
 						 qkd_mpss_node_counters_t *counters);
 
 	/**
+	 * For tests only: act as a malicious relay that holds its hop keys
+	 * and alters every share it relays (one bit), with valid hop MACs.
+	 *
+	 * @param alter		TRUE to alter the shares relayed from now on
+	 */
+	void (*alter_shares)(qkd_mpss_node_t *this, bool alter);
+
+	/**
 	 * Destroy a qkd_mpss_node_t.
 	 */
 	void (*destroy)(qkd_mpss_node_t *this);
