@@ -99,7 +99,8 @@ qkd_mpss_kme_keys_t *mpss_config_hop_keys(char *ns)
 	char *name;
 	bool ok = TRUE;
 
-	keys = qkd_mpss_kme_keys_create();
+	keys = qkd_mpss_kme_keys_create(lib->settings->get_int(lib->settings,
+										"%s.hop_key_batch", 16, ns));
 	enumerator = lib->settings->create_section_enumerator(lib->settings,
 												"%s.neighbours", ns);
 	while (ok && enumerator->enumerate(enumerator, &name))

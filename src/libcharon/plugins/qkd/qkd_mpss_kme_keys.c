@@ -27,6 +27,10 @@ typedef struct {
 	host_t *neighbour;
 	/** client of this node's KME for the link */
 	qkd_kme_client_t *client;
+	/** keys taken from the KME and not used yet, qkd_key_t*, all of
+	 * cached_len bytes */
+	array_t *cached;
+	size_t cached_len;
 } link_t;
 
 /**
@@ -43,13 +47,17 @@ struct private_qkd_mpss_kme_keys_t {
 	 * Links, link_t*
 	 */
 	array_t *links;
+
+	/**
+	 * Keys taken from a KME per enc_keys call
+	 */
+	u_int batch;
 };
 
 /**
- * The KME client of the link to a neighbour, NULL if none
+ * The link to a neighbour, NULL if none
  */
-static qkd_kme_client_t *client_for(private_qkd_mpss_kme_keys_t *this,
-									chunk_t neighbour)
+static link_t *link_for(private_qkd_mpss_kme_keys_t *this, chunk_t neighbour)
 {
 	link_t *link;
 	host_t *host;
@@ -61,7 +69,7 @@ static qkd_kme_client_t *client_for(private_qkd_mpss_kme_keys_t *this,
 		if (chunk_equals(link->neighbour->get_address(link->neighbour),
 						 neighbour))
 		{
-			return link->client;
+			return link;
 		}
 	}
 	host = host_create_from_chunk(AF_INET6, neighbour, 0);
@@ -74,7 +82,7 @@ static qkd_kme_client_t *client_for(private_qkd_mpss_kme_keys_t *this,
  * Take the single key of a KME answer
  */
 static bool single_key(qkd_kme_result_t result, array_t *keys, size_t len,
-					   uint8_t id[QKD_KEY_ID_LEN], chunk_t *key)
+					   chunk_t *key)
 {
 	qkd_key_t *got;
 	bool ok = FALSE;
@@ -82,10 +90,6 @@ static bool single_key(qkd_kme_result_t result, array_t *keys, size_t len,
 	if (result == QKD_KME_OK && array_get(keys, ARRAY_HEAD, &got) &&
 		got->key.len >= len)
 	{
-		if (id)
-		{
-			memcpy(id, got->id, QKD_KEY_ID_LEN);
-		}
 		*key = chunk_clone(got->key);
 		ok = TRUE;
 	}
@@ -96,21 +100,65 @@ static bool single_key(qkd_kme_result_t result, array_t *keys, size_t len,
 	return ok;
 }
 
+/**
+ * Take a batch of keys of a length from the KME of a link, replacing those
+ * cached (of another length)
+ */
+static bool refill(private_qkd_mpss_kme_keys_t *this, link_t *link,
+				   size_t len)
+{
+	qkd_kme_result_t result;
+	array_t *keys = NULL;
+	qkd_key_t *key;
+	int i;
+
+	result = link->client->get_keys(link->client, this->batch, len * 8,
+									&keys);
+	if (result != QKD_KME_OK)
+	{
+		return FALSE;
+	}
+	for (i = 0; i < array_count(keys); i++)
+	{
+		array_get(keys, i, &key);
+		if (key->key.len != len)
+		{
+			qkd_key_array_destroy(keys);
+			return FALSE;
+		}
+	}
+	qkd_key_array_destroy(link->cached);
+	link->cached = keys;
+	link->cached_len = len;
+	return TRUE;
+}
+
 METHOD(qkd_mpss_hop_keys_t, take, bool,
 	private_qkd_mpss_kme_keys_t *this, chunk_t neighbour, size_t len,
 	uint8_t id[QKD_KEY_ID_LEN], chunk_t *key)
 {
-	qkd_kme_client_t *client;
-	qkd_kme_result_t result;
-	array_t *keys = NULL;
+	qkd_key_t *got;
+	link_t *link;
 
-	client = client_for(this, neighbour);
-	if (!client)
+	link = link_for(this, neighbour);
+	if (!link)
 	{
 		return FALSE;
 	}
-	result = client->get_keys(client, 1, len * 8, &keys);
-	return single_key(result, keys, len, id, key);
+	if ((link->cached_len != len || !array_count(link->cached)) &&
+		!refill(this, link, len))
+	{
+		return FALSE;
+	}
+	if (!array_remove(link->cached, ARRAY_HEAD, &got))
+	{
+		return FALSE;
+	}
+	memcpy(id, got->id, QKD_KEY_ID_LEN);
+	*key = got->key;
+	got->key = chunk_empty;
+	qkd_key_destroy(got);
+	return TRUE;
 }
 
 METHOD(qkd_mpss_hop_keys_t, fetch, bool,
@@ -118,18 +166,19 @@ METHOD(qkd_mpss_hop_keys_t, fetch, bool,
 	uint8_t id[QKD_KEY_ID_LEN], size_t len, chunk_t *key)
 {
 	uint8_t ids[1][QKD_KEY_ID_LEN];
-	qkd_kme_client_t *client;
 	qkd_kme_result_t result;
 	array_t *keys = NULL;
+	link_t *link;
 
-	client = client_for(this, neighbour);
-	if (!client)
+	link = link_for(this, neighbour);
+	if (!link)
 	{
 		return FALSE;
 	}
 	memcpy(ids[0], id, QKD_KEY_ID_LEN);
-	result = client->get_keys_by_id(client, ids, 1, len * 8, &keys);
-	return single_key(result, keys, len, NULL, key);
+	result = link->client->get_keys_by_id(link->client, ids, 1, len * 8,
+										  &keys);
+	return single_key(result, keys, len, key);
 }
 
 METHOD(qkd_mpss_kme_keys_t, add_link, void,
@@ -147,6 +196,7 @@ METHOD(qkd_mpss_kme_keys_t, add_link, void,
 
 static void link_destroy(link_t *link)
 {
+	qkd_key_array_destroy(link->cached);
 	link->neighbour->destroy(link->neighbour);
 	link->client->destroy(link->client);
 	free(link);
@@ -162,7 +212,7 @@ METHOD(qkd_mpss_kme_keys_t, destroy, void,
 /*
  * Described in header
  */
-qkd_mpss_kme_keys_t *qkd_mpss_kme_keys_create()
+qkd_mpss_kme_keys_t *qkd_mpss_kme_keys_create(u_int batch)
 {
 	private_qkd_mpss_kme_keys_t *this;
 
@@ -176,6 +226,7 @@ qkd_mpss_kme_keys_t *qkd_mpss_kme_keys_create()
 			.destroy = _destroy,
 		},
 		.links = array_create(0, 0),
+		.batch = max(batch, 1),
 	);
 	return &this->public;
 }

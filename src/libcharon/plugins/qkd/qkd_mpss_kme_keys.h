@@ -58,8 +58,11 @@ struct qkd_mpss_kme_keys_t {
 /**
  * Create the hop keys of a node, without links.
  *
+ * @param batch		keys taken from a KME per enc_keys call, the others
+ *					kept in memory (wiped when destroyed) for the next
+ *					takes on that link
  * @return			hop keys
  */
-qkd_mpss_kme_keys_t *qkd_mpss_kme_keys_create();
+qkd_mpss_kme_keys_t *qkd_mpss_kme_keys_create(u_int batch);
 
 #endif /** QKD_MPSS_KME_KEYS_H_ @}*/

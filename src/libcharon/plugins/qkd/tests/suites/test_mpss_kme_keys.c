@@ -27,10 +27,10 @@ START_SETUP(setup_keys)
 {
 	moon_addr = host_create_from_string("fec0::1", 0);
 	sun_addr = host_create_from_string("fec0::2", 0);
-	moon_keys = qkd_mpss_kme_keys_create();
+	moon_keys = qkd_mpss_kme_keys_create(4);
 	moon_keys->add_link(moon_keys, sun_addr,
 						kme_test_client("A", "moon", "sun"));
-	sun_keys = qkd_mpss_kme_keys_create();
+	sun_keys = qkd_mpss_kme_keys_create(1);
 	sun_keys->add_link(sun_keys, moon_addr,
 					   kme_test_client("B", "sun", "moon"));
 }
@@ -66,6 +66,44 @@ START_TEST(test_hop_key)
 	ck_assert(!moon->take(moon, moon_addr->get_address(moon_addr), 64, id,
 						  &fetched));
 	chunk_clear(&taken);
+}
+END_TEST
+
+START_TEST(test_hop_key_batch)
+{
+	qkd_mpss_hop_keys_t *moon = &moon_keys->keys, *sun = &sun_keys->keys;
+	uint8_t ids[6][QKD_KEY_ID_LEN];
+	chunk_t taken[6], fetched;
+	int i, j;
+
+	/* taken four at a time from the KME, each handed out once */
+	for (i = 0; i < 6; i++)
+	{
+		ck_assert(moon->take(moon, sun_addr->get_address(sun_addr), 64,
+							 ids[i], &taken[i]));
+		ck_assert_int_eq(taken[i].len, 64);
+		for (j = 0; j < i; j++)
+		{
+			ck_assert(!memeq(ids[i], ids[j], QKD_KEY_ID_LEN));
+		}
+	}
+	for (i = 5; i >= 0; i--)
+	{
+		ck_assert(sun->fetch(sun, moon_addr->get_address(moon_addr), ids[i],
+							 64, &fetched));
+		ck_assert_chunk_eq(fetched, taken[i]);
+		chunk_clear(&fetched);
+		chunk_clear(&taken[i]);
+	}
+	/* another length: a new batch of that length */
+	ck_assert(moon->take(moon, sun_addr->get_address(sun_addr), 48, ids[0],
+						 &taken[0]));
+	ck_assert_int_eq(taken[0].len, 48);
+	ck_assert(sun->fetch(sun, moon_addr->get_address(moon_addr), ids[0], 48,
+						 &fetched));
+	ck_assert_chunk_eq(fetched, taken[0]);
+	chunk_clear(&fetched);
+	chunk_clear(&taken[0]);
 }
 END_TEST
 
@@ -130,6 +168,7 @@ Suite *mpss_kme_keys_suite_create()
 	tc = tcase_create("from a real KME pair");
 	tcase_add_checked_fixture(tc, setup_keys, teardown_keys);
 	tcase_add_test(tc, test_hop_key);
+	tcase_add_test(tc, test_hop_key_batch);
 	tcase_add_test(tc, test_secret_over_kmes);
 	suite_add_tcase(s, tc);
 
