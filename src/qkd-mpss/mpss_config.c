@@ -14,6 +14,7 @@
 
 
 #include "mpss_config.h"
+#include "mpss_topology.h"
 
 #include <qkd_kme_client.h>
 
@@ -225,6 +226,53 @@ static qkd_mpss_path_t *parse_path(mpss_destination_t *dest, char *name,
 }
 
 /**
+ * Compute the paths to a destination from the topology file, as many as
+ * its "n" option asks for
+ */
+static bool paths_from_topology(char *ns, mpss_destination_t *dest,
+								host_t *destination)
+{
+	char *file, *str;
+	host_t *source;
+	u_int wanted;
+	int found;
+
+	file = lib->settings->get_str(lib->settings, "%s.topology", NULL, ns);
+	wanted = lib->settings->get_int(lib->settings, "%s.destinations.%s.n", 0,
+									ns, dest->name);
+	if (!file || !wanted || wanted > QKD_SHAMIR_MAX_SHARES)
+	{
+		DBG1(DBG_CFG, "qkd-mpss: destination '%s' needs paths, or n (at most "
+			 "%d) and a %s.topology file to compute them from", dest->name,
+			 QKD_SHAMIR_MAX_SHARES, ns);
+		return FALSE;
+	}
+	str = lib->settings->get_str(lib->settings, "%s.address", NULL, ns);
+	source = str ? host_create_from_string(str, 0) : NULL;
+	if (!source)
+	{
+		return FALSE;
+	}
+	found = mpss_topology_paths(file, source, destination, wanted,
+								dest->paths);
+	source->destroy(source);
+	if (found < 0)
+	{
+		return FALSE;
+	}
+	dest->count = found;
+	if (found < wanted)
+	{
+		DBG1(DBG_CFG, "qkd-mpss: topology %s has only %d node-disjoint "
+			 "paths to '%s', n = %u", file, found, dest->name, wanted);
+		return FALSE;
+	}
+	DBG1(DBG_CFG, "qkd-mpss: %u node-disjoint paths to '%s' computed from "
+		 "topology %s", found, dest->name, file);
+	return TRUE;
+}
+
+/**
  * Read one destination
  */
 static mpss_destination_t *read_destination(char *ns, char *name)
@@ -260,6 +308,10 @@ static mpss_destination_t *read_destination(char *ns, char *name)
 		ok = path != NULL;
 	}
 	enumerator->destroy(enumerator);
+	if (ok && !dest->count)
+	{
+		ok = paths_from_topology(ns, dest, destination);
+	}
 	destination->destroy(destination);
 	if (ok && !dest->sae_id)
 	{

@@ -17,6 +17,7 @@
 
 #include <mpss_config.h>
 #include <mpss_keystore.h>
+#include <mpss_topology.h>
 
 #include <threading/thread.h>
 
@@ -218,6 +219,172 @@ START_TEST(test_config_refused)
 }
 END_TEST
 
+/*******************************************************************************
+ * Node-disjoint paths from a topology file
+ */
+
+static char topology[] = "/tmp/qkd-mpss-test-topology.XXXXXX";
+
+/**
+ * Write the topology file
+ */
+static void write_topology(char *content)
+{
+	int fd;
+
+	strcpy(topology, "/tmp/qkd-mpss-test-topology.XXXXXX");
+	fd = mkstemp(topology);
+	ck_assert(fd >= 0);
+	ck_assert(write(fd, content, strlen(content)) == strlen(content));
+	close(fd);
+}
+
+/**
+ * Compute paths between two addresses, checking that they are
+ * node-disjoint, follow links and end at the destination
+ */
+static int compute(char *from, char *to, u_int wanted,
+				   qkd_mpss_path_t *paths[])
+{
+	host_t *src, *dst, *a, *b;
+	int found, i, j, k, l;
+
+	src = host_create_from_string(from, 0);
+	dst = host_create_from_string(to, 0);
+	found = mpss_topology_paths(topology, src, dst, wanted, paths);
+	for (i = 0; i < found; i++)
+	{
+		ck_assert_int_eq(paths[i]->id, i + 1);
+		ck_assert(dst->ip_equals(dst, paths[i]->segments[paths[i]->count - 1]));
+		for (j = 0; j + 1 < paths[i]->count; j++)
+		{
+			a = paths[i]->segments[j];
+			ck_assert(!a->ip_equals(a, src) && !a->ip_equals(a, dst));
+			/* no relay on an earlier path */
+			for (k = 0; k < i; k++)
+			{
+				for (l = 0; l + 1 < paths[k]->count; l++)
+				{
+					b = paths[k]->segments[l];
+					ck_assert(!a->ip_equals(a, b));
+				}
+			}
+		}
+	}
+	src->destroy(src);
+	dst->destroy(dst);
+	return found;
+}
+
+static void paths_destroy(qkd_mpss_path_t *paths[], int count)
+{
+	int i, j;
+
+	for (i = 0; i < count; i++)
+	{
+		for (j = 0; j < paths[i]->count; j++)
+		{
+			paths[i]->segments[j]->destroy(paths[i]->segments[j]);
+		}
+		free(paths[i]);
+	}
+	unlink(topology);
+}
+
+START_TEST(test_topology_relays)
+{
+	qkd_mpss_path_t *paths[8];
+	int found;
+
+	/* three one-relay paths and a two-relay one */
+	write_topology(
+		"nodes {\n moon = fec0::1\n sun = fec0::2\n carol = fec0::10\n"
+		" dave = fec0::20\n winnetou = fec0::15\n x1 = fec3::1\n"
+		" x2 = fec3::2\n}\n"
+		"links {\n a = moon carol\n b = carol sun\n c = moon dave\n"
+		" d = dave sun\n e = moon winnetou\n f = winnetou sun\n"
+		" g = carol dave\n h = moon x1\n i = x1 x2\n j = x2 sun\n}\n");
+	found = compute("fec0::1", "fec0::2", 8, paths);
+	ck_assert_int_eq(found, 4);
+	/* the shortest first: one relay each */
+	ck_assert_int_eq(paths[0]->count + paths[1]->count + paths[2]->count +
+					 paths[3]->count, 3 * 2 + 3);
+	paths_destroy(paths, found);
+}
+END_TEST
+
+START_TEST(test_topology_not_greedy)
+{
+	qkd_mpss_path_t *paths[4];
+	int found;
+
+	/* the shortest path moon-a-b-sun blocks both others: taking paths
+	 * greedily finds one, the maximum flow two (moon-a-c-sun and
+	 * moon-d-b-sun) */
+	write_topology(
+		"nodes {\n moon = fec0::1\n sun = fec0::2\n a = fec3::a\n"
+		" b = fec3::b\n c = fec3::c\n d = fec3::d\n}\n"
+		"links {\n 1 = moon a\n 2 = a b\n 3 = b sun\n 4 = a c\n"
+		" 5 = c sun\n 6 = moon d\n 7 = d b\n}\n");
+	found = compute("fec0::1", "fec0::2", 4, paths);
+	ck_assert_int_eq(found, 2);
+	ck_assert_int_eq(paths[0]->count, 3);
+	ck_assert_int_eq(paths[1]->count, 3);
+	paths_destroy(paths, found);
+}
+END_TEST
+
+START_TEST(test_topology_refused)
+{
+	qkd_mpss_path_t *paths[4];
+	static char *bad[] = {
+		/* a link to an unknown node */
+		"nodes {\n moon = fec0::1\n sun = fec0::2\n}\n"
+		"links {\n a = moon carol\n}\n",
+		/* a node without an IPv6 address */
+		"nodes {\n moon = fec0::1\n sun = 192.168.0.2\n}\n",
+		/* the destination is no node */
+		"nodes {\n moon = fec0::1\n carol = fec0::10\n}\n"
+		"links {\n a = moon carol\n}\n",
+	};
+
+	write_topology(bad[_i]);
+	ck_assert_int_eq(compute("fec0::1", "fec0::2", 2, paths), -1);
+	unlink(topology);
+}
+END_TEST
+
+START_TEST(test_config_topology)
+{
+	mpss_destination_t *dest;
+	char conf[512];
+
+	write_topology(
+		"nodes {\n moon = fec0::1\n sun = fec0::2\n carol = fec0::10\n"
+		" dave = fec0::20\n}\n"
+		"links {\n a = moon carol\n b = carol sun\n c = moon dave\n"
+		" d = dave sun\n}\n");
+	snprintf(conf, sizeof(conf), "address = fec0::1\n topology = %s\n"
+			 "destinations { sun { address = fec0::2\n sae_id = sun\n"
+			 " n = 2\n } }", topology);
+	load(conf);
+	ck_assert(mpss_config_destinations("qkd-mpss-test", dests));
+	ck_assert_int_eq(dests->get_count(dests), 1);
+	dests->get_first(dests, (void**)&dest);
+	ck_assert_int_eq(dest->count, 2);
+	ck_assert_int_eq(dest->k, 2);
+	dests->destroy_function(dests, (void*)mpss_destination_destroy);
+	dests = linked_list_create();
+	/* three wanted, two there */
+	snprintf(conf, sizeof(conf), "address = fec0::1\n topology = %s\n"
+			 "destinations { sun { address = fec0::2\n sae_id = sun\n"
+			 " n = 3\n } }", topology);
+	load(conf);
+	ck_assert(!mpss_config_destinations("qkd-mpss-test", dests));
+	unlink(topology);
+}
+END_TEST
+
 Suite *mpss_daemon_suite_create()
 {
 	Suite *s;
@@ -238,6 +405,13 @@ Suite *mpss_daemon_suite_create()
 	tcase_add_checked_fixture(tc, setup_config, teardown_config);
 	tcase_add_test(tc, test_config_paths);
 	tcase_add_loop_test(tc, test_config_refused, 0, countof(bad_configs));
+	tcase_add_test(tc, test_config_topology);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("topology");
+	tcase_add_test(tc, test_topology_relays);
+	tcase_add_test(tc, test_topology_not_greedy);
+	tcase_add_loop_test(tc, test_topology_refused, 0, 3);
 	suite_add_tcase(s, tc);
 
 	return s;
