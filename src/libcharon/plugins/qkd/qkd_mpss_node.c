@@ -58,6 +58,13 @@ struct private_qkd_mpss_node_t {
 	 * Whether relayed shares are altered (tests)
 	 */
 	bool alter;
+
+	/**
+	 * When a dropped packet was last logged, and the drops not logged
+	 * since
+	 */
+	time_t logged_at;
+	u_int unlogged;
 };
 
 /**
@@ -145,15 +152,33 @@ METHOD(qkd_mpss_node_t, send_, bool,
 static qkd_mpss_verdict_t drop(private_qkd_mpss_node_t *this, u_int *counter,
 							   bool alert, char *why)
 {
+	time_t now;
+
 	(*counter)++;
-	if (alert)
+	if (!alert)
 	{
-		DBG1(DBG_LIB, "qkd MPSS: share packet dropped: %s", why);
+		DBG2(DBG_LIB, "qkd MPSS: share packet dropped: %s", why);
+		return QKD_MPSS_DROPPED;
+	}
+	/* at most one line per second: a flood must not flood the log */
+	now = time_monotonic(NULL);
+	if (now == this->logged_at)
+	{
+		this->unlogged++;
+		return QKD_MPSS_DROPPED;
+	}
+	if (this->unlogged)
+	{
+		DBG1(DBG_LIB, "qkd MPSS: share packet dropped: %s (and %u more "
+			 "since the last such line, see the counters)", why,
+			 this->unlogged);
 	}
 	else
 	{
-		DBG2(DBG_LIB, "qkd MPSS: share packet dropped: %s", why);
+		DBG1(DBG_LIB, "qkd MPSS: share packet dropped: %s", why);
 	}
+	this->logged_at = now;
+	this->unlogged = 0;
 	return QKD_MPSS_DROPPED;
 }
 
