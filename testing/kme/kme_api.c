@@ -11,6 +11,7 @@
 #include "kme_store.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <etsi_params.h>
 #include <gnutls/gnutls.h>
@@ -60,8 +61,52 @@ static sae_t *find_slave(api_call_t *call, const char *name, unsigned *status)
 }
 
 /**
- * Build a key container, applying the wrong_key_size and duplicate_key_ids
- * faults to what is sent (never to what is stored).
+ * Apply the invalid_base64 and nul_key_id faults to the entries of a key
+ * container: keys become text of their length that is no base64, key_IDs
+ * get a NUL and more after the UUID
+ */
+static void lie_in_container(json_object *container, unsigned faults)
+{
+	json_object *keys, *entry, *val;
+	char *text;
+	size_t i, len;
+
+	json_object_object_get_ex(container, "keys", &keys);
+	for (i = 0; i < json_object_array_length(keys); i++)
+	{
+		entry = json_object_array_get_idx(keys, i);
+		if ((faults & FAULT_INVALID_BASE64) &&
+			json_object_object_get_ex(entry, "key", &val))
+		{
+			len = json_object_get_string_len(val);
+			text = malloc(len + 1);
+			memset(text, '!', len);
+			if (len)
+			{
+				text[len - 1] = '=';
+			}
+			text[len] = '\0';
+			json_object_object_add(entry, "key", json_object_new_string(text));
+			free(text);
+		}
+		if ((faults & FAULT_NUL_KEY_ID) &&
+			json_object_object_get_ex(entry, "key_ID", &val))
+		{
+			len = json_object_get_string_len(val);
+			text = malloc(len + 8);
+			memcpy(text, json_object_get_string(val), len);
+			memcpy(text + len, "\0-extra", 7);
+			json_object_object_add(entry, "key_ID",
+								   json_object_new_string_len(text, len + 7));
+			free(text);
+		}
+	}
+}
+
+/**
+ * Build a key container, applying the wrong_key_size, duplicate_key_ids,
+ * invalid_base64 and nul_key_id faults to what is sent (never to what is
+ * stored).
  */
 static json_object *key_container(kme_key_t *keys, unsigned count,
 								  unsigned faults)
@@ -100,6 +145,10 @@ static json_object *key_container(kme_key_t *keys, unsigned count,
 		}
 	}
 	container = etsi_key_container(out, n);
+	if (faults & (FAULT_INVALID_BASE64 | FAULT_NUL_KEY_ID))
+	{
+		lie_in_container(container, faults);
+	}
 	gnutls_memset(pads, 0, count * sizeof(*pads));
 	free(pads);
 	free(out);

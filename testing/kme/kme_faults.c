@@ -36,7 +36,7 @@ struct fault_t {
 
 static const char *fault_names[] = {
 	"latency", "503", "drop", "malformed_json", "wrong_key_size",
-	"duplicate_key_ids", NULL,
+	"duplicate_key_ids", "invalid_base64", "nul_key_id", "error_200", NULL,
 };
 
 static const char *call_names[] = {
@@ -109,8 +109,8 @@ static json_object *fault_add(const char *kme, const char *type,
 	if (type_index < 0)
 	{
 		snprintf(err, len, "unknown fault '%s' (latency, 503, drop, "
-				 "malformed_json, wrong_key_size, duplicate_key_ids)",
-				 type ?: "");
+				 "malformed_json, wrong_key_size, duplicate_key_ids, "
+				 "invalid_base64, nul_key_id, error_200)", type ?: "");
 		return NULL;
 	}
 	if (call_index < 0)
@@ -324,8 +324,7 @@ unsigned faults_take(const char *kme, call_t call, unsigned *ms, char *desc,
 		bit = 1u << fault->type;
 		if ((fault->kme && strcmp(fault->kme, kme)) ||
 			(fault->call != CALL_ANY && fault->call != call) ||
-			(call == CALL_STATUS &&
-			 (bit & (FAULT_WRONG_KEY_SIZE | FAULT_DUPLICATE_KEY_IDS))) ||
+			(call == CALL_STATUS && (bit & FAULTS_CONTAINER)) ||
 			(bit != FAULT_LATENCY && (mask & ~FAULT_LATENCY)))
 		{
 			prev = &fault->next;

@@ -2,7 +2,8 @@
  * qkd-kme-sim: ETSI GS QKD 014 KME simulator.
  *
  * kme_faults.h - faults armed for tests (latency, 503, dropped connections,
- * malformed JSON, wrong key sizes, duplicate key_IDs).
+ * malformed JSON, wrong key sizes, duplicate key_IDs, invalid base64,
+ * key_IDs with a NUL, errors with HTTP 200).
  */
 
 #ifndef KME_FAULTS_H_
@@ -35,7 +36,20 @@ enum {
 	FAULT_MALFORMED_JSON = (1 << 3),
 	FAULT_WRONG_KEY_SIZE = (1 << 4),
 	FAULT_DUPLICATE_KEY_IDS = (1 << 5),
+	/* keys of the right length that are no base64 ("!!!...=") */
+	FAULT_INVALID_BASE64 = (1 << 6),
+	/* key_IDs with a NUL and more after the UUID */
+	FAULT_NUL_KEY_ID = (1 << 7),
+	/* HTTP 200 carrying an ETSI error object, its message with control
+	 * characters */
+	FAULT_ERROR_200 = (1 << 8),
 };
+
+/**
+ * Faults that change key containers (not applied to status calls).
+ */
+#define FAULTS_CONTAINER (FAULT_WRONG_KEY_SIZE | FAULT_DUPLICATE_KEY_IDS | \
+						  FAULT_INVALID_BASE64 | FAULT_NUL_KEY_ID)
 
 /**
  * Arm the --fault specs "KME:TYPE[:COUNT][:ms=N][:call=CALL]" of a config.

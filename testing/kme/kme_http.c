@@ -76,6 +76,12 @@ static unsigned handle(void *ctx, etsi_call_t *call)
 		call->raw = strdup(MALFORMED_JSON);
 		return 200;
 	}
+	if (api.faults & FAULT_ERROR_200)
+	{
+		etsi_call_fail(call, 200, NULL, NULL,
+					   "key pool\aexhausted\nkme=forged line");
+		return 200;
+	}
 	if (api.faults & FAULT_503)
 	{
 		return etsi_call_fail(call, 503, NULL, NULL,

@@ -92,7 +92,10 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, response_t *resp)
 		resp->too_large = TRUE;
 		return 0;
 	}
-	/* grow by copying, so that no unwiped copy of key material remains */
+	/* grow by copying, so that no unwiped copy of key material remains in
+	 * this buffer (json-c's parser keeps its own copy of each string while
+	 * parsing, in buffers it frees without wiping: json-c offers no way to
+	 * wipe them; the key strings of the parsed objects are wiped) */
 	grown = chunk_alloc(resp->data.len + len);
 	memcpy(grown.ptr, resp->data.ptr, resp->data.len);
 	memcpy(grown.ptr + resp->data.len, ptr, len);
@@ -163,6 +166,29 @@ static void put_handle(private_qkd_kme_client_t *this, CURL *curl)
 }
 
 /**
+ * Longest part of a KME's message that is logged
+ */
+#define MAX_MESSAGE_LOG 200
+
+/**
+ * Copy a KME's message for the log: control characters replaced, capped
+ */
+static void sanitize(const char *msg, size_t len, char *buf, size_t size)
+{
+	size_t i, n = min(len, min(size - 1, (size_t)MAX_MESSAGE_LOG));
+
+	for (i = 0; i < n; i++)
+	{
+		buf[i] = (msg[i] < 0x20 || msg[i] == 0x7f) ? '?' : msg[i];
+	}
+	buf[n] = '\0';
+	if (n < len && size > n + 4)
+	{
+		strcpy(buf + n, "...");
+	}
+}
+
+/**
  * Perform one call: method GET if body is NULL, POST with a JSON body
  * otherwise. On QKD_KME_OK, json receives the parsed response.
  */
@@ -171,7 +197,7 @@ static qkd_kme_result_t call(private_qkd_kme_client_t *this, char *what,
 {
 	response_t resp = {};
 	struct curl_slist *headers = NULL;
-	char url[512], errbuf[CURL_ERROR_SIZE] = "";
+	char url[512], errbuf[CURL_ERROR_SIZE] = "", text[MAX_MESSAGE_LOG + 4];
 	json_tokener *tokener;
 	json_object *msg;
 	qkd_kme_result_t result;
@@ -241,6 +267,19 @@ static qkd_kme_result_t call(private_qkd_kme_client_t *this, char *what,
 	switch (status)
 	{
 		case 200:
+			if (*json && json_object_is_type(*json, json_type_object) &&
+				json_object_object_get_ex(*json, "message", &msg) &&
+				!json_object_object_get_ex(*json, "keys", NULL) &&
+				!json_object_object_get_ex(*json, "key_size", NULL))
+			{
+				sanitize(json_object_get_string(msg),
+						 json_object_get_string_len(msg), text, sizeof(text));
+				DBG1(DBG_CFG, "qkd KME %s: %s failed: HTTP 200 with an error "
+					 "object: %s", this->cfg.url, what, text);
+				json_object_put(*json);
+				*json = NULL;
+				return QKD_KME_INVALID_RESPONSE;
+			}
 			if (*json && json_object_is_type(*json, json_type_object))
 			{
 				return QKD_KME_OK;
@@ -268,8 +307,13 @@ static qkd_kme_result_t call(private_qkd_kme_client_t *this, char *what,
 	{
 		json_object_object_get_ex(*json, "message", &msg);
 	}
+	if (msg)
+	{
+		sanitize(json_object_get_string(msg), json_object_get_string_len(msg),
+				 text, sizeof(text));
+	}
 	DBG1(DBG_CFG, "qkd KME %s: %s failed: HTTP %ld%s%s", this->cfg.url, what,
-		 status, msg ? ": " : "", msg ? json_object_get_string(msg) : "");
+		 status, msg ? ": " : "", msg ? text : "");
 	json_object_put(*json);
 	*json = NULL;
 	return result;
@@ -381,6 +425,31 @@ static bool contains_id(array_t *keys, uint8_t id[QKD_KEY_ID_LEN])
 }
 
 /**
+ * Decode a key strictly: the text must be the canonical, padded base64 of
+ * the bytes it decodes to (strongSwan's decoder takes any character and
+ * stops at the first '='), chunk_empty if not
+ */
+static chunk_t decode_key(json_object *key)
+{
+	chunk_t text, material, canonical;
+
+	text = chunk_create((char*)json_object_get_string(key),
+						json_object_get_string_len(key));
+	if (!text.len || text.len % 4)
+	{
+		return chunk_empty;
+	}
+	material = chunk_from_base64(text, NULL);
+	canonical = chunk_to_base64(material, NULL);
+	if (!chunk_equals_const(canonical, text))
+	{
+		chunk_clear(&material);
+	}
+	chunk_clear(&canonical);
+	return material;
+}
+
+/**
  * Parse and validate a key container: exactly number keys of size bits,
  * UUID key_IDs, no duplicates.
  */
@@ -391,7 +460,7 @@ static bool parse_container(private_qkd_kme_client_t *this, char *what,
 	json_object *list, *entry, *id, *key;
 	uint8_t bin[QKD_KEY_ID_LEN];
 	chunk_t material;
-	char *reason = NULL;
+	char *reason = NULL, why[64];
 	size_t i;
 
 	*keys = array_create(0, 0);
@@ -416,7 +485,8 @@ static bool parse_container(private_qkd_kme_client_t *this, char *what,
 			reason = "key entry without key_ID and key strings";
 			break;
 		}
-		if (!qkd_key_id_parse(json_object_get_string(id), bin))
+		if (json_object_get_string_len(id) != QKD_KEY_ID_STRLEN ||
+			!qkd_key_id_parse(json_object_get_string(id), bin))
 		{
 			reason = "key_ID is not a UUID";
 			break;
@@ -426,14 +496,18 @@ static bool parse_container(private_qkd_kme_client_t *this, char *what,
 			reason = "duplicate key_ID";
 			break;
 		}
-		material = chunk_from_base64(
-						chunk_create((char*)json_object_get_string(key),
-									 json_object_get_string_len(key)), NULL);
-		if (material.len != size / 8 ||
-			json_object_get_string_len(key) != (size / 8 + 2) / 3 * 4)
+		material = decode_key(key);
+		if (!material.ptr)
 		{
+			reason = "key is not base64 (canonical, padded)";
+			break;
+		}
+		if (material.len != size / 8)
+		{
+			snprintf(why, sizeof(why), "key of %zu bits, %u requested",
+					 material.len * 8, size);
 			chunk_clear(&material);
-			reason = "key of wrong size or not base64";
+			reason = why;
 			break;
 		}
 		array_insert(*keys, ARRAY_TAIL, qkd_key_create(bin, material));

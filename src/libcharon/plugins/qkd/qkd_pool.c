@@ -641,6 +641,7 @@ static void evict_index(private_qkd_pool_t *this, uint32_t index)
 static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 					 uint32_t *indexes)
 {
+	char uuid[QKD_KEY_ID_STRLEN + 1];
 	qkd_batch_t *batch;
 	qkd_key_t *key;
 	entry_t known;
@@ -662,10 +663,17 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 	for (i = 0; i < count; i++)
 	{
 		array_get(keys, i, &key);
-		if (key->key.len != batch->key_len || lookup(this, key->id, &known))
+		if (key->key.len != batch->key_len)
 		{
-			DBG1(DBG_CFG, "qkd pool '%s': batch with a known key ID or mixed "
-				 "key sizes refused", this->link);
+			DBG1(DBG_CFG, "qkd pool '%s': batch with keys of %u and %zu "
+				 "bytes refused", this->link, batch->key_len, key->key.len);
+			break;
+		}
+		if (lookup(this, key->id, &known))
+		{
+			qkd_key_id_format(key->id, uuid);
+			DBG1(DBG_CFG, "qkd pool '%s': batch refused, key %s is known "
+				 "(issued twice?)", this->link, uuid);
 			break;
 		}
 		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);

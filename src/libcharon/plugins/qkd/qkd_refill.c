@@ -266,6 +266,9 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 		number = min(number, status.stored_key_count);
 		if (!number)
 		{
+			DBG1(DBG_CFG, "qkd KME %s: status: no keys stored for SAE '%s', "
+				 "pool '%s' not refilled", link->get_kme(link),
+				 link->get_peer_sae_id(link), link->get_name(link));
 			this->pool->refilled(this->pool, "KME has no keys stored");
 			return FALSE;
 		}
@@ -280,6 +283,9 @@ static bool refill_once(private_qkd_refill_t *this, qkd_link_t *link,
 	}
 	if (!this->pool->add(this->pool, keys))
 	{
+		DBG1(DBG_CFG, "qkd KME %s: enc_keys: batch of %u keys refused by "
+			 "pool '%s'", link->get_kme(link), array_count(keys),
+			 link->get_name(link));
 		qkd_key_array_destroy(keys);
 		this->pool->refilled(this->pool, "storing keys failed");
 		return FALSE;

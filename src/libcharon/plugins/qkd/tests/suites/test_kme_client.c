@@ -186,6 +186,12 @@ static struct {
 	{ "{\"kme\":\"kme-a\",\"fault\":\"malformed_json\",\"count\":1}", QKD_KME_INVALID_RESPONSE },
 	{ "{\"kme\":\"kme-a\",\"fault\":\"wrong_key_size\",\"count\":1}", QKD_KME_INVALID_RESPONSE },
 	{ "{\"kme\":\"kme-a\",\"fault\":\"duplicate_key_ids\",\"count\":1}", QKD_KME_INVALID_RESPONSE },
+	/* lying KMEs: keys of the right length that are no base64 (strongSwan's
+	 * decoder would make 0xff bytes of them), key_IDs with a NUL and more
+	 * after a valid UUID, an ETSI error object with HTTP 200 */
+	{ "{\"kme\":\"kme-a\",\"fault\":\"invalid_base64\",\"count\":1}", QKD_KME_INVALID_RESPONSE },
+	{ "{\"kme\":\"kme-a\",\"fault\":\"nul_key_id\",\"count\":1}", QKD_KME_INVALID_RESPONSE },
+	{ "{\"kme\":\"kme-a\",\"fault\":\"error_200\",\"count\":1}", QKD_KME_INVALID_RESPONSE },
 	{ "{\"kme\":\"kme-a\",\"fault\":\"latency\",\"ms\":3000,\"count\":1}", QKD_KME_TRANSPORT_ERROR },
 };
 
