@@ -18,28 +18,79 @@
 
 #include <daemon.h>
 
-ENUM_EXT(qkd_ke_method_names, QKD_KE_METHOD, QKD_KE_METHOD,
-	"QKD");
+ENUM_EXT(qkd_qursa_names, QKD_KE_METHOD_QURSA, QKD_KE_METHOD_QURSA,
+	"QKD_QURSA");
 
-ENUM_EXT(qkd_ke_method_names_short, QKD_KE_METHOD, QKD_KE_METHOD,
-	"qkd");
+ENUM_EXT(qkd_qursa_names_short, QKD_KE_METHOD_QURSA, QKD_KE_METHOD_QURSA,
+	"qkd_qursa");
+
+/**
+ * Transform ID of the qkd method
+ */
+static key_exchange_method_t qkd_method = QKD_KE_METHOD;
+
+/**
+ * Names of the qkd method at its configured transform ID
+ */
+static struct {
+	enum_name_t name;
+	char *names[1];
+} qkd_names = {
+	.name = { .first = QKD_KE_METHOD, .last = QKD_KE_METHOD, },
+	.names = { "QKD" },
+}, qkd_names_short = {
+	.name = { .first = QKD_KE_METHOD, .last = QKD_KE_METHOD, },
+	.names = { "qkd" },
+};
+
+/*
+ * Described in header
+ */
+key_exchange_method_t qkd_ke_set_method(u_int id)
+{
+	if (id < 1024 || id > 65535)
+	{
+		DBG1(DBG_CFG, "qkd: transform_id %u is not in the private use range "
+			 "1024-65535, using %d", id, QKD_KE_METHOD);
+		id = QKD_KE_METHOD;
+	}
+	qkd_method = id;
+	qkd_names.name.first = qkd_names.name.last = id;
+	qkd_names_short.name.first = qkd_names_short.name.last = id;
+	return qkd_method;
+}
 
 /*
  * Described in header
  */
 void qkd_ke_register_names(bool reg)
 {
+	bool qursa = qkd_method != QKD_KE_METHOD_QURSA;
+
 	if (reg)
 	{
-		enum_add_enum_names(key_exchange_method_names, qkd_ke_method_names);
+		enum_add_enum_names(key_exchange_method_names, &qkd_names.name);
 		enum_add_enum_names(key_exchange_method_names_short,
-							qkd_ke_method_names_short);
+							&qkd_names_short.name);
+		if (qursa)
+		{
+			enum_add_enum_names(key_exchange_method_names, qkd_qursa_names);
+			enum_add_enum_names(key_exchange_method_names_short,
+								qkd_qursa_names_short);
+		}
 	}
 	else
 	{
-		enum_remove_enum_names(key_exchange_method_names, qkd_ke_method_names);
+		enum_remove_enum_names(key_exchange_method_names, &qkd_names.name);
 		enum_remove_enum_names(key_exchange_method_names_short,
-							   qkd_ke_method_names_short);
+							   &qkd_names_short.name);
+		if (qursa)
+		{
+			enum_remove_enum_names(key_exchange_method_names,
+								   qkd_qursa_names);
+			enum_remove_enum_names(key_exchange_method_names_short,
+								   qkd_qursa_names_short);
+		}
 	}
 }
 
@@ -107,6 +158,11 @@ struct private_qkd_ke_t {
 	 * Whether the exchange is complete (the peer's KE data was processed)
 	 */
 	bool complete;
+
+	/**
+	 * Transform ID it was created for
+	 */
+	key_exchange_method_t method;
 };
 
 /**
@@ -254,7 +310,7 @@ METHOD(key_exchange_t, set_seed, bool,
 METHOD(key_exchange_t, get_method, key_exchange_method_t,
 	private_qkd_ke_t *this)
 {
-	return QKD_KE_METHOD;
+	return this->method;
 }
 
 METHOD(key_exchange_t, destroy, void,
@@ -290,7 +346,7 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 	qkd_key_source_t *source;
 	ike_sa_t *ike_sa;
 
-	if (method != QKD_KE_METHOD || !links)
+	if ((method != qkd_method && method != QKD_KE_METHOD_QURSA) || !links)
 	{
 		return NULL;
 	}
@@ -319,6 +375,7 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 			.destroy = _destroy,
 		},
 		.source = source,
+		.method = method,
 		.authenticated = ike_sa->get_state(ike_sa) != IKE_CREATED &&
 						 ike_sa->get_state(ike_sa) != IKE_CONNECTING,
 	);

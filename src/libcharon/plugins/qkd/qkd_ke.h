@@ -25,14 +25,32 @@
 #include <crypto/key_exchange.h>
 
 /**
- * Transform ID of the qkd key exchange method (private use range), the one
- * used by the QURSA strongSwan QKD plugins.
+ * Default transform ID of the qkd key exchange method (private use range),
+ * the one QURSA's source declares (KE_QKD in qkd_plugin.h); configurable
+ * with charon.plugins.qkd.transform_id.
  */
 #define QKD_KE_METHOD 65516
 
 /**
- * Add or remove the names of the qkd key exchange method ("QKD", short
- * "qkd") to/from key_exchange_method_names(_short), so that logs and
+ * Transform ID the released QURSA plugin sends: its qkd_kex.h defines
+ * KE_QKD as 65535, which overrides the enum value of qkd_plugin.h. Offered
+ * as the method qkd_qursa.
+ */
+#define QKD_KE_METHOD_QURSA 65535
+
+/**
+ * Set the transform ID of the qkd method, before the names are registered.
+ *
+ * @param id		transform ID, in the private use range 1024-65535 (another
+ *					value is logged and QKD_KE_METHOD used)
+ * @return			the transform ID used
+ */
+key_exchange_method_t qkd_ke_set_method(u_int id);
+
+/**
+ * Add or remove the names of the qkd key exchange methods ("QKD", short
+ * "qkd", and "QKD_QURSA", short "qkd_qursa", unless qkd has the same
+ * transform ID) to/from key_exchange_method_names(_short), so that logs and
  * swanctl print them.
  *
  * @param reg		TRUE to add, FALSE to remove
@@ -54,7 +72,7 @@ void qkd_ke_set_links(qkd_links_t *links);
  * other side gets the key by ID (dec_keys) and answers with empty KE data.
  * The shared secret is the QKD key.
  *
- * @param method	QKD_KE_METHOD
+ * @param method	the transform ID of qkd, or QKD_KE_METHOD_QURSA
  * @return			key exchange, NULL if no link serves the IKE SA
  */
 key_exchange_t *qkd_ke_create(key_exchange_method_t method);

@@ -36,6 +36,11 @@ struct private_qkd_plugin_t {
 	 * Configured links, while the plugin's features are loaded
 	 */
 	qkd_links_t *links;
+
+	/**
+	 * Transform ID of the qkd method
+	 */
+	key_exchange_method_t method;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -59,7 +64,9 @@ static bool plugin_cb(private_qkd_plugin_t *this,
 		this->links->load(this->links);
 		qkd_ke_register_names(TRUE);
 		lib->proposal->register_token(lib->proposal, "qkd",
-							KEY_EXCHANGE_METHOD, QKD_KE_METHOD, 0);
+							KEY_EXCHANGE_METHOD, this->method, 0);
+		lib->proposal->register_token(lib->proposal, "qkd_qursa",
+							KEY_EXCHANGE_METHOD, QKD_KE_METHOD_QURSA, 0);
 	}
 	else
 	{
@@ -89,9 +96,15 @@ METHOD(plugin_t, get_features, int,
 		PLUGIN_REGISTER(KE, qkd_ke_create),
 			PLUGIN_PROVIDE(KE, QKD_KE_METHOD),
 				PLUGIN_DEPENDS(CUSTOM, "qkd"),
+		/* the ID the released QURSA plugin sends, unless qkd has it */
+		PLUGIN_REGISTER(KE, qkd_ke_create),
+			PLUGIN_PROVIDE(KE, QKD_KE_METHOD_QURSA),
+				PLUGIN_DEPENDS(CUSTOM, "qkd"),
 	};
+	/* the PROVIDE of qkd, at its configured transform ID */
+	f[countof(f) - 5].arg.ke = this->method;
 	*features = f;
-	return countof(f);
+	return this->method == QKD_KE_METHOD_QURSA ? countof(f) - 3 : countof(f);
 }
 
 METHOD(plugin_t, reload, bool,
@@ -135,6 +148,9 @@ plugin_t *qkd_plugin_create()
 				.destroy = _destroy,
 			},
 		},
+		.method = qkd_ke_set_method(lib->settings->get_int(lib->settings,
+								"%s.plugins.qkd.transform_id", QKD_KE_METHOD,
+								lib->ns)),
 	);
 
 	return &this->public.plugin;

@@ -60,6 +60,10 @@ static bool test_runner_init(bool init)
 		qkd_ke_register_names(TRUE);
 		lib->proposal->register_token(lib->proposal, "qkd",
 							KEY_EXCHANGE_METHOD, QKD_KE_METHOD, 0);
+		lib->crypto->add_ke(lib->crypto, QKD_KE_METHOD_QURSA, "qkd",
+							(ke_constructor_t)qkd_ke_create);
+		lib->proposal->register_token(lib->proposal, "qkd_qursa",
+							KEY_EXCHANGE_METHOD, QKD_KE_METHOD_QURSA, 0);
 	}
 	else
 	{

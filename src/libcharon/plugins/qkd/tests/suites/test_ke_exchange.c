@@ -169,6 +169,10 @@ static struct {
 } ike_confs[] = {
 	{ "aes128-sha256-qkd", QKD_KE_METHOD, KE_NONE },
 	{ "aes128-sha256-modp3072-ke1_qkd", MODP_3072_BIT, QKD_KE_METHOD },
+	/* the transform ID the released QURSA plugin sends */
+	{ "aes128-sha256-qkd_qursa", QKD_KE_METHOD_QURSA, KE_NONE },
+	{ "aes128-sha256-modp3072-ke1_qkd_qursa", MODP_3072_BIT,
+	  QKD_KE_METHOD_QURSA },
 };
 
 START_TEST(test_establish)
