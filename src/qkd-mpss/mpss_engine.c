@@ -303,9 +303,9 @@ mpss_engine_t *mpss_engine_create(char *ns)
 		},
 		.destinations = linked_list_create(),
 		.keystore = mpss_keystore_create(
-				lib->settings->get_time(lib->settings, "%s.key_lifetime", 60,
+				lib->settings->get_time(lib->settings, "%s.key_lifetime", 86400,
 										ns),
-				lib->settings->get_int(lib->settings, "%s.max_keys", 4096,
+				lib->settings->get_int(lib->settings, "%s.max_keys", 65536,
 									   ns)),
 		.rng = lib->crypto->create_rng(lib->crypto, RNG_TRUE),
 		.weak = lib->crypto->create_rng(lib->crypto, RNG_WEAK),
