@@ -28,6 +28,7 @@
 #include <threading/mutex.h>
 
 #include "qkd_doh_msg.h"
+#include "qkd_raw6.h"
 
 /**
  * Largest DOH (Hdr Ext Len is 8 bits: 256 * 8 octets)
@@ -211,39 +212,15 @@ METHOD(qkd_doh_socket_t, send_, bool,
 CALLBACK(receive, bool,
 	private_qkd_doh_socket_t *this, int fd, watcher_event_t event)
 {
-	uint8_t buf[MAX_DOH], ctrl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	uint8_t buf[MAX_DOH];
 	struct sockaddr_in6 from, to = { .sin6_family = AF_INET6 };
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = {
-		.msg_name = &from,
-		.msg_namelen = sizeof(from),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctrl,
-		.msg_controllen = sizeof(ctrl),
-	};
-	struct cmsghdr *cmsg;
-	struct in6_pktinfo *info;
 	host_t *src, *dst;
+	bool truncated;
 	ssize_t len;
-	bool have_dst = FALSE;
 
-	len = recvmsg(fd, &msg, MSG_DONTWAIT);
+	len = qkd_raw6_recv(fd, chunk_from_thing(buf), &from,
+						&to.sin6_addr, &truncated);
 	if (len < 2)
-	{
-		return TRUE;
-	}
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
-	{
-		if (cmsg->cmsg_level == IPPROTO_IPV6 &&
-			cmsg->cmsg_type == IPV6_PKTINFO)
-		{
-			info = (struct in6_pktinfo*)CMSG_DATA(cmsg);
-			to.sin6_addr = info->ipi6_addr;
-			have_dst = TRUE;
-		}
-	}
-	if (!have_dst)
 	{
 		return TRUE;
 	}

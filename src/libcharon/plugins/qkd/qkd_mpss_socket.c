@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 
 #include "qkd_mpss_socket.h"
+#include "qkd_raw6.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -86,38 +87,15 @@ METHOD(qkd_mpss_socket_t, send_, bool,
 CALLBACK(receive, bool,
 	private_qkd_mpss_socket_t *this, int fd, watcher_event_t event)
 {
-	uint8_t buf[MAX_PACKET], ctrl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	struct sockaddr_in6 from;
-	struct iovec iov = {
-		.iov_base = buf + IPV6_LEN,
-		.iov_len = sizeof(buf) - IPV6_LEN,
-	};
-	struct msghdr msg = {
-		.msg_name = &from,
-		.msg_namelen = sizeof(from),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctrl,
-		.msg_controllen = sizeof(ctrl),
-	};
-	struct cmsghdr *cmsg;
-	struct in6_pktinfo *info = NULL;
+	uint8_t buf[MAX_PACKET];
+	struct sockaddr_in6 src;
+	struct in6_addr dst;
+	bool truncated;
 	ssize_t len;
 
-	len = recvmsg(fd, &msg, MSG_DONTWAIT);
-	if (len <= 0 || (msg.msg_flags & MSG_TRUNC))
-	{
-		return TRUE;
-	}
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
-	{
-		if (cmsg->cmsg_level == IPPROTO_IPV6 &&
-			cmsg->cmsg_type == IPV6_PKTINFO)
-		{
-			info = (struct in6_pktinfo*)CMSG_DATA(cmsg);
-		}
-	}
-	if (!info)
+	len = qkd_raw6_recv(fd, chunk_create(buf + IPV6_LEN,
+						sizeof(buf) - IPV6_LEN), &src, &dst, &truncated);
+	if (len <= 0 || truncated)
 	{
 		return TRUE;
 	}
@@ -127,8 +105,8 @@ CALLBACK(receive, bool,
 	buf[0] = 0x60;
 	htoun16(buf + 4, len);
 	buf[6] = IPPROTO_ROUTING;
-	memcpy(buf + IPV6_SRC, &from.sin6_addr, 16);
-	memcpy(buf + IPV6_DST, &info->ipi6_addr, 16);
+	memcpy(buf + IPV6_SRC, &src.sin6_addr, 16);
+	memcpy(buf + IPV6_DST, &dst, 16);
 	this->cb(this->data, chunk_create(buf, IPV6_LEN + len));
 	memwipe(buf, IPV6_LEN + len);
 	return TRUE;
