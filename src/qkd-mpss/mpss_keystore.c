@@ -72,16 +72,6 @@ struct private_mpss_keystore_t {
 	condvar_t *condvar;
 };
 
-static u_int hash_id(const void *key)
-{
-	return chunk_hash(chunk_create((u_char*)key, QKD_KEY_ID_LEN));
-}
-
-static bool equals_id(const void *a, const void *b)
-{
-	return memeq(a, b, QKD_KEY_ID_LEN);
-}
-
 /**
  * Wipe and free an entry
  */
@@ -267,7 +257,8 @@ mpss_keystore_t *mpss_keystore_create(u_int lifetime, u_int max)
 			.get_count = _get_count,
 			.destroy = _destroy,
 		},
-		.entries = hashtable_create(hash_id, equals_id, 64),
+		.entries = hashtable_create(qkd_key_id_hash, qkd_key_id_equals,
+									64),
 		.order = linked_list_create(),
 		.lifetime = lifetime,
 		.max = max ?: 1,

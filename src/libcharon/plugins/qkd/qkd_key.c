@@ -121,3 +121,19 @@ void qkd_key_id_format(uint8_t id[QKD_KEY_ID_LEN],
 	}
 	buf[pos] = '\0';
 }
+
+/*
+ * Described in header
+ */
+u_int qkd_key_id_hash(const void *id)
+{
+	return chunk_hash(chunk_create((u_char*)id, QKD_KEY_ID_LEN));
+}
+
+/*
+ * Described in header
+ */
+bool qkd_key_id_equals(const void *a, const void *b)
+{
+	return memeq(a, b, QKD_KEY_ID_LEN);
+}

@@ -92,4 +92,21 @@ bool qkd_key_id_parse(const char *str, uint8_t id[QKD_KEY_ID_LEN]);
 void qkd_key_id_format(uint8_t id[QKD_KEY_ID_LEN],
 					   char buf[QKD_KEY_ID_STRLEN + 1]);
 
+/**
+ * Hash a binary key ID, for hashtable_t.
+ *
+ * @param id		binary key ID (QKD_KEY_ID_LEN bytes)
+ * @return			hash
+ */
+u_int qkd_key_id_hash(const void *id);
+
+/**
+ * Compare two binary key IDs, for hashtable_t.
+ *
+ * @param a			binary key ID (QKD_KEY_ID_LEN bytes)
+ * @param b			binary key ID (QKD_KEY_ID_LEN bytes)
+ * @return			TRUE if equal
+ */
+bool qkd_key_id_equals(const void *a, const void *b);
+
 #endif /** QKD_KEY_H_ @}*/

@@ -91,16 +91,6 @@ struct private_qkd_mpss_collector_t {
 	qkd_mpss_counters_t counters;
 };
 
-static u_int id_hash(const void *key)
-{
-	return chunk_hash(chunk_create((u_char*)key, QKD_KEY_ID_LEN));
-}
-
-static bool id_equals(const void *a, const void *b)
-{
-	return memeq(a, b, QKD_KEY_ID_LEN);
-}
-
 /**
  * Wipe and free an entry
  */
@@ -307,8 +297,8 @@ qkd_mpss_collector_t *qkd_mpss_collector_create(qkd_mpss_listener_t *listener,
 			.destroy = _destroy,
 		},
 		.listener = listener,
-		.pending = hashtable_create(id_hash, id_equals, 32),
-		.done = hashtable_create(id_hash, id_equals, 32),
+		.pending = hashtable_create(qkd_key_id_hash, qkd_key_id_equals, 32),
+		.done = hashtable_create(qkd_key_id_hash, qkd_key_id_equals, 32),
 		.done_order = linked_list_create(),
 		.wait = wait,
 		.max_pending = max_pending,

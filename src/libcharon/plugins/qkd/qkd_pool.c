@@ -176,22 +176,6 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /**
- * Hash a key ID (random bytes, any four do)
- */
-static u_int hash_id(const void *id)
-{
-	return chunk_hash(chunk_create((u_char*)id, QKD_KEY_ID_LEN));
-}
-
-/**
- * Compare two key IDs
- */
-static bool equals_id(const void *a, const void *b)
-{
-	return memeq(a, b, QKD_KEY_ID_LEN);
-}
-
-/**
  * Sort the entries if needed
  */
 static void sort_entries(private_qkd_pool_t *this)
@@ -1377,7 +1361,8 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.link = strdup(link),
 		.capacity = capacity,
 		.batches = linked_list_create(),
-		.ids = hashtable_create(hash_id, equals_id, 1024),
+		.ids = hashtable_create(qkd_key_id_hash, qkd_key_id_equals,
+							   1024),
 		.next_index = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
