@@ -2716,6 +2716,96 @@ START_TEST(test_child_rekeys_reorder)
 }
 END_TEST
 
+/**
+ * Replay every captured REQ_NEGOTIATE and CONFIRM_NEGOTIATE of a sender,
+ * as sent and with a bit of the message changed; return how many
+ */
+static u_int replay_negotiations(side_t *from)
+{
+	enumerator_t *enumerator;
+	packet_t *packet;
+	linked_list_t *copies;
+	chunk_t *doh;
+	u_int count = 0;
+
+	/* injecting may capture more, copy first */
+	copies = linked_list_create();
+	enumerator = net.captured->create_enumerator(net.captured);
+	while (enumerator->enumerate(enumerator, &packet))
+	{
+		if (packet->from == from &&
+			(packet->type == QKD_DOH_REQ_NEGOTIATE ||
+			 packet->type == QKD_DOH_CONFIRM_NEGOTIATE))
+		{
+			INIT(doh);
+			*doh = chunk_clone(packet->doh);
+			copies->insert_last(copies, doh);
+		}
+	}
+	enumerator->destroy(enumerator);
+	while (copies->remove_first(copies, (void**)&doh) == SUCCESS)
+	{
+		inject(from, *doh);
+		/* the last byte of the message, e.g. the child's name */
+		doh->ptr[doh->len - 1] ^= 0x01;
+		inject(from, *doh);
+		chunk_free(doh);
+		free(doh);
+		count++;
+	}
+	copies->destroy(copies);
+	return count;
+}
+
+/**
+ * Messages refused as replayed, stale or with a bad MAC
+ */
+static u_int refused(qkd_doh_counters_t c)
+{
+	return c.rx_replay + c.rx_stale + c.rx_bad_mac + c.rx_malformed;
+}
+
+START_TEST(test_child_replayed)
+{
+	qkd_doh_counters_t ca, cb;
+	u_int installed_a, installed_b, reused, replayed;
+	int i;
+
+	/* spoofed, replayed or changed DOH messages never install, replace or
+	 * delete an SA */
+	net.capture = TRUE;
+	start_children(CHILD_FAST, CHILD_FAST);
+	ck_assert(run_until(child_passes(), DEADLINE));
+	/* a few rekeys to capture */
+	run_for(7000);
+	ck_assert(child_passes());
+	ca = counters(a);
+	cb = counters(b);
+	installed_a = a->kernel->count_installed(a->kernel, &reused);
+	installed_b = b->kernel->count_installed(b->kernel, &reused);
+	ck_assert(installed_a >= 4);
+	replayed = replay_negotiations(a) + replay_negotiations(b);
+	ck_assert(replayed >= 4);
+	ck_assert_int_eq(counters(a).rx_valid, ca.rx_valid);
+	ck_assert_int_eq(counters(b).rx_valid, cb.rx_valid);
+	ck_assert_int_eq(counters(a).rx + counters(b).rx,
+					 ca.rx + cb.rx + 2 * replayed);
+	ck_assert_int_eq(refused(counters(a)) + refused(counters(b)),
+					 refused(ca) + refused(cb) + 2 * replayed);
+	ck_assert_int_eq(a->kernel->count_installed(a->kernel, &reused),
+					 installed_a);
+	ck_assert_int_eq(b->kernel->count_installed(b->kernel, &reused),
+					 installed_b);
+	ck_assert(child_passes());
+	/* and the rekeys go on as before */
+	for (i = 0; i < countof(sides); i++)
+	{
+		ck_assert(sides[i].kernel->count_sas(sides[i].kernel, "net") <= 4);
+	}
+	assert_lossless_rekeys(6000, 1);
+}
+END_TEST
+
 START_TEST(test_index_stable)
 {
 	uint8_t ida[QKD_KEY_ID_LEN], idb[QKD_KEY_ID_LEN];
@@ -2814,6 +2904,7 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_child_spi_collision_requester);
 	tcase_add_test(tc, test_child_reload);
 	tcase_add_test(tc, test_child_reload_added);
+	tcase_add_test(tc, test_child_replayed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collisions");
