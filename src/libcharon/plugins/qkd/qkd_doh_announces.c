@@ -507,7 +507,7 @@ static void fetch_announced(private_qkd_doh_announces_t *this,
 {
 	uint8_t held[QKD_DOH_MAX_ANNOUNCE][QKD_KEY_ID_LEN];
 	uint8_t wanted[QKD_DOH_MAX_ANNOUNCE][QKD_KEY_ID_LEN];
-	u_int nheld = 0, nwanted = 0, i;
+	u_int nheld = 0, nwanted = 0, i, min_size, max_size;
 	qkd_kme_client_t *client;
 	qkd_kme_result_t result = QKD_KME_OK;
 	qkd_link_t *link;
@@ -530,9 +530,9 @@ static void fetch_announced(private_qkd_doh_announces_t *this,
 		link = this->ctx->link->get_ref(this->ctx->link);
 		this->ctx->mutex->unlock(this->ctx->mutex);
 		client = link->get_client(link);
+		link->get_peer_key_sizes(link, &min_size, &max_size);
 		result = client ? client->get_keys_by_id(client, wanted, nwanted,
-												 link->get_key_size(link),
-												 &keys)
+												 min_size, max_size, &keys)
 						: QKD_KME_TRANSPORT_ERROR;
 		this->ctx->mutex->lock(this->ctx->mutex);
 		link->destroy(link);

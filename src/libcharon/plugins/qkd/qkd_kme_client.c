@@ -450,17 +450,17 @@ static chunk_t decode_key(json_object *key)
 }
 
 /**
- * Parse and validate a key container: exactly number keys of size bits,
- * UUID key_IDs, no duplicates.
+ * Parse and validate a key container: exactly number keys of min_size to
+ * max_size bits, UUID key_IDs, no duplicates.
  */
 static bool parse_container(private_qkd_kme_client_t *this, char *what,
-							json_object *json, u_int number, u_int size,
-							array_t **keys)
+							json_object *json, u_int number, u_int min_size,
+							u_int max_size, array_t **keys)
 {
 	json_object *list, *entry, *id, *key;
 	uint8_t bin[QKD_KEY_ID_LEN];
 	chunk_t material;
-	char *reason = NULL, why[64];
+	char *reason = NULL, why[96];
 	size_t i;
 
 	*keys = array_create(0, 0);
@@ -502,10 +502,18 @@ static bool parse_container(private_qkd_kme_client_t *this, char *what,
 			reason = "key is not base64 (canonical, padded)";
 			break;
 		}
-		if (material.len != size / 8)
+		if (material.len < min_size / 8 || material.len > max_size / 8)
 		{
-			snprintf(why, sizeof(why), "key of %zu bits, %u requested",
-					 material.len * 8, size);
+			if (min_size == max_size)
+			{
+				snprintf(why, sizeof(why), "key of %zu bits, %u requested",
+						 material.len * 8, min_size);
+			}
+			else
+			{
+				snprintf(why, sizeof(why), "key of %zu bits, %u to %u bits "
+						 "accepted", material.len * 8, min_size, max_size);
+			}
 			chunk_clear(&material);
 			reason = why;
 			break;
@@ -545,7 +553,7 @@ METHOD(qkd_kme_client_t, get_keys, qkd_kme_result_t,
 	{
 		return result;
 	}
-	if (!parse_container(this, "enc_keys", json, number, size, keys))
+	if (!parse_container(this, "enc_keys", json, number, size, size, keys))
 	{
 		result = QKD_KME_INVALID_RESPONSE;
 	}
@@ -555,7 +563,7 @@ METHOD(qkd_kme_client_t, get_keys, qkd_kme_result_t,
 
 METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
 	private_qkd_kme_client_t *this, uint8_t ids[][QKD_KEY_ID_LEN],
-	u_int count, u_int size, array_t **keys)
+	u_int count, u_int min_size, u_int max_size, array_t **keys)
 {
 	json_object *json, *list, *entry;
 	qkd_kme_result_t result;
@@ -564,7 +572,8 @@ METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
 	u_int i;
 
 	*keys = NULL;
-	if (!count || !size || size % 8)
+	if (!count || !min_size || min_size % 8 || max_size % 8 ||
+		max_size < min_size)
 	{
 		return QKD_KME_BAD_REQUEST;
 	}
@@ -588,7 +597,8 @@ METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
 		return result;
 	}
 	json = list;
-	if (!parse_container(this, "dec_keys", json, count, size, keys))
+	if (!parse_container(this, "dec_keys", json, count, min_size, max_size,
+						 keys))
 	{
 		result = QKD_KME_INVALID_RESPONSE;
 	}

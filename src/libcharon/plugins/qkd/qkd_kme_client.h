@@ -127,15 +127,19 @@ struct qkd_kme_client_t {
 	 * Get keys by ID as slave (POST {peer}/dec_keys).
 	 *
 	 * @param ids		binary key IDs (QKD_KEY_ID_LEN bytes each)
+	 * The master chose the key size: keys of any size between min_size and
+	 * max_size are accepted.
+	 *
 	 * @param count		number of IDs
-	 * @param size		expected key size in bits
+	 * @param min_size	smallest key size accepted, in bits (multiple of 8)
+	 * @param max_size	largest key size accepted, in bits (multiple of 8)
 	 * @param keys		receives an array of qkd_key_t*, in the order of ids
 	 * @return			result of the call
 	 */
 	qkd_kme_result_t (*get_keys_by_id)(qkd_kme_client_t *this,
 									   uint8_t ids[][QKD_KEY_ID_LEN],
-									   u_int count, u_int size,
-									   array_t **keys);
+									   u_int count, u_int min_size,
+									   u_int max_size, array_t **keys);
 
 	/**
 	 * Destroy a qkd_kme_client_t.

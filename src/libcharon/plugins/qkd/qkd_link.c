@@ -32,6 +32,12 @@
 #define QKD_MAX_KEY_SIZE 8192
 
 /**
+ * Default smallest size of keys the peer chose, in bits: a shorter key adds
+ * too little to the security of a key exchange
+ */
+#define QKD_DEFAULT_MIN_PEER_KEY_SIZE 128
+
+/**
  * Default timeouts of KME calls, in seconds
  */
 #define QKD_DEFAULT_TIMEOUT 5.0
@@ -116,6 +122,11 @@ struct private_qkd_link_t {
 	 * Key size in bits
 	 */
 	u_int key_size;
+
+	/**
+	 * Smallest and largest size of keys the peer chose, in bits
+	 */
+	u_int min_peer_key_size, max_peer_key_size;
 
 	/**
 	 * Connection names served by this link, as char*
@@ -214,6 +225,13 @@ METHOD(qkd_link_t, get_key_size, u_int,
 	return this->key_size;
 }
 
+METHOD(qkd_link_t, get_peer_key_sizes, void,
+	private_qkd_link_t *this, u_int *min, u_int *max)
+{
+	*min = this->min_peer_key_size;
+	*max = this->max_peer_key_size;
+}
+
 METHOD(qkd_link_t, get_pool_settings, void,
 	private_qkd_link_t *this, u_int *capacity, u_int *low, u_int *wait,
 	u_int *lifetime)
@@ -271,8 +289,9 @@ METHOD(qkd_link_t, get_key, qkd_key_t*,
 	if (id)
 	{
 		memcpy(ids[0], id, QKD_KEY_ID_LEN);
-		*result = client->get_keys_by_id(client, ids, 1, this->key_size,
-										 &keys);
+		*result = client->get_keys_by_id(client, ids, 1,
+										 this->min_peer_key_size,
+										 this->max_peer_key_size, &keys);
 	}
 	else
 	{
@@ -608,6 +627,23 @@ static bool validate(private_qkd_link_t *this)
 			 QKD_MAX_KEY_SIZE);
 		return FALSE;
 	}
+	if (!this->min_peer_key_size || this->min_peer_key_size % 8 ||
+		this->max_peer_key_size % 8 ||
+		this->max_peer_key_size > QKD_MAX_KEY_SIZE ||
+		this->min_peer_key_size > this->max_peer_key_size)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': min_peer_key_size %d and "
+			 "max_peer_key_size %d are not multiples of 8 bits with 8 <= min "
+			 "<= max <= %d", this->name, (int)this->min_peer_key_size,
+			 (int)this->max_peer_key_size, QKD_MAX_KEY_SIZE);
+		return FALSE;
+	}
+	if (this->min_peer_key_size < QKD_DEFAULT_MIN_PEER_KEY_SIZE)
+	{
+		DBG1(DBG_CFG, "qkd link '%s': accepting keys of %u bits from the "
+			 "peer, which add little security", this->name,
+			 this->min_peer_key_size);
+	}
 	if ((int)this->pool_capacity <= 0 || (int)this->pool_low < 0 ||
 		this->pool_low > this->pool_capacity ||
 		this->pool_wait == UINT_MAX || !this->key_lifetime)
@@ -673,6 +709,7 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.get_sae_id = _get_sae_id,
 			.get_peer_sae_id = _get_peer_sae_id,
 			.get_key_size = _get_key_size,
+			.get_peer_key_sizes = _get_peer_key_sizes,
 			.get_pool_settings = _get_pool_settings,
 			.get_key = _get_key,
 			.get_doh = _get_doh,
@@ -694,6 +731,12 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 		.key_size = lib->settings->get_int(lib->settings,
 						"%s.plugins.qkd.links.%s.key_size",
 						QKD_DEFAULT_KEY_SIZE, lib->ns, name),
+		.min_peer_key_size = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.min_peer_key_size",
+						QKD_DEFAULT_MIN_PEER_KEY_SIZE, lib->ns, name),
+		.max_peer_key_size = lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.links.%s.max_peer_key_size",
+						QKD_MAX_KEY_SIZE, lib->ns, name),
 		.connections = get_list(name, "connections"),
 		.remote_addrs = linked_list_create(),
 		.children = linked_list_create(),

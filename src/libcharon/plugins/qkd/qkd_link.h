@@ -96,6 +96,14 @@ struct qkd_link_t {
 	u_int (*get_key_size)(qkd_link_t *this);
 
 	/**
+	 * Sizes accepted for keys the peer chose (fetched by ID).
+	 *
+	 * @param min		receives the smallest size, in bits
+	 * @param max		receives the largest size, in bits
+	 */
+	void (*get_peer_key_sizes)(qkd_link_t *this, u_int *min, u_int *max);
+
+	/**
 	 * Pool settings of this link.
 	 *
 	 * @param capacity	receives the maximum number of Idle keys

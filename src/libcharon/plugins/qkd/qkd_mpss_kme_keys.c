@@ -177,7 +177,7 @@ METHOD(qkd_mpss_hop_keys_t, fetch, bool,
 	}
 	memcpy(ids[0], id, QKD_KEY_ID_LEN);
 	result = link->client->get_keys_by_id(link->client, ids, 1, len * 8,
-										  &keys);
+										  len * 8, &keys);
 	return single_key(result, keys, len, key);
 }
 

@@ -1906,8 +1906,8 @@ static void start_with_fake_b(u_int keys)
 	memcpy(ids[0], offer.offer.keyid, QKD_KEY_ID_LEN);
 	client = b->link->get_client(b->link);
 	ck_assert(client);
-	ck_assert_int_eq(client->get_keys_by_id(client, ids, 1, KEY_SIZE, &got),
-					 QKD_KME_OK);
+	ck_assert_int_eq(client->get_keys_by_id(client, ids, 1, KEY_SIZE,
+											KEY_SIZE, &got), QKD_KME_OK);
 	ck_assert(array_remove(got, ARRAY_HEAD, &key));
 	qkd_key_array_destroy(got);
 	fake_b = qkd_doh_guard_create(30);

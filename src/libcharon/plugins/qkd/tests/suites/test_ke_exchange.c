@@ -28,6 +28,7 @@
 #include <tests/utils/exchange_test_helper.h>
 #include <tests/utils/exchange_test_asserts.h>
 #include <tests/utils/sa_asserts.h>
+#include <encoding/payloads/ke_payload.h>
 
 #include "qkd_ke.h"
 #include "../kme_test_utils.h"
@@ -70,11 +71,20 @@ static int moon_enc, moon_dec, sun_enc, sun_dec;
 static qkd_links_t *links;
 
 /**
- * Configure the two links, with a rate limit for the responder. Keys are
- * fetched during the exchanges (no pools: these tests run no threads for
- * refill jobs).
+ * Key size options at their defaults
  */
-static void configure_links(int unauth_rate)
+#define DEFAULT_SIZES "key_size = 256\n min_peer_key_size = 128\n " \
+					  "max_peer_key_size = 8192"
+
+/**
+ * Configure the two links, with a rate limit for the responder and more
+ * options for the initiator's (to-resp) and the responder's (to-init) link
+ * (settings are merged: options these set are reset to their defaults
+ * first). Keys are fetched during the exchanges (no pools: these tests run no
+ * threads for refill jobs).
+ */
+static void configure_links_with(int unauth_rate, char *to_resp,
+								 char *to_init)
 {
 	char *pki = kme_test_env("QKD_TEST_PKI");
 	char conf[4096];
@@ -86,16 +96,27 @@ static void configure_links(int unauth_rate)
 		"    kme = %s\n    sae_id = moon\n    peer_sae_id = sun\n"
 		"    cert = %s/moon.crt\n    key = %s/moon.key\n"
 		"    cacert = %s/ca.crt\n    connections = init\n"
+		"    " DEFAULT_SIZES "\n    %s\n"
 		"  }\n"
 		"  to-init {\n"
 		"    kme = %s\n    sae_id = sun\n    peer_sae_id = moon\n"
 		"    cert = %s/sun.crt\n    key = %s/sun.key\n"
 		"    cacert = %s/ca.crt\n    connections = resp\n"
 		"    remote_addrs = 127.0.0.1\n    unauth_rate = %d\n"
+		"    " DEFAULT_SIZES "\n    %s\n"
 		"  }\n"
 		"} } } }\n", lib->ns, kme_test_env("QKD_TEST_KME_A"), pki, pki, pki,
-		kme_test_env("QKD_TEST_KME_B"), pki, pki, pki, unauth_rate);
+		to_resp, kme_test_env("QKD_TEST_KME_B"), pki, pki, pki, unauth_rate,
+		to_init);
 	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
+}
+
+/**
+ * Configure the two links, with a rate limit for the responder
+ */
+static void configure_links(int unauth_rate)
+{
+	configure_links_with(unauth_rate, "", "");
 }
 
 /**
@@ -436,6 +457,211 @@ START_TEST(test_rate_limit)
 }
 END_TEST
 
+/**
+ * Key sizes of master and slave: the master chooses, the slave accepts any
+ * size in its range
+ */
+static struct {
+	char *to_resp;
+	char *to_init;
+	bool established;
+} size_confs[] = {
+	/* moon asks for 512 bits, sun's own key_size stays 256 */
+	{ "key_size = 512", "", TRUE },
+	{ "key_size = 128", "key_size = 1024", TRUE },
+	/* QURSA's 32-bit keys (KME simulator: 64 bits at least) */
+	{ "key_size = 64", "", FALSE },
+	{ "key_size = 64", "min_peer_key_size = 64", TRUE },
+	{ "key_size = 1024", "max_peer_key_size = 512", FALSE },
+};
+
+START_TEST(test_key_sizes)
+{
+	ike_sa_t *a, *b;
+
+	configure_links_with(10, size_confs[_i].to_resp, size_confs[_i].to_init);
+	ck_assert_int_eq(links->load(links), 2);
+	if (size_confs[_i].established)
+	{
+		exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
+										   &qkd_only_conf);
+		assert_ike_sa_state(a, IKE_ESTABLISHED);
+		assert_ike_sa_state(b, IKE_ESTABLISHED);
+		call_ikesa(a, destroy);
+		call_ikesa(b, destroy);
+	}
+	else
+	{	/* sun refuses the key the KME handed out, moon discards its own */
+		initiate_refused();
+	}
+	assert_kme_calls(1, 0, 0, 1);
+}
+END_TEST
+
+/**
+ * Get a copy of the KE data of a queued message's KE payload (of the given
+ * method), without taking the message off the queue's order
+ */
+static chunk_t ke_data_of(message_t *message, key_exchange_method_t method)
+{
+	message_t *copy;
+	ke_payload_t *ke;
+	chunk_t data;
+
+	copy = message_create_from_packet(message->get_packet(message));
+	ck_assert(copy->parse_header(copy) == SUCCESS);
+	ck_assert(copy->parse_body(copy, NULL) == SUCCESS);
+	ke = (ke_payload_t*)copy->get_payload(copy, PLV2_KEY_EXCHANGE);
+	ck_assert(ke);
+	ck_assert_int_eq(ke->get_key_exchange_method(ke), method);
+	data = chunk_clone(ke->get_key_exchange_data(ke));
+	copy->destroy(copy);
+	return data;
+}
+
+/**
+ * Build the response of a responder under DoS protection to an IKE_SA_INIT
+ * request: a COOKIE notify only, the request's KE data left alone
+ */
+static message_t *cookie_response(message_t *request)
+{
+	message_t *response;
+	packet_t *packet;
+	ike_sa_id_t *id;
+
+	response = message_create(IKEV2_MAJOR_VERSION, IKEV2_MINOR_VERSION);
+	id = request->get_ike_sa_id(request);
+	id = id->clone(id);
+	id->switch_initiator(id);
+	response->set_ike_sa_id(response, id);
+	id->destroy(id);
+	response->set_exchange_type(response, IKE_SA_INIT);
+	response->set_request(response, FALSE);
+	response->set_message_id(response, 0);
+	response->set_source(response,
+						 request->get_destination(request)->clone(
+										request->get_destination(request)));
+	response->set_destination(response,
+						 request->get_source(request)->clone(
+										request->get_source(request)));
+	response->add_notify(response, FALSE, COOKIE,
+						 chunk_from_str("qkd-test-cookie"));
+	ck_assert(response->generate(response, NULL, &packet) == SUCCESS);
+	response->destroy(response);
+	response = message_create_from_packet(packet);
+	ck_assert(response->parse_header(response) == SUCCESS);
+	return response;
+}
+
+START_TEST(test_retry_cookie)
+{
+	ike_sa_t *a, *b;
+	child_cfg_t *child;
+	message_t *request;
+	chunk_t first, second;
+
+	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
+											&qkd_only_conf);
+	call_ikesa(a, initiate, child, NULL);
+	b->get_id(b)->set_initiator_spi(b->get_id(b),
+							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	request = exchange_test_helper->sender->dequeue(exchange_test_helper->sender);
+	first = ke_data_of(request, QKD_KE_METHOD);
+	assert_kme_calls(1, 0, 0, 0);
+	/* <-- N(COOKIE), sun fetched nothing */
+	exchange_test_helper->process_message(exchange_test_helper, a,
+										  cookie_response(request));
+	request->destroy(request);
+	/* IKE_SA_INIT again, with the cookie: the same key ID, no new key */
+	request = exchange_test_helper->sender->dequeue(exchange_test_helper->sender);
+	second = ke_data_of(request, QKD_KE_METHOD);
+	ck_assert_chunk_eq(first, second);
+	assert_kme_calls(1, 0, 0, 0);
+	exchange_test_helper->process_message(exchange_test_helper, b, request);
+	/* <-- IKE_SA_INIT, IKE_AUTH */
+	a->get_id(a)->set_responder_spi(a->get_id(a),
+							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
+	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
+	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	assert_kme_calls(1, 0, 0, 1);
+	chunk_free(&first);
+	chunk_free(&second);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+/**
+ * Proposals where the responder asks the initiator for another method with
+ * INVALID_KE_PAYLOAD, and the KME calls it takes (moon enc/dec, sun enc/dec)
+ */
+static struct {
+	char *init;
+	char *resp;
+	key_exchange_method_t first;
+	key_exchange_method_t used;
+	int calls[4];
+} invalid_ke_confs[] = {
+	/* qkd sent first, modp wanted: moon's key is discarded unused, sun
+	 * fetches nothing, no second key */
+	{ "aes128-sha256-qkd-modp3072", "aes128-sha256-modp3072",
+	  QKD_KE_METHOD, MODP_3072_BIT, { 1, 0, 0, 0 } },
+	/* modp sent first, qkd wanted: one key, fetched once by each end */
+	{ "aes128-sha256-modp3072-qkd", "aes128-sha256-qkd",
+	  MODP_3072_BIT, QKD_KE_METHOD, { 1, 0, 0, 1 } },
+};
+
+START_TEST(test_retry_invalid_ke)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .ike = invalid_ke_confs[_i].init, },
+		.responder = { .ike = invalid_ke_confs[_i].resp, },
+	};
+	ike_sa_t *a, *b;
+	child_cfg_t *child;
+	message_t *request;
+	chunk_t data;
+	int *calls = invalid_ke_confs[_i].calls;
+
+	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
+											&conf);
+	call_ikesa(a, initiate, child, NULL);
+	b->get_id(b)->set_initiator_spi(b->get_id(b),
+							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	request = exchange_test_helper->sender->dequeue(exchange_test_helper->sender);
+	data = ke_data_of(request, invalid_ke_confs[_i].first);
+	chunk_free(&data);
+	/* IKE_SA_INIT --> <-- N(INVALID_KE_PAYLOAD) */
+	assert_single_notify(OUT, INVALID_KE_PAYLOAD);
+	exchange_test_helper->process_message(exchange_test_helper, b, request);
+	/* the responder keeps no state: a new IKE_SA answers the retry */
+	call_ikesa(b, destroy);
+	b = charon->ike_sa_manager->create_new(charon->ike_sa_manager, IKEV2,
+										   FALSE);
+	b->get_id(b)->set_initiator_spi(b->get_id(b),
+							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
+	request = exchange_test_helper->sender->dequeue(exchange_test_helper->sender);
+	data = ke_data_of(request, invalid_ke_confs[_i].used);
+	chunk_free(&data);
+	exchange_test_helper->process_message(exchange_test_helper, b, request);
+	a->get_id(a)->set_responder_spi(a->get_id(a),
+							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
+	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
+	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	assert_ike_methods(a, invalid_ke_confs[_i].used, KE_NONE);
+	assert_kme_calls(calls[0], calls[1], calls[2], calls[3]);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
 Suite *ke_exchange_suite_create()
 {
 	Suite *s;
@@ -453,6 +679,18 @@ Suite *ke_exchange_suite_create()
 	tcase_add_checked_fixture(tc, setup_links, teardown_links);
 	tcase_add_loop_test(tc, test_child_rekey, 0, 2);
 	tcase_add_test(tc, test_child_rekey_no_key);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("key sizes");
+	tcase_add_checked_fixture(tc, setup_links, teardown_links);
+	tcase_add_loop_test(tc, test_key_sizes, 0, countof(size_confs));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("IKE_SA_INIT retries");
+	tcase_add_checked_fixture(tc, setup_links, teardown_links);
+	tcase_add_test(tc, test_retry_cookie);
+	tcase_add_loop_test(tc, test_retry_invalid_ke, 0,
+						countof(invalid_ke_confs));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");

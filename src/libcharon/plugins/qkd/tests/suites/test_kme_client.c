@@ -88,7 +88,7 @@ START_TEST(test_master_slave)
 	/* sun gets the same keys by ID, in the requested order */
 	memcpy(ids[0], key_at(keys, 2)->id, QKD_KEY_ID_LEN);
 	memcpy(ids[2], key_at(keys, 0)->id, QKD_KEY_ID_LEN);
-	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 3, 256, &peer_keys),
+	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 3, 256, 256, &peer_keys),
 					 QKD_KME_OK);
 	ck_assert(chunk_equals(key_at(peer_keys, 0)->key, key_at(keys, 2)->key));
 	ck_assert(chunk_equals(key_at(peer_keys, 1)->key, key_at(keys, 1)->key));
@@ -96,7 +96,7 @@ START_TEST(test_master_slave)
 	qkd_key_array_destroy(peer_keys);
 
 	/* each key is delivered once to the slave */
-	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 1, 256, &peer_keys),
+	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 1, 256, 256, &peer_keys),
 					 QKD_KME_BAD_REQUEST);
 	ck_assert(peer_keys == NULL);
 	qkd_key_array_destroy(keys);
@@ -132,7 +132,7 @@ START_TEST(test_invalid_requests)
 	ck_assert(keys == NULL);
 	ck_assert_int_eq(moon->get_keys(moon, 1, 8 * 4096, &keys),
 					 QKD_KME_BAD_REQUEST);
-	ck_assert_int_eq(sun->get_keys_by_id(sun, unknown, 1, 256, &keys),
+	ck_assert_int_eq(sun->get_keys_by_id(sun, unknown, 1, 256, 256, &keys),
 					 QKD_KME_BAD_REQUEST);
 	ck_assert(keys == NULL);
 }
@@ -153,7 +153,8 @@ START_TEST(test_wrong_peer)
 	ck_assert_int_eq(moon->get_keys(moon, 1, 256, &keys), QKD_KME_OK);
 	memcpy(ids[0], key_at(keys, 0)->id, QKD_KEY_ID_LEN);
 	eve = kme_test_client("A", "moon", "sun");
-	ck_assert(eve->get_keys_by_id(eve, ids, 1, 256, &stolen) != QKD_KME_OK);
+	ck_assert(eve->get_keys_by_id(eve, ids, 1, 256, 256, &stolen) !=
+			  QKD_KME_OK);
 	ck_assert(stolen == NULL);
 	eve->destroy(eve);
 	qkd_key_array_destroy(keys);
@@ -167,10 +168,51 @@ START_TEST(test_slave_size_mismatch)
 
 	ck_assert_int_eq(moon->get_keys(moon, 1, 256, &keys), QKD_KME_OK);
 	memcpy(ids[0], key_at(keys, 0)->id, QKD_KEY_ID_LEN);
-	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 1, 512, &peer_keys),
+	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 1, 512, 512, &peer_keys),
 					 QKD_KME_INVALID_RESPONSE);
 	ck_assert(peer_keys == NULL);
 	qkd_key_array_destroy(keys);
+}
+END_TEST
+
+/**
+ * Fetch a key of a size as moon, by ID as sun accepting a range of sizes
+ */
+static qkd_kme_result_t fetch_sized(u_int size, u_int min, u_int max)
+{
+	uint8_t ids[1][QKD_KEY_ID_LEN];
+	array_t *keys, *peer_keys;
+	qkd_kme_result_t result;
+
+	ck_assert_int_eq(moon->get_keys(moon, 1, size, &keys), QKD_KME_OK);
+	memcpy(ids[0], key_at(keys, 0)->id, QKD_KEY_ID_LEN);
+	result = sun->get_keys_by_id(sun, ids, 1, min, max, &peer_keys);
+	if (result == QKD_KME_OK)
+	{
+		ck_assert(chunk_equals(key_at(keys, 0)->key,
+							   key_at(peer_keys, 0)->key));
+		qkd_key_array_destroy(peer_keys);
+	}
+	else
+	{
+		ck_assert(peer_keys == NULL);
+	}
+	qkd_key_array_destroy(keys);
+	return result;
+}
+
+START_TEST(test_slave_size_range)
+{
+	/* the master chose the size: any size in the slave's range */
+	ck_assert_int_eq(fetch_sized(256, 128, 8192), QKD_KME_OK);
+	ck_assert_int_eq(fetch_sized(128, 128, 8192), QKD_KME_OK);
+	ck_assert_int_eq(fetch_sized(1024, 128, 8192), QKD_KME_OK);
+	ck_assert_int_eq(fetch_sized(64, 64, 64), QKD_KME_OK);
+	/* below or above it: refused */
+	ck_assert_int_eq(fetch_sized(64, 128, 8192), QKD_KME_INVALID_RESPONSE);
+	ck_assert_int_eq(fetch_sized(1024, 128, 512), QKD_KME_INVALID_RESPONSE);
+	/* no valid range: not even asked */
+	ck_assert_int_eq(fetch_sized(256, 512, 256), QKD_KME_BAD_REQUEST);
 }
 END_TEST
 
@@ -219,11 +261,11 @@ START_TEST(test_slave_faults)
 	memcpy(ids[1], key_at(keys, 1)->id, QKD_KEY_ID_LEN);
 	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"503\",\"count\":1,"
 				   "\"call\":\"dec_keys\"}");
-	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 2, 256, &peer_keys),
+	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 2, 256, 256, &peer_keys),
 					 QKD_KME_UNAVAILABLE);
 	ck_assert(peer_keys == NULL);
 	/* a 503 does not consume the keys */
-	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 2, 256, &peer_keys),
+	ck_assert_int_eq(sun->get_keys_by_id(sun, ids, 2, 256, 256, &peer_keys),
 					 QKD_KME_OK);
 	ck_assert(chunk_equals(key_at(peer_keys, 1)->key, key_at(keys, 1)->key));
 	qkd_key_array_destroy(peer_keys);
@@ -294,6 +336,7 @@ Suite *kme_client_suite_create()
 	tcase_add_test(tc, test_invalid_requests);
 	tcase_add_test(tc, test_wrong_peer);
 	tcase_add_test(tc, test_slave_size_mismatch);
+	tcase_add_test(tc, test_slave_size_range);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("faults");

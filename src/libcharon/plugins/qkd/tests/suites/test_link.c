@@ -65,6 +65,7 @@ static void load_link_settings(char *extra)
 START_TEST(test_valid)
 {
 	qkd_link_t *link;
+	u_int min, max;
 
 	load_link_settings("");
 	link = qkd_link_create_from_settings("gw");
@@ -74,6 +75,9 @@ START_TEST(test_valid)
 	ck_assert_str_eq(link->get_sae_id(link), "moon");
 	ck_assert_str_eq(link->get_peer_sae_id(link), "sun");
 	ck_assert_int_eq(link->get_key_size(link), 256);
+	link->get_peer_key_sizes(link, &min, &max);
+	ck_assert_int_eq(min, 128);
+	ck_assert_int_eq(max, 8192);
 	link->destroy(link);
 }
 END_TEST
@@ -81,11 +85,17 @@ END_TEST
 START_TEST(test_key_size)
 {
 	qkd_link_t *link;
+	u_int min, max;
 
-	load_link_settings("key_size = 512");
+	load_link_settings("key_size = 512\n min_peer_key_size = 32\n"
+					   "max_peer_key_size = 1024");
 	link = qkd_link_create_from_settings("gw");
 	ck_assert(link);
 	ck_assert_int_eq(link->get_key_size(link), 512);
+	/* independent of the size requested as master */
+	link->get_peer_key_sizes(link, &min, &max);
+	ck_assert_int_eq(min, 32);
+	ck_assert_int_eq(max, 1024);
 	link->destroy(link);
 }
 END_TEST
@@ -178,6 +188,10 @@ static char *invalid[] = {
 	"key_size = 100",
 	"key_size = -8",
 	"key_size = 16384",
+	"min_peer_key_size = 0",
+	"min_peer_key_size = 100",
+	"max_peer_key_size = 16384",
+	"min_peer_key_size = 512\n max_peer_key_size = 256",
 	"cert = /nonexistent/qkd/cert.pem",
 	"key = /nonexistent/qkd/key.pem",
 	"cacert = /nonexistent/qkd/ca.pem",
