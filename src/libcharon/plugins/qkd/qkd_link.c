@@ -19,6 +19,7 @@
 
 #include <utils/debug.h>
 #include <collections/linked_list.h>
+#include <selectors/traffic_selector.h>
 #include <threading/mutex.h>
 
 /**
@@ -326,29 +327,55 @@ METHOD(qkd_link_t, allow_unauthenticated, bool,
 	return allowed;
 }
 
-CALLBACK(host_equals, bool,
-	host_t *candidate, va_list args)
+/**
+ * Match quality of a peer address against one remote_addrs entry, as
+ * charon's ike_cfg rates them: 129 for the address itself, the prefix
+ * length + 1 for a subnet, 1 for a range or %any, 0 if not included
+ */
+static int address_quality(traffic_selector_t *ts, host_t *peer)
 {
-	host_t *peer;
+	host_t *net;
+	uint8_t mask;
+	int quality = 1;
 
-	VA_ARGS_VGET(args, peer);
-	return candidate->ip_equals(candidate, peer);
+	if (!ts->includes(ts, peer))
+	{
+		return 0;
+	}
+	if (ts->is_host(ts, peer))
+	{
+		return 129;
+	}
+	if (ts->to_subnet(ts, &net, &mask))
+	{
+		quality = mask + 1;
+	}
+	net->destroy(net);
+	return quality;
 }
 
 METHOD(qkd_link_t, matches, int,
 	private_qkd_link_t *this, char *name, host_t *peer)
 {
+	enumerator_t *enumerator;
+	traffic_selector_t *ts;
+	int quality = 0;
+
 	if (name && this->connections->find_first(this->connections,
 								linked_list_match_str, NULL, name))
 	{
-		return 2;
+		return QKD_LINK_MATCH_NAME;
 	}
-	if (peer && this->remote_addrs->find_first(this->remote_addrs,
-								host_equals, NULL, peer))
+	if (peer)
 	{
-		return 1;
+		enumerator = this->remote_addrs->create_enumerator(this->remote_addrs);
+		while (enumerator->enumerate(enumerator, &ts))
+		{
+			quality = max(quality, address_quality(ts, peer));
+		}
+		enumerator->destroy(enumerator);
 	}
-	return 0;
+	return quality;
 }
 
 METHOD(qkd_link_t, create_child_enumerator, enumerator_t*,
@@ -381,7 +408,7 @@ METHOD(qkd_link_t, destroy, void,
 	this->mutex->destroy(this->mutex);
 	this->connections->destroy_function(this->connections, free);
 	this->remote_addrs->destroy_offset(this->remote_addrs,
-									   offsetof(host_t, destroy));
+									   offsetof(traffic_selector_t, destroy));
 	DESTROY_IF(this->doh.local);
 	DESTROY_IF(this->doh.peer);
 	this->children->destroy_function(this->children,
@@ -595,13 +622,67 @@ static bool validate_doh(private_qkd_link_t *this)
 }
 
 /**
+ * Add a remote_addrs entry: an address, a subnet, a range or %any (also
+ * %any4, %any6), as in swanctl.conf's remote_addrs
+ */
+static bool parse_remote_addr(private_qkd_link_t *this, char *addr)
+{
+	traffic_selector_t *ts = NULL;
+	host_t *from, *to;
+
+	if (streq(addr, "%any") || streq(addr, "%any4"))
+	{
+		this->remote_addrs->insert_last(this->remote_addrs,
+					traffic_selector_create_from_cidr("0.0.0.0/0", 0, 0, 0));
+	}
+	if (streq(addr, "%any") || streq(addr, "%any6"))
+	{
+		this->remote_addrs->insert_last(this->remote_addrs,
+					traffic_selector_create_from_cidr("::/0", 0, 0, 0));
+	}
+	if (strpfx(addr, "%any"))
+	{
+		return streq(addr, "%any") || streq(addr, "%any4") ||
+			   streq(addr, "%any6");
+	}
+	if (strchr(addr, '-') && host_create_from_range(addr, &from, &to))
+	{
+		if (memcmp(from->get_address(from).ptr, to->get_address(to).ptr,
+				   from->get_address(from).len) <= 0)
+		{
+			ts = traffic_selector_create_from_bytes(0,
+					to->get_family(to) == AF_INET ? TS_IPV4_ADDR_RANGE
+												  : TS_IPV6_ADDR_RANGE,
+					from->get_address(from), 0, to->get_address(to), 0);
+		}
+		from->destroy(from);
+		to->destroy(to);
+	}
+	else if (!strchr(addr, '-'))
+	{	/* a subnet, or a single address */
+		ts = traffic_selector_create_from_cidr(addr, 0, 0, 0);
+		if (ts && strchr(addr, '/') &&
+			atoi(strchr(addr, '/') + 1) > (ts->get_type(ts) ==
+											TS_IPV4_ADDR_RANGE ? 32 : 128))
+		{
+			ts->destroy(ts);
+			ts = NULL;
+		}
+	}
+	if (ts)
+	{
+		this->remote_addrs->insert_last(this->remote_addrs, ts);
+	}
+	return ts != NULL;
+}
+
+/**
  * Validate the loaded configuration and parse the peer addresses
  */
 static bool validate(private_qkd_link_t *this)
 {
 	linked_list_t *addrs;
 	char *addr;
-	host_t *host;
 	bool ok = TRUE;
 
 	if (!check_set(this->name, "kme", this->kme) ||
@@ -678,15 +759,10 @@ static bool validate(private_qkd_link_t *this)
 	addrs = get_list(this->name, "remote_addrs");
 	while (addrs->remove_first(addrs, (void**)&addr) == SUCCESS)
 	{
-		host = host_create_from_string(addr, 0);
-		if (host)
+		if (!parse_remote_addr(this, addr))
 		{
-			this->remote_addrs->insert_last(this->remote_addrs, host);
-		}
-		else
-		{
-			DBG1(DBG_CFG, "qkd link '%s': invalid remote address '%s'",
-				 this->name, addr);
+			DBG1(DBG_CFG, "qkd link '%s': invalid remote address '%s' (an "
+				 "address, subnet, range or %%any)", this->name, addr);
 			ok = FALSE;
 		}
 		free(addr);

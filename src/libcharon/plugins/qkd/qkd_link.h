@@ -27,6 +27,11 @@
 #include <networking/host.h>
 
 typedef struct qkd_link_t qkd_link_t;
+
+/**
+ * Match quality of a link listing the connection by name
+ */
+#define QKD_LINK_MATCH_NAME 1000
 typedef struct qkd_doh_settings_t qkd_doh_settings_t;
 
 /**
@@ -152,12 +157,16 @@ struct qkd_link_t {
 	 * Check whether this link serves an IKE SA.
 	 *
 	 * A link matches if the connection name is listed in its connections
-	 * option, or, failing that, if the peer address is one of its
-	 * remote_addrs.
+	 * option, or, failing that, if the peer address is included in one of
+	 * its remote_addrs (addresses, subnets, ranges, %any).
 	 *
 	 * @param name		connection (peer config) name, or NULL
 	 * @param peer		peer address, or NULL
-	 * @return			match quality: 0 none, 1 address, 2 connection name
+	 * @return			match quality: 0 none, QKD_LINK_MATCH_NAME for the
+	 *					connection name, else rated like charon's ike_cfg
+	 *					rates remote_addrs: 129 for the address itself,
+	 *					the prefix length + 1 for a subnet, 1 for a range
+	 *					or %any
 	 */
 	int (*matches)(qkd_link_t *this, char *name, host_t *peer);
 

@@ -13,6 +13,7 @@
  */
 
 #include "qkd_links.h"
+#include "qkd_link_check.h"
 #include "qkd_refill.h"
 
 #include <daemon.h>
@@ -85,6 +86,11 @@ struct private_qkd_links_t {
 	 * DOH engine, created with the first link running DOH
 	 */
 	qkd_doh_t *doh;
+
+	/**
+	 * Checks the links selected before authentication, on charon's bus
+	 */
+	qkd_link_check_t *check;
 };
 
 /**
@@ -373,27 +379,43 @@ METHOD(qkd_links_t, load, u_int,
 	return count;
 }
 
-METHOD(qkd_links_t, create_key_source, qkd_key_source_t*,
-	private_qkd_links_t *this, ike_sa_t *ike_sa)
+/**
+ * Select the link of an IKE SA: the link listing its connection name, else
+ * the link whose remote_addrs include the peer's address most specifically
+ * (the first of equals). Call with the lock held.
+ */
+static qkd_link_t *select_link(private_qkd_links_t *this, ike_sa_t *ike_sa)
 {
 	enumerator_t *enumerator;
-	qkd_key_source_t *source = NULL;
-	pool_entry_t *entry = NULL;
 	qkd_link_t *link, *best;
+	int quality, best_quality = 0;
 
-	this->lock->read_lock(this->lock);
 	/* by connection name without walking hundreds of links */
 	best = this->by_connection->get(this->by_connection,
 									ike_sa->get_name(ike_sa));
 	enumerator = this->links->create_enumerator(this->links);
 	while (!best && enumerator->enumerate(enumerator, &link))
 	{
-		if (link->matches(link, NULL, ike_sa->get_other_host(ike_sa)))
+		quality = link->matches(link, NULL, ike_sa->get_other_host(ike_sa));
+		if (quality > best_quality)
 		{
 			best = link;
+			best_quality = quality;
 		}
 	}
 	enumerator->destroy(enumerator);
+	return best;
+}
+
+METHOD(qkd_links_t, create_key_source, qkd_key_source_t*,
+	private_qkd_links_t *this, ike_sa_t *ike_sa)
+{
+	qkd_key_source_t *source = NULL;
+	pool_entry_t *entry = NULL;
+	qkd_link_t *best;
+
+	this->lock->read_lock(this->lock);
+	best = select_link(this, ike_sa);
 	if (best)
 	{
 		if (this->store)
@@ -402,9 +424,28 @@ METHOD(qkd_links_t, create_key_source, qkd_key_source_t*,
 		}
 		source = qkd_key_source_create(best, entry ? entry->pool : NULL,
 									   entry ? entry->doh : NULL);
+		this->check->note(this->check, ike_sa, best);
 	}
 	this->lock->unlock(this->lock);
 	return source;
+}
+
+/**
+ * Select the link of an authenticated IKE SA for the check
+ */
+static char *select_for_check(private_qkd_links_t *this, ike_sa_t *ike_sa)
+{
+	qkd_link_t *link;
+	char *name = NULL;
+
+	this->lock->read_lock(this->lock);
+	link = select_link(this, ike_sa);
+	if (link)
+	{
+		name = strdup(link->get_name(link));
+	}
+	this->lock->unlock(this->lock);
+	return name;
 }
 
 CALLBACK(destroy_entry, void,
@@ -425,6 +466,11 @@ METHOD(qkd_links_t, destroy, void,
 	enumerator_t *enumerator;
 	pool_entry_t *entry;
 
+	if (charon && charon->bus)
+	{
+		charon->bus->remove_listener(charon->bus, &this->check->listener);
+	}
+	this->check->destroy(this->check);
 	/* refill jobs announce to DOH peers: stop them first */
 	enumerator = this->pools->create_enumerator(this->pools);
 	while (enumerator->enumerate(enumerator, NULL, &entry))
@@ -465,6 +511,10 @@ qkd_links_t *qkd_links_create()
 		.pools = hashtable_create(hashtable_hash_str, hashtable_equals_str, 4),
 		.kernel = qkd_direct_kernel_create(),
 	);
-
+	this->check = qkd_link_check_create((void*)select_for_check, this);
+	if (charon && charon->bus)
+	{
+		charon->bus->add_listener(charon->bus, &this->check->listener);
+	}
 	return &this->public;
 }

@@ -44,9 +44,13 @@ struct qkd_links_t {
 
 	/**
 	 * Select the link keying an IKE SA (the link listing its connection
-	 * name, else the first link listing the peer address) and create the
-	 * source of its keys: keys bound over DOH if the link runs DOH, else
-	 * its pool if it has one, else its KME.
+	 * name, else the link whose remote_addrs include the peer address most
+	 * specifically) and create the source of its keys: keys bound over DOH
+	 * if the link runs DOH, else its pool if it has one, else its KME.
+	 *
+	 * A link selected by address before the peer is authenticated must be
+	 * the link of the connection IKE_AUTH selects, else the IKE SA's
+	 * authorization fails.
 	 *
 	 * @param ike_sa	IKE SA
 	 * @return			key source (destroy after use), NULL if no link

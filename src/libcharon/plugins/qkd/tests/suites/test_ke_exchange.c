@@ -662,6 +662,77 @@ START_TEST(test_retry_invalid_ke)
 }
 END_TEST
 
+/**
+ * remote_addrs of the responder's link for road warriors, whose address it
+ * does not know
+ */
+static char *road_warrior_addrs[] = {
+	"%any",
+	"%any4",
+	"127.0.0.0/8",
+	"127.0.0.1-127.0.0.9",
+	"10.1.0.0/16, 127.0.0.1",
+};
+
+START_TEST(test_road_warrior)
+{
+	char to_init[128];
+	ike_sa_t *a, *b;
+
+	snprintf(to_init, sizeof(to_init), "remote_addrs = %s",
+			 road_warrior_addrs[_i]);
+	configure_links_with(10, "", to_init);
+	ck_assert_int_eq(links->load(links), 2);
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
+									   &qkd_only_conf);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	assert_kme_calls(1, 0, 0, 1);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+START_TEST(test_link_mismatch)
+{
+	char *pki = kme_test_env("QKD_TEST_PKI");
+	char conf[1024];
+	ike_sa_t *a, *b;
+
+	/* the responder's link for the connection does not list the peer's
+	 * address, another link of the same KME does: IKE_SA_INIT is keyed with
+	 * that one, and IKE_AUTH selects connection resp of link to-init */
+	configure_links_with(10, "", "remote_addrs = 10.9.9.9");
+	snprintf(conf, sizeof(conf),
+		"%s { plugins { qkd { links { rw {\n"
+		"  kme = %s\n  sae_id = sun\n  peer_sae_id = moon\n"
+		"  cert = %s/sun.crt\n  key = %s/sun.key\n  cacert = %s/ca.crt\n"
+		"  remote_addrs = 127.0.0.0/8\n"
+		"} } } } }\n", lib->ns, kme_test_env("QKD_TEST_KME_B"), pki, pki,
+		pki);
+	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
+	ck_assert_int_eq(links->load(links), 3);
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
+									   &qkd_only_conf);
+	/* the responder refused the authorization, nothing established */
+	ck_assert(a->get_state(a) != IKE_ESTABLISHED);
+	ck_assert(b->get_state(b) != IKE_ESTABLISHED);
+	assert_kme_calls(1, 0, 0, 1);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+
+	/* with the connection's link selected by address too, it is fine */
+	configure_links_with(10, "", "remote_addrs = 127.0.0.1");
+	ck_assert_int_eq(links->load(links), 3);
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
+									   &qkd_only_conf);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
 Suite *ke_exchange_suite_create()
 {
 	Suite *s;
@@ -691,6 +762,13 @@ Suite *ke_exchange_suite_create()
 	tcase_add_test(tc, test_retry_cookie);
 	tcase_add_loop_test(tc, test_retry_invalid_ke, 0,
 						countof(invalid_ke_confs));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("road warriors");
+	tcase_add_checked_fixture(tc, setup_links, teardown_links);
+	tcase_add_loop_test(tc, test_road_warrior, 0,
+						countof(road_warrior_addrs));
+	tcase_add_test(tc, test_link_mismatch);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");

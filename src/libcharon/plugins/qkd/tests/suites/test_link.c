@@ -196,6 +196,10 @@ static char *invalid[] = {
 	"key = /nonexistent/qkd/key.pem",
 	"cacert = /nonexistent/qkd/ca.pem",
 	"remote_addrs = fec0::2, not-an-address",
+	"remote_addrs = %anyway",
+	"remote_addrs = fec0::/200",
+	"remote_addrs = fec0::9-fec0::1",
+	"remote_addrs = 10.0.0.1-fec0::1",
 	/* IKE-less children */
 	"children { c { local_ts = 10.1.0.0/16\n remote_ts = 10.2.0.0/16 } }",
 	DOH "children { c { local_ts = 10.1.0.0/16 } }",
@@ -249,10 +253,10 @@ START_TEST(test_matches)
 	sun4 = host_create_from_string("192.168.0.2", 4500);
 	dave = host_create_from_string("fec0::20", 500);
 
-	ck_assert_int_eq(link->matches(link, "gw-gw", NULL), 2);
-	ck_assert_int_eq(link->matches(link, "other", dave), 2);
-	ck_assert_int_eq(link->matches(link, "unknown", sun), 1);
-	ck_assert_int_eq(link->matches(link, NULL, sun4), 1);
+	ck_assert_int_eq(link->matches(link, "gw-gw", NULL), QKD_LINK_MATCH_NAME);
+	ck_assert_int_eq(link->matches(link, "other", dave), QKD_LINK_MATCH_NAME);
+	ck_assert_int_eq(link->matches(link, "unknown", sun), 129);
+	ck_assert_int_eq(link->matches(link, NULL, sun4), 129);
 	ck_assert_int_eq(link->matches(link, "unknown", dave), 0);
 	ck_assert_int_eq(link->matches(link, "gw", NULL), 0);
 	ck_assert_int_eq(link->matches(link, NULL, NULL), 0);
@@ -260,6 +264,51 @@ START_TEST(test_matches)
 	sun->destroy(sun);
 	sun4->destroy(sun4);
 	dave->destroy(dave);
+	link->destroy(link);
+}
+END_TEST
+
+/**
+ * remote_addrs of road warriors: the quality of a match of a peer address
+ */
+static struct {
+	char *remote_addrs;
+	char *peer;
+	int quality;
+} road_warriors[] = {
+	{ "%any", "fec0::20", 1 },
+	{ "%any", "192.168.0.20", 1 },
+	{ "%any4", "192.168.0.20", 1 },
+	{ "%any4", "fec0::20", 0 },
+	{ "%any6", "fec0::20", 1 },
+	{ "%any6", "192.168.0.20", 0 },
+	{ "fec0::/16", "fec0::20", 17 },
+	{ "fec0::/16", "fec1::20", 0 },
+	{ "192.168.0.0/24, %any", "192.168.0.20", 25 },
+	{ "192.168.0.0/24, %any", "10.1.0.1", 1 },
+	{ "192.168.0.10-192.168.0.30", "192.168.0.20", 1 },
+	{ "192.168.0.10-192.168.0.30", "192.168.0.31", 0 },
+	{ "fec0::10-fec0::30", "fec0::20", 1 },
+	{ "fec0::/16, fec0::20", "fec0::20", 129 },
+};
+
+START_TEST(test_matches_road_warriors)
+{
+	qkd_link_t *link;
+	host_t *peer;
+	char conf[256];
+
+	snprintf(conf, sizeof(conf), "remote_addrs = %s",
+			 road_warriors[_i].remote_addrs);
+	load_link_settings(conf);
+	link = qkd_link_create_from_settings("gw");
+	ck_assert(link);
+	peer = host_create_from_string(road_warriors[_i].peer, 500);
+	ck_assert_int_eq(link->matches(link, NULL, peer),
+					 road_warriors[_i].quality);
+	ck_assert_int_eq(link->matches(link, "unknown", peer),
+					 road_warriors[_i].quality);
+	peer->destroy(peer);
 	link->destroy(link);
 }
 END_TEST
@@ -287,6 +336,8 @@ Suite *link_suite_create()
 	tc = tcase_create("matches");
 	tcase_add_checked_fixture(tc, setup_files, teardown_files);
 	tcase_add_test(tc, test_matches);
+	tcase_add_loop_test(tc, test_matches_road_warriors, 0,
+						countof(road_warriors));
 	suite_add_tcase(s, tc);
 
 	return s;
