@@ -233,8 +233,10 @@ static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
 		);
 		this->pools->put(this->pools, entry->name, entry);
 	}
-	/* a reload may change the capacity */
+	/* a reload may change the capacity; used key IDs are remembered for as
+	 * long as a key may be kept */
 	entry->pool->set_capacity(entry->pool, capacity);
+	entry->pool->set_remember(entry->pool, lifetime);
 	attach_doh(this, entry, link);
 	if (entry->refill)
 	{

@@ -87,6 +87,11 @@ struct private_qkd_pool_t {
 	u_int capacity;
 
 	/**
+	 * How long the IDs of dropped keys are remembered, in seconds
+	 */
+	u_int remember;
+
+	/**
 	 * Batches, as qkd_batch_t*
 	 */
 	linked_list_t *batches;
@@ -312,7 +317,7 @@ static void drop_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 {
 	u_int i, j;
 
-	if (!removed && !this->store->remove(this->store, batch))
+	if (!removed && !this->store->remove(this->store, batch, this->remember))
 	{	/* its stored keys are wiped already, try again on next start */
 		DBG1(DBG_CFG, "qkd pool '%s': deleting batch %d failed", this->link,
 			 batch->rowid);
@@ -431,7 +436,8 @@ static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 
 	/* a batch whose keys all expired is deleted (secure_delete wipes the
 	 * row), no need to rewrite it first */
-	gone = droppable(this, batch) && this->store->remove(this->store, batch);
+	gone = droppable(this, batch) &&
+		   this->store->remove(this->store, batch, this->remember);
 	if (!gone && !this->store->update(this->store, this->link, batch,
 						durable ? QKD_STORE_SYNC_NOW : QKD_STORE_UNSYNCED))
 	{
@@ -629,7 +635,7 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 	qkd_batch_t *batch;
 	qkd_key_t *key;
 	entry_t known;
-	u_int i, count = array_count(keys);
+	u_int i, used, count = array_count(keys);
 
 	if (!count)
 	{
@@ -660,10 +666,19 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 				 "(issued twice?)", this->link, uuid);
 			break;
 		}
+
 		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
 		memcpy(batch->keys.ptr + i * batch->key_len, key->key.ptr,
 			   batch->key_len);
 		batch->indexes[i] = indexes ? indexes[i] : this->next_index + i;
+	}
+	if (i == count && this->store->find_used(this->store, batch->ids, count,
+											 &used))
+	{
+		qkd_key_id_format(batch->ids + used * QKD_KEY_ID_LEN, uuid);
+		DBG1(DBG_CFG, "qkd pool '%s': batch refused, key %s was used before "
+			 "(issued again?)", this->link, uuid);
+		i = 0;
 	}
 	if (i < count || batch_has_duplicates(batch))
 	{
@@ -839,8 +854,10 @@ METHOD(qkd_pool_t, take, qkd_key_t*,
 METHOD(qkd_pool_t, add_pending, bool,
 	private_qkd_pool_t *this, qkd_key_t *key)
 {
+	char uuid[QKD_KEY_ID_STRLEN + 1];
 	qkd_batch_t *batch;
 	entry_t known;
+	u_int used;
 
 	batch = qkd_batch_create(1, key->key.len, time(NULL));
 	memcpy(batch->ids, key->id, QKD_KEY_ID_LEN);
@@ -848,10 +865,12 @@ METHOD(qkd_pool_t, add_pending, bool,
 	batch->status[0] = QKD_KEY_PENDING;
 
 	this->mutex->lock(this->mutex);
-	if (lookup(this, key->id, &known))
+	if (lookup(this, key->id, &known) ||
+		this->store->find_used(this->store, key->id, 1, &used))
 	{
-		DBG1(DBG_CFG, "qkd pool '%s': key ID offered by the peer is known "
-			 "already, refused", this->link);
+		qkd_key_id_format(key->id, uuid);
+		DBG1(DBG_CFG, "qkd pool '%s': key %s the peer chose is known "
+			 "already or was used before, refused", this->link, uuid);
 		this->mutex->unlock(this->mutex);
 		qkd_batch_destroy(batch);
 		return FALSE;
@@ -1179,6 +1198,14 @@ METHOD(qkd_pool_t, set_capacity, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qkd_pool_t, set_remember, void,
+	private_qkd_pool_t *this, u_int remember)
+{
+	this->mutex->lock(this->mutex);
+	this->remember = remember;
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qkd_pool_t, get_count, u_int,
 	private_qkd_pool_t *this, qkd_key_status_t status)
 {
@@ -1352,6 +1379,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.add_listener = _add_listener,
 			.remove_listener = _remove_listener,
 			.set_capacity = _set_capacity,
+			.set_remember = _set_remember,
 			.get_count = _get_count,
 			.get_stats = _get_stats,
 			.checkpoint = _checkpoint,
@@ -1360,6 +1388,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.store = store,
 		.link = strdup(link),
 		.capacity = capacity,
+		.remember = QKD_POOL_DEFAULT_REMEMBER,
 		.batches = linked_list_create(),
 		.ids = hashtable_create(qkd_key_id_hash, qkd_key_id_equals,
 							   1024),

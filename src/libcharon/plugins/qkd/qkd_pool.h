@@ -100,6 +100,11 @@ struct qkd_pool_listener_t {
 };
 
 /**
+ * How long the IDs of dropped keys are remembered by default, in seconds
+ */
+#define QKD_POOL_DEFAULT_REMEMBER 86400
+
+/**
  * Most Indexes a sync bitmap covers (the highest ones)
  */
 #define QKD_POOL_MAX_SPAN (1 << 20)
@@ -287,6 +292,16 @@ struct qkd_pool_t {
 	 * @param capacity	maximum number of Idle keys
 	 */
 	void (*set_capacity)(qkd_pool_t *this, u_int capacity);
+
+	/**
+	 * Change how long the IDs of keys dropped from the pool are remembered
+	 * (QKD_POOL_DEFAULT_REMEMBER at first): a key with such an ID is
+	 * refused by add(), add_indexed() and add_pending(), so a KME that
+	 * issues a used key again never gets it used twice.
+	 *
+	 * @param remember	seconds
+	 */
+	void (*set_remember)(qkd_pool_t *this, u_int remember);
 
 	/**
 	 * Get the number of original keys with a status (cheap).

@@ -16,11 +16,13 @@
 #include "qkd_hkdf.h"
 
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <utils/debug.h>
+#include <collections/hashtable.h>
 #include <database/database.h>
 #include <threading/mutex.h>
 
@@ -49,6 +51,16 @@
  * it, each asks once a second), ms
  */
 #define CHECKPOINT_INTERVAL 1000
+
+/**
+ * Label of the key of the used key ID hashes
+ */
+#define USED_LABEL "strongSwan qkd pool used key IDs"
+
+/**
+ * Interval between deletions of expired used key ID hashes, ms
+ */
+#define USED_EXPIRY_INTERVAL 60000
 
 typedef struct private_qkd_pool_store_t private_qkd_pool_store_t;
 
@@ -102,6 +114,22 @@ struct private_qkd_pool_store_t {
 	 */
 	timeval_t checkpointed;
 	bool written;
+
+	/**
+	 * SipHash key of used key ID hashes, derived from the storage key
+	 */
+	u_char used_key[16];
+
+	/**
+	 * Last deletion of expired used key ID hashes (monotonic)
+	 */
+	timeval_t used_expired;
+
+	/**
+	 * Hashes of used key IDs, as stored: the hash (never 0) as key, when
+	 * it expires (Unix time) as value, both cast to pointers
+	 */
+	hashtable_t *used;
 
 	/**
 	 * Serializes access
@@ -360,18 +388,164 @@ METHOD(qkd_pool_store_t, update, bool,
 	return write_batch(this, link, batch, sync, FALSE);
 }
 
-METHOD(qkd_pool_store_t, remove_, bool,
-	private_qkd_pool_store_t *this, qkd_batch_t *batch)
+/**
+ * The hash of a used key ID: 64-bit SipHash under a key derived from the
+ * storage key, so the table does not reveal the IDs (0 taken as 1, since
+ * a hashtable key can't be NULL)
+ */
+static uint64_t used_hash(private_qkd_pool_store_t *this, uint8_t *id)
 {
+	return chunk_mac(chunk_create(id, QKD_KEY_ID_LEN), this->used_key) ?: 1;
+}
+
+/**
+ * The hashes of key IDs as a JSON array of hex strings, for one statement
+ * over all of them (SQLite's json_each())
+ */
+static char *used_hashes(private_qkd_pool_store_t *this, uint8_t *ids,
+						 u_int count)
+{
+	char *json, *pos;
+	u_int i;
+
+	json = pos = malloc(count * 19 + 3);
+	*pos++ = '[';
+	for (i = 0; i < count; i++)
+	{
+		pos += sprintf(pos, "%s\"%016llx\"", i ? "," : "",
+			(unsigned long long)used_hash(this, ids + i * QKD_KEY_ID_LEN));
+	}
+	strcpy(pos, "]");
+	return json;
+}
+
+/**
+ * Hash function of the used key ID hashes: they are random already
+ */
+static u_int hash_used(const void *key)
+{
+	return (uintptr_t)key;
+}
+
+/**
+ * Compare two used key ID hashes
+ */
+static bool equals_used(const void *a, const void *b)
+{
+	return a == b;
+}
+
+METHOD(qkd_pool_store_t, remove_, bool,
+	private_qkd_pool_store_t *this, qkd_batch_t *batch, u_int remember)
+{
+	u_int expires = time(NULL) + remember, i;
+	char *hashes;
 	bool ok;
 
+	hashes = used_hashes(this, batch->ids, batch->count);
 	this->mutex->lock(this->mutex);
-	ok = this->db->execute(this->db, NULL,
+	/* the batch's IDs are remembered in the same transaction */
+	ok = this->db->transaction(this->db, FALSE);
+	ok = ok && this->db->execute(this->db, NULL,
+				"INSERT OR REPLACE INTO qkd_used_ids (hash, expires) "
+				"SELECT value, ? FROM json_each(?)",
+				DB_UINT, expires, DB_TEXT, hashes) == batch->count;
+	ok = ok && this->db->execute(this->db, NULL,
 				"DELETE FROM qkd_batches WHERE id = ?",
 				DB_INT, batch->rowid) == 1;
+	ok = ok ? this->db->commit(this->db) : !this->db->rollback(this->db);
+	for (i = 0; ok && i < batch->count; i++)
+	{
+		this->used->put(this->used, (void*)(uintptr_t)used_hash(this,
+							batch->ids + i * QKD_KEY_ID_LEN),
+						(void*)(uintptr_t)expires);
+	}
 	this->written = TRUE;
 	this->mutex->unlock(this->mutex);
+	free(hashes);
 	return ok;
+}
+
+METHOD(qkd_pool_store_t, find_used, bool,
+	private_qkd_pool_store_t *this, uint8_t *ids, u_int count, u_int *which)
+{
+	u_int now = time(NULL), i;
+	bool used = FALSE;
+	uintptr_t expires;
+
+	this->mutex->lock(this->mutex);
+	for (i = 0; !used && i < count; i++)
+	{
+		expires = (uintptr_t)this->used->get(this->used,
+					(void*)(uintptr_t)used_hash(this,
+												ids + i * QKD_KEY_ID_LEN));
+		if (expires > now)
+		{
+			*which = i;
+			used = TRUE;
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return used;
+}
+
+/**
+ * Load the hashes of used key IDs
+ */
+static void load_used(private_qkd_pool_store_t *this)
+{
+	enumerator_t *enumerator;
+	uint64_t hash;
+	u_int expires;
+	char *hex;
+
+	enumerator = this->db->query(this->db,
+				"SELECT hash, expires FROM qkd_used_ids WHERE expires > ?",
+				DB_UINT, (u_int)time(NULL), DB_TEXT, DB_UINT);
+	while (enumerator && enumerator->enumerate(enumerator, &hex, &expires))
+	{
+		hash = strtoull(hex, NULL, 16);
+		if (hash)
+		{
+			this->used->put(this->used, (void*)(uintptr_t)hash,
+							(void*)(uintptr_t)expires);
+		}
+	}
+	DESTROY_IF(enumerator);
+}
+
+/**
+ * Delete the hashes of used key IDs remembered long enough, at most once
+ * a minute. Call with the mutex held.
+ */
+static void expire_used(private_qkd_pool_store_t *this, timeval_t *now)
+{
+	enumerator_t *enumerator;
+	timeval_t due = this->used_expired;
+	u_int time_now = time(NULL);
+	void *hash, *expires;
+
+	timeval_add_ms(&due, USED_EXPIRY_INTERVAL);
+	if (timercmp(now, &due, <))
+	{
+		return;
+	}
+	this->used_expired = *now;
+	enumerator = this->used->create_enumerator(this->used);
+	while (enumerator->enumerate(enumerator, &hash, &expires))
+	{
+		if ((uintptr_t)expires <= time_now)
+		{
+			this->used->remove_at(this->used, enumerator);
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (this->db->execute(this->db, NULL,
+				"DELETE FROM qkd_used_ids WHERE expires <= ?",
+				DB_UINT, time_now) > 0)
+	{
+		this->written = TRUE;
+	}
 }
 
 /**
@@ -403,6 +577,7 @@ METHOD(qkd_pool_store_t, checkpoint, void,
 
 	this->mutex->lock(this->mutex);
 	time_monotonic(&now);
+	expire_used(this, &now);
 	due = this->checkpointed;
 	timeval_add_ms(&due, CHECKPOINT_INTERVAL);
 	if (!this->written || timercmp(&now, &due, <))
@@ -492,7 +667,9 @@ METHOD(qkd_pool_store_t, destroy, void,
 	DESTROY_IF(this->aead);
 	DESTROY_IF(this->rng);
 	DESTROY_IF(this->mutex);
+	this->used->destroy(this->used);
 	chunk_clear(&this->key);
+	memwipe(this->used_key, sizeof(this->used_key));
 	free(this);
 }
 
@@ -588,6 +765,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 			.remove = _remove_,
 			.checkpoint = _checkpoint,
 			.create_enumerator = _create_enumerator,
+			.find_used = _find_used,
 			.destroy = _destroy,
 		},
 		.hkdf = qkd_hkdf_create(),
@@ -596,6 +774,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 		.rng = lib->crypto->create_rng(lib->crypto, RNG_STRONG),
 		.interval = interval,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.used = hashtable_create(hash_used, equals_used, 1024),
 	);
 
 	if (!this->hkdf || !this->aead || !this->rng)
@@ -605,7 +784,10 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 		destroy(this);
 		return NULL;
 	}
-	if (!load_key(this, keyfile))
+	if (!load_key(this, keyfile) ||
+		!this->hkdf->derive(this->hkdf, chunk_empty, this->key,
+							chunk_from_str(USED_LABEL),
+							chunk_from_thing(this->used_key)))
 	{
 		destroy(this);
 		return NULL;
@@ -627,11 +809,19 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 			"link TEXT NOT NULL, created INTEGER NOT NULL, "
 			"key_len INTEGER NOT NULL, ids BLOB NOT NULL, "
 			"status BLOB NOT NULL, sealed BLOB NOT NULL, indexes BLOB)") < 0 ||
-		!add_indexes_column(this))
+		!add_indexes_column(this) ||
+		this->db->execute(this->db, NULL,
+			"CREATE TABLE IF NOT EXISTS qkd_used_ids ("
+			"hash TEXT PRIMARY KEY, expires INTEGER NOT NULL) "
+			"WITHOUT ROWID") < 0 ||
+		this->db->execute(this->db, NULL,
+			"CREATE INDEX IF NOT EXISTS qkd_used_ids_expires "
+			"ON qkd_used_ids (expires)") < 0)
 	{
 		DBG1(DBG_CFG, "qkd pool: setting up database '%s' failed", uri);
 		destroy(this);
 		return NULL;
 	}
+	load_used(this);
 	return &this->public;
 }

@@ -134,12 +134,31 @@ struct qkd_pool_store_t {
 				   qkd_store_sync_t sync);
 
 	/**
-	 * Delete a stored batch.
+	 * Delete a stored batch, remembering its key IDs as used (see
+	 * find_used()), in one transaction.
 	 *
 	 * @param batch		batch to delete
+	 * @param remember	how long its key IDs are remembered, in seconds
 	 * @return			TRUE if deleted
 	 */
-	bool (*remove)(qkd_pool_store_t *this, qkd_batch_t *batch);
+	bool (*remove)(qkd_pool_store_t *this, qkd_batch_t *batch,
+				   u_int remember);
+
+	/**
+	 * Check whether key IDs belonged to batches deleted before, within the
+	 * time they are remembered. The store keeps a 64-bit keyed hash of each
+	 * such ID (SipHash under a key derived from the storage key), on disk
+	 * (about 30 bytes per ID) and in memory (a hashtable, about 40 bytes per
+	 * ID); the chance that a new ID is taken for a used one is below 2^-40
+	 * with a million remembered.
+	 *
+	 * @param ids		key IDs, count * QKD_KEY_ID_LEN bytes
+	 * @param count		number of IDs
+	 * @param which		receives the position of a used one
+	 * @return			TRUE if one was used before
+	 */
+	bool (*find_used)(qkd_pool_store_t *this, uint8_t *ids, u_int count,
+					  u_int *which);
 
 	/**
 	 * Move what the WAL holds into the database file and truncate the WAL,

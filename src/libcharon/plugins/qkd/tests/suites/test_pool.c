@@ -646,6 +646,80 @@ static void assert_indexes(array_t *array, uint32_t first)
 	}
 }
 
+/**
+ * Copies of keys with the same IDs and other material, as a KME that
+ * issues them again would deliver them
+ */
+static array_t *issued_again(array_t *array)
+{
+	array_t *again = make_keys(array_count(array), 32);
+	qkd_key_t *key, *copy;
+	u_int i;
+
+	for (i = 0; i < array_count(array); i++)
+	{
+		array_get(array, i, &key);
+		array_get(again, i, &copy);
+		memcpy(copy->id, key->id, QKD_KEY_ID_LEN);
+	}
+	return again;
+}
+
+/**
+ * Add keys, use them up, and have their batch dropped (a newer batch holds
+ * the highest Index)
+ */
+static array_t *add_used_dropped()
+{
+	array_t *used, *newer;
+	qkd_pool_stats_t before, after;
+
+	used = make_keys(3, 32);
+	ck_assert(pool->add(pool, used));
+	newer = make_keys(1, 32);
+	ck_assert(pool->add(pool, newer));
+	qkd_key_array_destroy(newer);
+	pool->get_stats(pool, &before);
+	expire_all(used);
+	pool->get_stats(pool, &after);
+	ck_assert_int_eq(after.dropped, before.dropped + 3);
+	return used;
+}
+
+START_TEST(test_used_ids)
+{
+	array_t *used, *again;
+	uint32_t indexes[] = { 1000, 1001, 1002 };
+	qkd_key_t *key;
+
+	used = add_used_dropped();
+	/* dropped keys are forgotten, their IDs are not: refused as batch,
+	 * with Indexes, as the peer's key */
+	again = issued_again(used);
+	ck_assert(!pool->add(pool, again));
+	ck_assert(!pool->add_indexed(pool, again, indexes));
+	array_get(again, 1, &key);
+	ck_assert(!pool->add_pending(pool, key));
+
+	/* also after a restart */
+	close_pool();
+	open_pool(100);
+	ck_assert(!pool->add(pool, again));
+	ck_assert(!pool->add_pending(pool, key));
+	qkd_key_array_destroy(again);
+	qkd_key_array_destroy(used);
+
+	/* remembered for as long as set, here not at all */
+	pool->set_remember(pool, 0);
+	used = add_used_dropped();
+	pool->checkpoint(pool);
+	again = issued_again(used);
+	ck_assert(pool->add(pool, again));
+	qkd_key_array_destroy(again);
+	qkd_key_array_destroy(used);
+}
+END_TEST
+
 START_TEST(test_indexes)
 {
 	array_t *more, *last;
@@ -797,6 +871,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_unsynced_keys_survive_kill);
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_accounting);
+	tcase_add_test(tc, test_used_ids);
 	tcase_add_test(tc, test_wrong_storage_key);
 	suite_add_tcase(s, tc);
 
