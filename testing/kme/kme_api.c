@@ -104,17 +104,18 @@ static void lie_in_container(json_object *container, unsigned faults)
 }
 
 /**
- * Build a key container, applying the wrong_key_size, duplicate_key_ids,
- * invalid_base64 and nul_key_id faults to what is sent (never to what is
- * stored).
+ * Build a key container, applying the wrong_key_size, wrong_key,
+ * duplicate_key_ids, invalid_base64 and nul_key_id faults to what is sent
+ * (never to what is stored).
  */
 static json_object *key_container(kme_key_t *keys, unsigned count,
 								  unsigned faults)
 {
 	etsi_key_t *out = calloc(count + 1, sizeof(*out));
 	unsigned char (*pads)[2] = calloc(count, sizeof(*pads));
+	unsigned char **inverted = calloc(count, sizeof(*inverted));
 	json_object *container;
-	unsigned i, n = count;
+	unsigned i, j, n = count;
 
 	for (i = 0; i < count; i++)
 	{
@@ -131,6 +132,15 @@ static json_object *key_container(kme_key_t *keys, unsigned count,
 				out[i].data = pads[i];
 				out[i].len = sizeof(pads[i]);
 			}
+		}
+		if (faults & FAULT_WRONG_KEY)
+		{	/* every bit inverted */
+			inverted[i] = malloc(out[i].len);
+			for (j = 0; j < out[i].len; j++)
+			{
+				inverted[i][j] = ~out[i].data[j];
+			}
+			out[i].data = inverted[i];
 		}
 	}
 	if (faults & FAULT_DUPLICATE_KEY_IDS)
@@ -149,7 +159,16 @@ static json_object *key_container(kme_key_t *keys, unsigned count,
 	{
 		lie_in_container(container, faults);
 	}
+	for (i = 0; i < count; i++)
+	{
+		if (inverted[i])
+		{
+			gnutls_memset(inverted[i], 0, out[i].len);
+			free(inverted[i]);
+		}
+	}
 	gnutls_memset(pads, 0, count * sizeof(*pads));
+	free(inverted);
 	free(pads);
 	free(out);
 	return container;

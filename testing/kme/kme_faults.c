@@ -36,7 +36,8 @@ struct fault_t {
 
 static const char *fault_names[] = {
 	"latency", "503", "drop", "malformed_json", "wrong_key_size",
-	"duplicate_key_ids", "invalid_base64", "nul_key_id", "error_200", NULL,
+	"duplicate_key_ids", "invalid_base64", "nul_key_id", "error_200",
+	"wrong_key", NULL,
 };
 
 static const char *call_names[] = {
@@ -110,7 +111,7 @@ static json_object *fault_add(const char *kme, const char *type,
 	{
 		snprintf(err, len, "unknown fault '%s' (latency, 503, drop, "
 				 "malformed_json, wrong_key_size, duplicate_key_ids, "
-				 "invalid_base64, nul_key_id, error_200)", type ?: "");
+				 "invalid_base64, nul_key_id, error_200, wrong_key)", type ?: "");
 		return NULL;
 	}
 	if (call_index < 0)

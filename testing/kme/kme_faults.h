@@ -43,13 +43,17 @@ enum {
 	/* HTTP 200 carrying an ETSI error object, its message with control
 	 * characters */
 	FAULT_ERROR_200 = (1 << 8),
+	/* keys of the right ID and size but other material (a lying KME
+	 * pair: the ends of a key exchange get different keys) */
+	FAULT_WRONG_KEY = (1 << 9),
 };
 
 /**
  * Faults that change key containers (not applied to status calls).
  */
 #define FAULTS_CONTAINER (FAULT_WRONG_KEY_SIZE | FAULT_DUPLICATE_KEY_IDS | \
-						  FAULT_INVALID_BASE64 | FAULT_NUL_KEY_ID)
+						  FAULT_INVALID_BASE64 | FAULT_NUL_KEY_ID | \
+						  FAULT_WRONG_KEY)
 
 /**
  * Arm the --fault specs "KME:TYPE[:COUNT][:ms=N][:call=CALL]" of a config.

@@ -45,7 +45,7 @@ static void usage(FILE *out)
 "  -h, --help           show this help\n"
 "\n"
 "Fault types: latency, 503, drop, malformed_json, wrong_key_size,\n"
-"duplicate_key_ids, invalid_base64, nul_key_id, error_200.\n"
+"duplicate_key_ids, invalid_base64, nul_key_id, error_200, wrong_key.\n"
 "Calls: status, enc_keys, dec_keys, any.\n");
 }
 

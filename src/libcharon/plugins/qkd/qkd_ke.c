@@ -15,6 +15,7 @@
 #include "qkd_ke.h"
 
 #include "qkd_key_source.h"
+#include "qkd_hkdf.h"
 
 #include <daemon.h>
 
@@ -163,7 +164,38 @@ struct private_qkd_ke_t {
 	 * Transform ID it was created for
 	 */
 	key_exchange_method_t method;
+
+	/**
+	 * Whether the slave sends a key confirmation
+	 */
+	bool confirm;
 };
+
+/**
+ * Label of key confirmations
+ */
+#define CONFIRMATION_LABEL "strongSwan qkd key confirmation"
+
+/*
+ * Described in header
+ */
+bool qkd_ke_confirmation(qkd_key_t *key,
+						 uint8_t tag[QKD_KE_CONFIRMATION_LEN])
+{
+	qkd_hkdf_t *hkdf;
+	bool ok;
+
+	hkdf = qkd_hkdf_create();
+	if (!hkdf)
+	{
+		return FALSE;
+	}
+	ok = hkdf->derive(hkdf, chunk_create(key->id, QKD_KEY_ID_LEN), key->key,
+					  chunk_from_str(CONFIRMATION_LABEL),
+					  chunk_create(tag, QKD_KE_CONFIRMATION_LEN));
+	hkdf->destroy(hkdf);
+	return ok;
+}
 
 /**
  * Log a key ID with the IKE SA
@@ -247,27 +279,70 @@ METHOD(key_exchange_t, get_public_key, bool,
 													  QKD_KEY_ID_LEN))
 						   : chunk_clone(chunk_from_thing(no_key_id));
 	}
+	else if (this->confirm && this->key)
+	{	/* the slave confirms the key it got for the key ID */
+		*value = chunk_alloc(QKD_KE_CONFIRMATION_LEN);
+		if (!qkd_ke_confirmation(this->key, value->ptr))
+		{
+			DBG1(DBG_IKE, "qkd: HKDF-SHA256 for the key confirmation of %s "
+				 "not available", this->sa);
+			chunk_free(value);
+			return FALSE;
+		}
+	}
 	else
-	{	/* the slave answers with empty KE data */
+	{	/* plain format: empty KE data */
 		*value = chunk_empty;
 	}
 	return TRUE;
+}
+
+/**
+ * Check the slave's answer to our key ID: empty (plain format, e.g. QURSA's
+ * plugin), an echo of the key ID, or the key confirmation
+ */
+static bool check_answer(private_qkd_ke_t *this, chunk_t value)
+{
+	uint8_t tag[QKD_KE_CONFIRMATION_LEN];
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+	qkd_link_t *link;
+	bool ok;
+
+	if (!this->key ||
+		(value.len && value.len != QKD_KEY_ID_LEN &&
+		 value.len != QKD_KE_CONFIRMATION_LEN) ||
+		(value.len == QKD_KEY_ID_LEN &&
+		 !memeq(value.ptr, this->key->id, QKD_KEY_ID_LEN)))
+	{
+		DBG1(DBG_IKE, "qkd: invalid KE data from peer of %s (%zu "
+			 "bytes)", this->sa, value.len);
+		return FALSE;
+	}
+	if (value.len != QKD_KE_CONFIRMATION_LEN)
+	{
+		DBG2(DBG_IKE, "qkd: peer of %s sent no key confirmation", this->sa);
+		return TRUE;
+	}
+	ok = qkd_ke_confirmation(this->key, tag) &&
+		 memeq_const(tag, value.ptr, QKD_KE_CONFIRMATION_LEN);
+	memwipe(tag, sizeof(tag));
+	if (!ok)
+	{
+		link = this->source->get_link(this->source);
+		qkd_key_id_format(this->key->id, uuid);
+		DBG1(DBG_IKE, "qkd: key confirmation failed for key %s from link "
+			 "'%s' in %s: the peer got other key material for this key ID "
+			 "from its KME", uuid, link->get_name(link), this->sa);
+	}
+	return ok;
 }
 
 METHOD(key_exchange_t, set_public_key, bool,
 	private_qkd_ke_t *this, chunk_t value)
 {
 	if (this->role == ROLE_MASTER)
-	{	/* the slave's answer: empty, or an echo of the key ID */
-		if (!this->key ||
-			(value.len && (value.len != QKD_KEY_ID_LEN ||
-						   !memeq(value.ptr, this->key->id, QKD_KEY_ID_LEN))))
-		{
-			DBG1(DBG_IKE, "qkd: invalid KE data from peer of %s (%zu "
-				 "bytes)", this->sa, value.len);
-			return FALSE;
-		}
-		return complete(this);
+	{
+		return check_answer(this, value) && complete(this);
 	}
 	if (value.len != QKD_KEY_ID_LEN)
 	{
@@ -376,6 +451,10 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 		},
 		.source = source,
 		.method = method,
+		/* QURSA's peers expect empty KE data from the slave */
+		.confirm = method != QKD_KE_METHOD_QURSA &&
+				   lib->settings->get_bool(lib->settings,
+							"%s.plugins.qkd.key_confirmation", TRUE, lib->ns),
 		.authenticated = ike_sa->get_state(ike_sa) != IKE_CREATED &&
 						 ike_sa->get_state(ike_sa) != IKE_CONNECTING,
 	);

@@ -39,6 +39,27 @@
 #define QKD_KE_METHOD_QURSA 65535
 
 /**
+ * Length of the key confirmation a slave of this plugin sends
+ */
+#define QKD_KE_CONFIRMATION_LEN 32
+
+/**
+ * Compute the key confirmation of a key: HKDF-SHA256(IKM = key, salt = key
+ * ID, info = "strongSwan qkd key confirmation"), 32 bytes.
+ *
+ * The slave of a qkd key exchange answers with it instead of empty KE data
+ * (not for qkd_qursa, whose peers expect the plain format), so the master
+ * learns whether both ends got the same key for the key ID and fails the
+ * exchange with a clear line if not.
+ *
+ * @param key		the key
+ * @param tag		receives the confirmation, QKD_KE_CONFIRMATION_LEN bytes
+ * @return			FALSE if HKDF-SHA256 is not available
+ */
+bool qkd_ke_confirmation(qkd_key_t *key,
+						 uint8_t tag[QKD_KE_CONFIRMATION_LEN]);
+
+/**
  * Set the transform ID of the qkd method, before the names are registered.
  *
  * @param id		transform ID, in the private use range 1024-65535 (another

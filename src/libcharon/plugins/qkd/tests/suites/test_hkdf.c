@@ -19,6 +19,7 @@
 #include <test_suite.h>
 
 #include "qkd_hkdf.h"
+#include "qkd_ke.h"
 
 START_TEST(test_rfc5869)
 {
@@ -55,6 +56,38 @@ START_TEST(test_rfc5869)
 }
 END_TEST
 
+START_TEST(test_key_confirmation)
+{
+	uint8_t id[QKD_KEY_ID_LEN] = {
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+	};
+	/* computed with Python's hmac and hashlib: HKDF-SHA256(salt = ID,
+	 * IKM = 00 01 .. 1f, info = "strongSwan qkd key confirmation") */
+	uint8_t expected[QKD_KE_CONFIRMATION_LEN] = {
+		0x8d, 0x96, 0x5d, 0xcd, 0xe1, 0xb9, 0x29, 0xdc,
+		0xc8, 0xef, 0x16, 0x0f, 0x03, 0x82, 0xb2, 0x7d,
+		0x39, 0x75, 0x31, 0xb7, 0xa0, 0x8b, 0x40, 0x1f,
+		0x5d, 0x2d, 0x27, 0x9b, 0x1a, 0x7b, 0xeb, 0xd3,
+	}, tag[QKD_KE_CONFIRMATION_LEN], material[32];
+	qkd_key_t *key;
+	u_int i;
+
+	for (i = 0; i < sizeof(material); i++)
+	{
+		material[i] = i;
+	}
+	key = qkd_key_create(id, chunk_clone(chunk_from_thing(material)));
+	ck_assert(qkd_ke_confirmation(key, tag));
+	ck_assert(memeq(tag, expected, sizeof(tag)));
+	/* another key under the same ID confirms differently */
+	key->key.ptr[0] ^= 0x01;
+	ck_assert(qkd_ke_confirmation(key, tag));
+	ck_assert(!memeq(tag, expected, sizeof(tag)));
+	qkd_key_destroy(key);
+}
+END_TEST
+
 Suite *hkdf_suite_create()
 {
 	Suite *s;
@@ -64,6 +97,10 @@ Suite *hkdf_suite_create()
 
 	tc = tcase_create("RFC 5869");
 	tcase_add_test(tc, test_rfc5869);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("key confirmation");
+	tcase_add_test(tc, test_key_confirmation);
 	suite_add_tcase(s, tc);
 
 	return s;

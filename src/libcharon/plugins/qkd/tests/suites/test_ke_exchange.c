@@ -733,6 +733,220 @@ START_TEST(test_link_mismatch)
 }
 END_TEST
 
+/**
+ * Counts log lines containing a string
+ */
+typedef struct {
+	logger_t logger;
+	char *what;
+	int count;
+} log_counter_t;
+
+METHOD(logger_t, count_log, void,
+	log_counter_t *this, debug_t group, level_t level, int thread,
+	ike_sa_t *ike_sa, const char *message)
+{
+	if (strstr(message, this->what))
+	{
+		this->count++;
+	}
+}
+
+METHOD(logger_t, get_level, level_t,
+	log_counter_t *this, debug_t group)
+{
+	return LEVEL_CTRL;
+}
+
+/**
+ * Start counting log lines containing a string
+ */
+static log_counter_t *count_logs(char *what)
+{
+	log_counter_t *this;
+
+	INIT(this,
+		.logger = {
+			.log = _count_log,
+			.get_level = _get_level,
+		},
+		.what = what,
+	);
+	charon->bus->add_logger(charon->bus, &this->logger);
+	return this;
+}
+
+/**
+ * Stop counting log lines, return the count
+ */
+static int counted_logs(log_counter_t *this)
+{
+	int count = this->count;
+
+	charon->bus->remove_logger(charon->bus, &this->logger);
+	free(this);
+	return count;
+}
+
+#define CONFIRMATION_FAILED "key confirmation failed for key"
+
+/**
+ * Deliver the queued messages between the IKE SAs (a the IKE initiator)
+ * until none is left
+ */
+static void deliver_all(ike_sa_t *a, ike_sa_t *b)
+{
+	message_t *message;
+	ike_sa_id_t *id;
+	int i;
+
+	for (i = 0; i < 20; i++)
+	{
+		message = exchange_test_helper->sender->dequeue(
+												exchange_test_helper->sender);
+		if (!message)
+		{
+			return;
+		}
+		/* sent by the IKE initiator if its flag is set */
+		id = message->get_ike_sa_id(message);
+		exchange_test_helper->process_message(exchange_test_helper,
+								id->is_initiator(id) ? b : a, message);
+	}
+	ck_assert_msg(FALSE, "the exchanges did not end");
+}
+
+/**
+ * The QURSA wire format and ours: the master's KE data is the 16-byte key
+ * ID, the slave answers with empty KE data (qkd_qursa, as QURSA's plugin
+ * does) or with the 32-byte key confirmation (qkd)
+ */
+static struct {
+	char *ike;
+	key_exchange_method_t method;
+	size_t answer;
+} wire_confs[] = {
+	{ "aes128-sha256-qkd", QKD_KE_METHOD, QKD_KE_CONFIRMATION_LEN },
+	{ "aes128-sha256-qkd_qursa", QKD_KE_METHOD_QURSA, 0 },
+};
+
+START_TEST(test_wire_format)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .ike = wire_confs[_i].ike, },
+		.responder = { .ike = wire_confs[_i].ike, },
+	};
+	ike_sa_t *a, *b;
+	child_cfg_t *child;
+	message_t *message;
+	chunk_t data;
+
+	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
+											&conf);
+	call_ikesa(a, initiate, child, NULL);
+	b->get_id(b)->set_initiator_spi(b->get_id(b),
+							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	/* IKE_SA_INIT --> with the key ID */
+	message = exchange_test_helper->sender->dequeue(
+												exchange_test_helper->sender);
+	data = ke_data_of(message, wire_confs[_i].method);
+	ck_assert_int_eq(data.len, QKD_KEY_ID_LEN);
+	chunk_free(&data);
+	exchange_test_helper->process_message(exchange_test_helper, b, message);
+	/* <-- IKE_SA_INIT with the answer */
+	message = exchange_test_helper->sender->dequeue(
+												exchange_test_helper->sender);
+	data = ke_data_of(message, wire_confs[_i].method);
+	ck_assert_int_eq(data.len, wire_confs[_i].answer);
+	chunk_free(&data);
+	a->get_id(a)->set_responder_spi(a->get_id(a),
+							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	exchange_test_helper->process_message(exchange_test_helper, a, message);
+	/* IKE_AUTH --> <-- */
+	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
+	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+START_TEST(test_confirmation_ike_sa)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .ike = wire_confs[_i].ike, },
+		.responder = { .ike = wire_confs[_i].ike, },
+	};
+	log_counter_t *logs;
+	child_cfg_t *child;
+	ike_sa_t *a, *b;
+
+	/* sun's KME hands out other material for the key ID moon sent */
+	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"wrong_key\","
+				   "\"count\":1,\"call\":\"dec_keys\"}");
+	logs = count_logs(CONFIRMATION_FAILED);
+	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
+											&conf);
+	call_ikesa(a, initiate, child, NULL);
+	b->get_id(b)->set_initiator_spi(b->get_id(b),
+							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	/* IKE_SA_INIT --> <-- */
+	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
+	a->get_id(a)->set_responder_spi(a->get_id(a),
+							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	deliver_all(a, b);
+	ck_assert(a->get_state(a) != IKE_ESTABLISHED);
+	ck_assert(b->get_state(b) != IKE_ESTABLISHED);
+	assert_kme_calls(1, 0, 0, 1);
+	if (wire_confs[_i].answer)
+	{	/* moon, the master, names the key and the link in IKE_SA_INIT */
+		ck_assert_int_eq(counted_logs(logs), 1);
+	}
+	else
+	{	/* plain format: IKE_AUTH fails without naming the key */
+		ck_assert_int_eq(counted_logs(logs), 0);
+	}
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
+START_TEST(test_confirmation_child_sa)
+{
+	exchange_test_sa_conf_t conf = {
+		.initiator = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
+		.responder = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
+	};
+	log_counter_t *logs;
+	ike_sa_t *a, *b;
+	uint32_t old, new;
+
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
+	old = installed_spi(a);
+
+	/* the rekeying's key differs between the ends: moon fails it at once
+	 * instead of installing SAs that would drop all traffic */
+	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"wrong_key\","
+				   "\"count\":1,\"call\":\"dec_keys\"}");
+	logs = count_logs(CONFIRMATION_FAILED);
+	call_ikesa(a, rekey_child_sa, PROTO_ESP, old);
+	/* CREATE_CHILD_SA, IKE_FOLLOWUP_KE, and whatever charon does after a
+	 * failed key exchange */
+	deliver_all(a, b);
+	ck_assert_int_eq(counted_logs(logs), 1);
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	/* charon closed the CHILD_SA and created it anew with the next key */
+	new = installed_spi(a);
+	ck_assert(new != old);
+	installed_spi(b);
+	assert_kme_calls(2, 0, 0, 2);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+END_TEST
+
 Suite *ke_exchange_suite_create()
 {
 	Suite *s;
@@ -769,6 +983,14 @@ Suite *ke_exchange_suite_create()
 	tcase_add_loop_test(tc, test_road_warrior, 0,
 						countof(road_warrior_addrs));
 	tcase_add_test(tc, test_link_mismatch);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("key confirmation");
+	tcase_add_checked_fixture(tc, setup_links, teardown_links);
+	tcase_add_loop_test(tc, test_wire_format, 0, countof(wire_confs));
+	tcase_add_loop_test(tc, test_confirmation_ike_sa, 0,
+						countof(wire_confs));
+	tcase_add_test(tc, test_confirmation_child_sa);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");
