@@ -104,3 +104,25 @@ void kme_test_clear_faults()
 {
 	control("DELETE", NULL);
 }
+
+/*
+ * Described in header
+ */
+int kme_test_log_count(char *what)
+{
+	char line[1024];
+	int count = 0;
+	FILE *file;
+
+	file = fopen(kme_test_env("QKD_TEST_KME_LOG"), "r");
+	ck_assert(file);
+	while (fgets(line, sizeof(line), file))
+	{
+		if (strstr(line, what))
+		{
+			count++;
+		}
+	}
+	fclose(file);
+	return count;
+}

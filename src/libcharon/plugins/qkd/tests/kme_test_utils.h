@@ -54,4 +54,12 @@ void kme_test_fault(char *json);
  */
 void kme_test_clear_faults();
 
+/**
+ * Count the lines of the simulator's log containing a string.
+ *
+ * @param what		string to look for
+ * @return			number of lines
+ */
+int kme_test_log_count(char *what);
+
 #endif /** KME_TEST_UTILS_H_ @}*/

@@ -13,4 +13,5 @@
  */
 
 TEST_SUITE(ke_exchange_suite_create)
+TEST_SUITE(ke_pools_suite_create)
 TEST_SUITE(refill_suite_create)

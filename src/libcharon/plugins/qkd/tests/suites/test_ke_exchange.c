@@ -32,28 +32,7 @@
 
 #include "qkd_ke.h"
 #include "../kme_test_utils.h"
-
-/**
- * Count the lines of the KME log containing a string
- */
-static int kme_log_count(char *what)
-{
-	char line[1024];
-	int count = 0;
-	FILE *file;
-
-	file = fopen(kme_test_env("QKD_TEST_KME_LOG"), "r");
-	ck_assert(file);
-	while (fgets(line, sizeof(line), file))
-	{
-		if (strstr(line, what))
-		{
-			count++;
-		}
-	}
-	fclose(file);
-	return count;
-}
+#include "../log_counter.h"
 
 #define MOON_ENC "kme=kme-a sae=moon POST /api/v1/keys/sun/enc_keys -> 200"
 #define MOON_DEC "kme=kme-a sae=moon POST /api/v1/keys/sun/dec_keys -> 200"
@@ -134,10 +113,10 @@ START_SETUP(setup_links)
 	links = qkd_links_create();
 	qkd_ke_set_links(links);
 	load_links(10);
-	moon_enc = kme_log_count(MOON_ENC);
-	moon_dec = kme_log_count(MOON_DEC);
-	sun_enc = kme_log_count(SUN_ENC);
-	sun_dec = kme_log_count(SUN_DEC);
+	moon_enc = kme_test_log_count(MOON_ENC);
+	moon_dec = kme_test_log_count(MOON_DEC);
+	sun_enc = kme_test_log_count(SUN_ENC);
+	sun_dec = kme_test_log_count(SUN_DEC);
 }
 END_SETUP
 
@@ -154,10 +133,10 @@ END_TEARDOWN
  */
 static void assert_kme_calls(int m_enc, int m_dec, int s_enc, int s_dec)
 {
-	ck_assert_int_eq(kme_log_count(MOON_ENC) - moon_enc, m_enc);
-	ck_assert_int_eq(kme_log_count(MOON_DEC) - moon_dec, m_dec);
-	ck_assert_int_eq(kme_log_count(SUN_ENC) - sun_enc, s_enc);
-	ck_assert_int_eq(kme_log_count(SUN_DEC) - sun_dec, s_dec);
+	ck_assert_int_eq(kme_test_log_count(MOON_ENC) - moon_enc, m_enc);
+	ck_assert_int_eq(kme_test_log_count(MOON_DEC) - moon_dec, m_dec);
+	ck_assert_int_eq(kme_test_log_count(SUN_ENC) - sun_enc, s_enc);
+	ck_assert_int_eq(kme_test_log_count(SUN_DEC) - sun_dec, s_dec);
 }
 
 /**
@@ -733,61 +712,6 @@ START_TEST(test_link_mismatch)
 }
 END_TEST
 
-/**
- * Counts log lines containing a string
- */
-typedef struct {
-	logger_t logger;
-	char *what;
-	int count;
-} log_counter_t;
-
-METHOD(logger_t, count_log, void,
-	log_counter_t *this, debug_t group, level_t level, int thread,
-	ike_sa_t *ike_sa, const char *message)
-{
-	if (strstr(message, this->what))
-	{
-		this->count++;
-	}
-}
-
-METHOD(logger_t, get_level, level_t,
-	log_counter_t *this, debug_t group)
-{
-	return LEVEL_CTRL;
-}
-
-/**
- * Start counting log lines containing a string
- */
-static log_counter_t *count_logs(char *what)
-{
-	log_counter_t *this;
-
-	INIT(this,
-		.logger = {
-			.log = _count_log,
-			.get_level = _get_level,
-		},
-		.what = what,
-	);
-	charon->bus->add_logger(charon->bus, &this->logger);
-	return this;
-}
-
-/**
- * Stop counting log lines, return the count
- */
-static int counted_logs(log_counter_t *this)
-{
-	int count = this->count;
-
-	charon->bus->remove_logger(charon->bus, &this->logger);
-	free(this);
-	return count;
-}
-
 #define CONFIRMATION_FAILED "key confirmation failed for key"
 
 /**
@@ -885,7 +809,7 @@ START_TEST(test_confirmation_ike_sa)
 	/* sun's KME hands out other material for the key ID moon sent */
 	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"wrong_key\","
 				   "\"count\":1,\"call\":\"dec_keys\"}");
-	logs = count_logs(CONFIRMATION_FAILED);
+	logs = log_counter_create(CONFIRMATION_FAILED);
 	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
 											&conf);
 	call_ikesa(a, initiate, child, NULL);
@@ -901,11 +825,11 @@ START_TEST(test_confirmation_ike_sa)
 	assert_kme_calls(1, 0, 0, 1);
 	if (wire_confs[_i].answer)
 	{	/* moon, the master, names the key and the link in IKE_SA_INIT */
-		ck_assert_int_eq(counted_logs(logs), 1);
+		ck_assert_int_eq(log_counter_destroy(logs), 1);
 	}
 	else
 	{	/* plain format: IKE_AUTH fails without naming the key */
-		ck_assert_int_eq(counted_logs(logs), 0);
+		ck_assert_int_eq(log_counter_destroy(logs), 0);
 	}
 	call_ikesa(a, destroy);
 	call_ikesa(b, destroy);
@@ -929,12 +853,12 @@ START_TEST(test_confirmation_child_sa)
 	 * instead of installing SAs that would drop all traffic */
 	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"wrong_key\","
 				   "\"count\":1,\"call\":\"dec_keys\"}");
-	logs = count_logs(CONFIRMATION_FAILED);
+	logs = log_counter_create(CONFIRMATION_FAILED);
 	call_ikesa(a, rekey_child_sa, PROTO_ESP, old);
 	/* CREATE_CHILD_SA, IKE_FOLLOWUP_KE, and whatever charon does after a
 	 * failed key exchange */
 	deliver_all(a, b);
-	ck_assert_int_eq(counted_logs(logs), 1);
+	ck_assert_int_eq(log_counter_destroy(logs), 1);
 	assert_ike_sa_state(a, IKE_ESTABLISHED);
 	assert_ike_sa_state(b, IKE_ESTABLISHED);
 	/* charon closed the CHILD_SA and created it anew with the next key */
