@@ -160,6 +160,18 @@ static void assert_ike_methods(ike_sa_t *ike_sa, key_exchange_method_t ke,
 }
 
 /**
+ * Assert that both IKE SAs are established (IKE_AUTH only succeeds if both
+ * derived the same keys), then destroy them
+ */
+static void assert_established_destroy(ike_sa_t *a, ike_sa_t *b)
+{
+	assert_ike_sa_state(a, IKE_ESTABLISHED);
+	assert_ike_sa_state(b, IKE_ESTABLISHED);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+
+/**
  * IKE proposals: qkd alone, and qkd as additional key exchange
  */
 static struct {
@@ -381,20 +393,43 @@ static exchange_test_sa_conf_t qkd_only_conf = {
 };
 
 /**
+ * Create both IKE SAs and start the initiator's IKE_SA_INIT (queued)
+ */
+static void initiate_sa(exchange_test_sa_conf_t *conf, ike_sa_t **a,
+						ike_sa_t **b)
+{
+	child_cfg_t *child;
+	ike_sa_t *init;
+
+	child = exchange_test_helper->create_sa(exchange_test_helper, a, b,
+											conf);
+	init = *a;
+	call_ikesa(init, initiate, child, NULL);
+	(*b)->get_id(*b)->set_initiator_spi((*b)->get_id(*b),
+							init->get_id(init)->get_initiator_spi(
+													init->get_id(init)));
+}
+
+/**
+ * Tell the initiator the responder's SPI, before it processes the
+ * IKE_SA_INIT response
+ */
+static void learn_responder_spi(ike_sa_t *a, ike_sa_t *b)
+{
+	a->get_id(a)->set_responder_spi(a->get_id(a),
+							b->get_id(b)->get_responder_spi(b->get_id(b)));
+}
+
+/**
  * Initiate an IKE_SA the responder refuses in IKE_SA_INIT with
  * NO_PROPOSAL_CHOSEN; both IKE_SAs are gone afterwards.
  */
 static void initiate_refused()
 {
 	ike_sa_t *a, *b;
-	child_cfg_t *child;
 	status_t status;
 
-	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
-											&qkd_only_conf);
-	call_ikesa(a, initiate, child, NULL);
-	b->get_id(b)->set_initiator_spi(b->get_id(b),
-									a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	initiate_sa(&qkd_only_conf, &a, &b);
 	/* IKE_SA_INIT --> */
 	assert_single_notify(OUT, NO_PROPOSAL_CHOSEN);
 	status = exchange_test_helper->process_message(exchange_test_helper, b,
@@ -535,15 +570,10 @@ static message_t *cookie_response(message_t *request)
 START_TEST(test_retry_cookie)
 {
 	ike_sa_t *a, *b;
-	child_cfg_t *child;
 	message_t *request;
 	chunk_t first, second;
 
-	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
-											&qkd_only_conf);
-	call_ikesa(a, initiate, child, NULL);
-	b->get_id(b)->set_initiator_spi(b->get_id(b),
-							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	initiate_sa(&qkd_only_conf, &a, &b);
 	request = exchange_test_helper->sender->dequeue(exchange_test_helper->sender);
 	first = ke_data_of(request, QKD_KE_METHOD);
 	assert_kme_calls(1, 0, 0, 0);
@@ -558,8 +588,7 @@ START_TEST(test_retry_cookie)
 	assert_kme_calls(1, 0, 0, 0);
 	exchange_test_helper->process_message(exchange_test_helper, b, request);
 	/* <-- IKE_SA_INIT, IKE_AUTH */
-	a->get_id(a)->set_responder_spi(a->get_id(a),
-							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	learn_responder_spi(a, b);
 	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
 	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
@@ -600,16 +629,11 @@ START_TEST(test_retry_invalid_ke)
 		.responder = { .ike = invalid_ke_confs[_i].resp, },
 	};
 	ike_sa_t *a, *b;
-	child_cfg_t *child;
 	message_t *request;
 	chunk_t data;
 	int *calls = invalid_ke_confs[_i].calls;
 
-	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
-											&conf);
-	call_ikesa(a, initiate, child, NULL);
-	b->get_id(b)->set_initiator_spi(b->get_id(b),
-							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	initiate_sa(&conf, &a, &b);
 	request = exchange_test_helper->sender->dequeue(exchange_test_helper->sender);
 	data = ke_data_of(request, invalid_ke_confs[_i].first);
 	chunk_free(&data);
@@ -627,8 +651,7 @@ START_TEST(test_retry_invalid_ke)
 	data = ke_data_of(request, invalid_ke_confs[_i].used);
 	chunk_free(&data);
 	exchange_test_helper->process_message(exchange_test_helper, b, request);
-	a->get_id(a)->set_responder_spi(a->get_id(a),
-							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	learn_responder_spi(a, b);
 	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
 	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
@@ -705,10 +728,7 @@ START_TEST(test_link_mismatch)
 	ck_assert_int_eq(links->load(links), 3);
 	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
 									   &qkd_only_conf);
-	assert_ike_sa_state(a, IKE_ESTABLISHED);
-	assert_ike_sa_state(b, IKE_ESTABLISHED);
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
+	assert_established_destroy(a, b);
 }
 END_TEST
 
@@ -761,15 +781,10 @@ START_TEST(test_wire_format)
 		.responder = { .ike = wire_confs[_i].ike, },
 	};
 	ike_sa_t *a, *b;
-	child_cfg_t *child;
 	message_t *message;
 	chunk_t data;
 
-	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
-											&conf);
-	call_ikesa(a, initiate, child, NULL);
-	b->get_id(b)->set_initiator_spi(b->get_id(b),
-							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	initiate_sa(&conf, &a, &b);
 	/* IKE_SA_INIT --> with the key ID */
 	message = exchange_test_helper->sender->dequeue(
 												exchange_test_helper->sender);
@@ -783,16 +798,12 @@ START_TEST(test_wire_format)
 	data = ke_data_of(message, wire_confs[_i].method);
 	ck_assert_int_eq(data.len, wire_confs[_i].answer);
 	chunk_free(&data);
-	a->get_id(a)->set_responder_spi(a->get_id(a),
-							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	learn_responder_spi(a, b);
 	exchange_test_helper->process_message(exchange_test_helper, a, message);
 	/* IKE_AUTH --> <-- */
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
 	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
-	assert_ike_sa_state(a, IKE_ESTABLISHED);
-	assert_ike_sa_state(b, IKE_ESTABLISHED);
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
+	assert_established_destroy(a, b);
 }
 END_TEST
 
@@ -803,22 +814,16 @@ START_TEST(test_confirmation_ike_sa)
 		.responder = { .ike = wire_confs[_i].ike, },
 	};
 	log_counter_t *logs;
-	child_cfg_t *child;
 	ike_sa_t *a, *b;
 
 	/* sun's KME hands out other material for the key ID moon sent */
 	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"wrong_key\","
 				   "\"count\":1,\"call\":\"dec_keys\"}");
 	logs = log_counter_create(CONFIRMATION_FAILED);
-	child = exchange_test_helper->create_sa(exchange_test_helper, &a, &b,
-											&conf);
-	call_ikesa(a, initiate, child, NULL);
-	b->get_id(b)->set_initiator_spi(b->get_id(b),
-							a->get_id(a)->get_initiator_spi(a->get_id(a)));
+	initiate_sa(&conf, &a, &b);
 	/* IKE_SA_INIT --> <-- */
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
-	a->get_id(a)->set_responder_spi(a->get_id(a),
-							b->get_id(b)->get_responder_spi(b->get_id(b)));
+	learn_responder_spi(a, b);
 	deliver_all(a, b);
 	ck_assert(a->get_state(a) != IKE_ESTABLISHED);
 	ck_assert(b->get_state(b) != IKE_ESTABLISHED);
