@@ -126,10 +126,10 @@ struct qkd_kme_client_t {
 	/**
 	 * Get keys by ID as slave (POST {peer}/dec_keys).
 	 *
-	 * @param ids		binary key IDs (QKD_KEY_ID_LEN bytes each)
 	 * The master chose the key size: keys of any size between min_size and
 	 * max_size are accepted.
 	 *
+	 * @param ids		binary key IDs (QKD_KEY_ID_LEN bytes each)
 	 * @param count		number of IDs
 	 * @param min_size	smallest key size accepted, in bits (multiple of 8)
 	 * @param max_size	largest key size accepted, in bits (multiple of 8)

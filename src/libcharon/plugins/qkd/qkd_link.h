@@ -27,12 +27,12 @@
 #include <networking/host.h>
 
 typedef struct qkd_link_t qkd_link_t;
+typedef struct qkd_doh_settings_t qkd_doh_settings_t;
 
 /**
  * Match quality of a link listing the connection by name
  */
 #define QKD_LINK_MATCH_NAME 1000
-typedef struct qkd_doh_settings_t qkd_doh_settings_t;
 
 /**
  * DOH settings of a link (docs/doh-profile.md).

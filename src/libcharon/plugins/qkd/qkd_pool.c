@@ -666,7 +666,6 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 				 "(issued twice?)", this->link, uuid);
 			break;
 		}
-
 		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
 		memcpy(batch->keys.ptr + i * batch->key_len, key->key.ptr,
 			   batch->key_len);
