@@ -323,52 +323,78 @@ METHOD(qkd_doh_t, add, qkd_doh_peer_t*,
 	return peer;
 }
 
+/**
+ * Wait until no tick job of a peer entry removed from the list is queued or
+ * running (call with no lock held: jobs may wait for the read lock), then
+ * free it, and its peer if asked to
+ */
+static void drop_entry(private_qkd_doh_t *this, peer_entry_t *entry,
+					   bool destroy_peer)
+{
+	this->mutex->lock(this->mutex);
+	wait_idle(this, entry);
+	this->mutex->unlock(this->mutex);
+	if (destroy_peer)
+	{
+		entry->peer->destroy(entry->peer);
+	}
+	free(entry);
+}
+
 METHOD(qkd_doh_t, remove_, void,
 	private_qkd_doh_t *this, qkd_doh_peer_t *peer)
 {
 	enumerator_t *enumerator;
-	peer_entry_t *entry;
+	peer_entry_t *entry, *found = NULL;
 
+	/* once removed under the write lock, no packet and no round reaches
+	 * the peer any more */
 	this->lock->write_lock(this->lock);
 	enumerator = this->peers->create_enumerator(this->peers);
 	while (enumerator->enumerate(enumerator, &entry))
 	{
 		if (entry->peer == peer)
-		{	/* no tick after this returns */
+		{
 			this->peers->remove_at(this->peers, enumerator);
-			this->mutex->lock(this->mutex);
-			wait_idle(this, entry);
-			this->mutex->unlock(this->mutex);
-			free(entry);
+			found = entry;
 			break;
 		}
 	}
 	enumerator->destroy(enumerator);
 	this->lock->unlock(this->lock);
+	/* no tick after this returns */
+	if (found)
+	{
+		drop_entry(this, found, FALSE);
+	}
 }
 
 METHOD(qkd_doh_t, destroy, void,
 	private_qkd_doh_t *this)
 {
+	qkd_doh_socket_t *socket;
+	linked_list_t *peers;
 	peer_entry_t *entry;
 
+	/* take the peers and the socket under the write lock, but wait for
+	 * their jobs without it: jobs waiting for the read lock (a round, a
+	 * packet received) would otherwise hold the threads a tick job needs */
 	this->lock->write_lock(this->lock);
 	this->mutex->lock(this->mutex);
 	this->stopped = TRUE;
-	while (this->peers->remove_first(this->peers, (void**)&entry) == SUCCESS)
-	{
-		wait_idle(this, entry);
-		entry->peer->destroy(entry->peer);
-		free(entry);
-	}
 	this->mutex->unlock(this->mutex);
-	/* no more packets for the peers */
-	if (this->socket)
-	{
-		this->socket->destroy(this->socket);
-		this->socket = NULL;
-	}
+	peers = this->peers;
+	this->peers = linked_list_create();
+	socket = this->socket;
+	this->socket = NULL;
 	this->lock->unlock(this->lock);
+	while (peers->remove_first(peers, (void**)&entry) == SUCCESS)
+	{
+		drop_entry(this, entry, TRUE);
+	}
+	peers->destroy(peers);
+	/* no more packets for the peers */
+	DESTROY_IF(socket);
 	unref(this);
 }
 

@@ -213,8 +213,8 @@ START_SETUP(setup_pools)
 {
 	strcpy(dir, "/tmp/qkd-test-ke-pools-XXXXXX");
 	ck_assert(mkdtemp(dir));
-	run("ip -6 addr add %s/128 dev lo nodad", DOH_MOON);
-	run("ip -6 addr add %s/128 dev lo nodad", DOH_SUN);
+	run("ip -6 addr replace %s/128 dev lo nodad", DOH_MOON);
+	run("ip -6 addr replace %s/128 dev lo nodad", DOH_SUN);
 	/* for the refill jobs and DOH */
 	lib->processor->set_threads(lib->processor, 4);
 }
