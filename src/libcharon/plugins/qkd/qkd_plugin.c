@@ -85,7 +85,6 @@ METHOD(plugin_t, get_features, int,
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "qkd"),
 				/* for the key pools, which are disabled without them */
-				PLUGIN_SDEPEND(DATABASE, DB_SQLITE),
 				PLUGIN_SDEPEND(AEAD, ENCR_AES_GCM_ICV16, 32),
 				PLUGIN_SDEPEND(KDF, KDF_PRF),
 				PLUGIN_SDEPEND(KDF, KDF_PRF_PLUS),

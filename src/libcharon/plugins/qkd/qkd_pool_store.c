@@ -13,38 +13,15 @@
  */
 
 #include "qkd_pool_store.h"
-#include "qkd_hkdf.h"
+#include "qkd_pool_seal.h"
 
-#include <errno.h>
 #include <time.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <sqlite3.h>
 
 #include <utils/debug.h>
 #include <collections/hashtable.h>
-#include <database/database.h>
+#include <collections/linked_list.h>
 #include <threading/mutex.h>
-
-/**
- * Length of the storage key
- */
-#define STORAGE_KEY_LEN 32
-
-/**
- * Length of the random nonce each seal derives its key from
- */
-#define SEAL_NONCE_LEN 16
-
-/**
- * AES-256-GCM key (32) and salt (4) derived per seal
- */
-#define SEAL_KEY_LEN 36
-
-/**
- * Label of the seal key derivation
- */
-#define SEAL_LABEL "strongSwan qkd pool seal"
 
 /**
  * Least time between two WAL checkpoints of the store (all pools share
@@ -53,19 +30,46 @@
 #define CHECKPOINT_INTERVAL 1000
 
 /**
- * Label of the key of the used key ID hashes
- */
-#define USED_LABEL "strongSwan qkd pool used key IDs"
-
-/**
  * Interval between deletions of expired used key ID hashes, ms
  */
 #define USED_EXPIRY_INTERVAL 60000
 
+/**
+ * How long a statement waits for a lock another process holds, ms
+ */
+#define BUSY_TIMEOUT 5000
+
+/**
+ * The statements the store runs, prepared once
+ */
+typedef enum {
+	STMT_INSERT,
+	STMT_UPDATE,
+	STMT_DELETE,
+	STMT_REMEMBER,
+	STMT_LOAD,
+	STMT_COUNT,
+} stmt_t;
+
+/**
+ * SQL of the prepared statements
+ */
+static const char *stmt_sql[] = {
+	[STMT_INSERT] = "INSERT INTO qkd_batches (link, created, key_len, ids, "
+					"status, sealed, indexes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[STMT_UPDATE] = "UPDATE qkd_batches SET status = ?, sealed = ?, "
+					"indexes = ? WHERE id = ?",
+	[STMT_DELETE] = "DELETE FROM qkd_batches WHERE id = ?",
+	[STMT_REMEMBER] = "INSERT OR REPLACE INTO qkd_used_ids (hash, expires) "
+					  "VALUES (?, ?)",
+	[STMT_LOAD] = "SELECT id, created, key_len, ids, status, sealed, "
+				  "indexes FROM qkd_batches WHERE link = ? ORDER BY id",
+};
+
 typedef struct private_qkd_pool_store_t private_qkd_pool_store_t;
 
 /**
- * Private data of a qkd_pool_store_t object.
+ * Private data of a pool store.
  */
 struct private_qkd_pool_store_t {
 
@@ -77,27 +81,17 @@ struct private_qkd_pool_store_t {
 	/**
 	 * The database
 	 */
-	database_t *db;
+	sqlite3 *db;
 
 	/**
-	 * Storage key
+	 * Prepared statements
 	 */
-	chunk_t key;
+	sqlite3_stmt *stmts[STMT_COUNT];
 
 	/**
-	 * Derives the key of each seal
+	 * Seals batches, hashes used key IDs
 	 */
-	qkd_hkdf_t *hkdf;
-
-	/**
-	 * AES-256-GCM
-	 */
-	aead_t *aead;
-
-	/**
-	 * Source of seal nonces
-	 */
-	rng_t *rng;
+	qkd_pool_seal_t *seal;
 
 	/**
 	 * Sync interval of QKD_STORE_SYNC_SOON writes, ms
@@ -116,11 +110,6 @@ struct private_qkd_pool_store_t {
 	bool written;
 
 	/**
-	 * SipHash key of used key ID hashes, derived from the storage key
-	 */
-	u_char used_key[16];
-
-	/**
 	 * Last deletion of expired used key ID hashes (monotonic)
 	 */
 	timeval_t used_expired;
@@ -137,56 +126,50 @@ struct private_qkd_pool_store_t {
 	mutex_t *mutex;
 };
 
-/*
- * Described in header
+/**
+ * Run SQL without results, logging a failure
  */
-qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created)
+static bool exec(private_qkd_pool_store_t *this, char *sql)
 {
-	qkd_batch_t *this;
+	char *err = NULL;
 
-	INIT(this,
-		.count = count,
-		.key_len = key_len,
-		.created = created,
-		.ids = calloc(count, QKD_KEY_ID_LEN),
-		.keys = chunk_alloc(count * key_len),
-		.status = calloc(count, 1),
-		.indexes = calloc(count, sizeof(uint32_t)),
-	);
-	memset(this->keys.ptr, 0, this->keys.len);
-	return this;
-}
-
-/*
- * Described in header
- */
-void qkd_batch_destroy(qkd_batch_t *this)
-{
-	if (this)
+	if (sqlite3_exec(this->db, sql, NULL, NULL, &err) != SQLITE_OK)
 	{
-		chunk_clear(&this->keys);
-		free(this->ids);
-		free(this->status);
-		free(this->indexes);
-		free(this);
+		DBG1(DBG_CFG, "qkd pool: '%s' failed: %s", sql,
+			 err ?: sqlite3_errmsg(this->db));
+		sqlite3_free(err);
+		return FALSE;
 	}
+	return TRUE;
 }
 
 /**
- * Set up the AEAD with the key of a seal nonce
+ * Run a prepared statement without results (its parameters bound), reset
+ * it; logs a failure
  */
-static bool set_seal_key(private_qkd_pool_store_t *this, chunk_t nonce)
+static bool step(private_qkd_pool_store_t *this, stmt_t which)
 {
-	uint8_t key[SEAL_KEY_LEN];
+	sqlite3_stmt *stmt = this->stmts[which];
 	bool ok;
 
-	/* HKDF(salt = storage key, IKM = nonce, info = label), 36 bytes, as
-	 * stores made before this helper existed derive it */
-	ok = this->hkdf->derive(this->hkdf, this->key, nonce,
-							chunk_from_str(SEAL_LABEL), chunk_from_thing(key)) &&
-		 this->aead->set_key(this->aead, chunk_from_thing(key));
-	memwipe(key, sizeof(key));
+	ok = sqlite3_step(stmt) == SQLITE_DONE;
+	if (!ok)
+	{
+		DBG1(DBG_CFG, "qkd pool: '%s' failed: %s", stmt_sql[which],
+			 sqlite3_errmsg(this->db));
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
 	return ok;
+}
+
+/**
+ * Bind a chunk as blob (a zero-length blob for an empty chunk, never NULL)
+ */
+static void bind_blob(sqlite3_stmt *stmt, int i, chunk_t data)
+{
+	sqlite3_bind_blob(stmt, i, data.ptr ?: (void*)"", data.len,
+					  SQLITE_STATIC);
 }
 
 /**
@@ -215,79 +198,6 @@ static chunk_t indexes_blob(qkd_batch_t *batch)
 }
 
 /**
- * Associated data of a batch: link name, key IDs, key length, status
- * bytes, Indexes as stored (indexes_blob())
- */
-static chunk_t assoc_data(char *link, qkd_batch_t *batch, chunk_t indexes)
-{
-	uint32_t key_len = htonl(batch->key_len);
-
-	return chunk_cat("ccccc", chunk_create(link, strlen(link) + 1),
-					 chunk_create(batch->ids, batch->count * QKD_KEY_ID_LEN),
-					 chunk_from_thing(key_len),
-					 chunk_create(batch->status, batch->count), indexes);
-}
-
-/**
- * Seal the keys of a batch: nonce | ciphertext | ICV
- */
-static bool seal(private_qkd_pool_store_t *this, char *link,
-				 qkd_batch_t *batch, chunk_t indexes, chunk_t *sealed)
-{
-	uint8_t iv[8] = {};
-	chunk_t nonce, assoc, encrypted;
-	bool ok;
-
-	nonce = chunk_alloca(SEAL_NONCE_LEN);
-	if (!this->rng->get_bytes(this->rng, nonce.len, nonce.ptr) ||
-		!set_seal_key(this, nonce))
-	{
-		return FALSE;
-	}
-	/* every seal has a key of its own, so a fixed IV is fine */
-	assoc = assoc_data(link, batch, indexes);
-	ok = this->aead->encrypt(this->aead, batch->keys, assoc,
-							 chunk_from_thing(iv), &encrypted);
-	chunk_free(&assoc);
-	if (!ok)
-	{
-		return FALSE;
-	}
-	*sealed = chunk_cat("cm", nonce, encrypted);
-	return TRUE;
-}
-
-/**
- * Open sealed keys into a batch
- */
-static bool unseal(private_qkd_pool_store_t *this, char *link,
-				   qkd_batch_t *batch, chunk_t indexes, chunk_t sealed)
-{
-	uint8_t iv[8] = {};
-	chunk_t assoc, plain = chunk_empty;
-	bool ok;
-
-	if (sealed.len != SEAL_NONCE_LEN + batch->keys.len +
-								this->aead->get_icv_size(this->aead) ||
-		!set_seal_key(this, chunk_create(sealed.ptr, SEAL_NONCE_LEN)))
-	{
-		return FALSE;
-	}
-	assoc = assoc_data(link, batch, indexes);
-	ok = this->aead->decrypt(this->aead, chunk_skip(sealed, SEAL_NONCE_LEN),
-							 assoc, chunk_from_thing(iv), &plain);
-	chunk_free(&assoc);
-	if (!ok)
-	{	/* the output is allocated even if authentication fails */
-		chunk_clear(&plain);
-		return FALSE;
-	}
-	memcpy(batch->keys.ptr, plain.ptr, batch->keys.len);
-	chunk_clear(&plain);
-	return TRUE;
-}
-
-/**
  * Prepare a write: FULL syncs its commit and every write before it to
  * disk, NORMAL (the default) leaves it in the WAL until a sync. Returns
  * whether the write is synced.
@@ -306,7 +216,7 @@ static bool begin_write(private_qkd_pool_store_t *this, qkd_store_sync_t sync)
 	}
 	if (full)
 	{
-		this->db->execute(this->db, NULL, "PRAGMA synchronous = FULL");
+		exec(this, "PRAGMA synchronous = FULL");
 	}
 	return full;
 }
@@ -319,7 +229,7 @@ static void end_write(private_qkd_pool_store_t *this, bool full, bool ok)
 	this->written = TRUE;
 	if (full)
 	{
-		this->db->execute(this->db, NULL, "PRAGMA synchronous = NORMAL");
+		exec(this, "PRAGMA synchronous = NORMAL");
 		if (ok)
 		{
 			time_monotonic(&this->synced);
@@ -334,33 +244,40 @@ static void end_write(private_qkd_pool_store_t *this, bool full, bool ok)
 static bool write_batch(private_qkd_pool_store_t *this, char *link,
 						qkd_batch_t *batch, qkd_store_sync_t sync, bool new)
 {
+	sqlite3_stmt *stmt;
 	chunk_t sealed, indexes;
 	bool full, ok = FALSE;
 
 	this->mutex->lock(this->mutex);
 	indexes = indexes_blob(batch);
-	if (seal(this, link, batch, indexes, &sealed))
+	if (this->seal->seal(this->seal, link, batch, indexes, &sealed))
 	{
 		full = begin_write(this, sync);
 		if (new)
 		{
-			ok = this->db->execute(this->db, &batch->rowid,
-				"INSERT INTO qkd_batches (link, created, key_len, ids, status, "
-				"sealed, indexes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				DB_TEXT, link, DB_UINT, (u_int)batch->created,
-				DB_UINT, batch->key_len,
-				DB_BLOB, chunk_create(batch->ids,
-									  batch->count * QKD_KEY_ID_LEN),
-				DB_BLOB, chunk_create(batch->status, batch->count),
-				DB_BLOB, sealed, DB_BLOB, indexes) == 1;
+			stmt = this->stmts[STMT_INSERT];
+			sqlite3_bind_text(stmt, 1, link, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(stmt, 2, batch->created);
+			sqlite3_bind_int(stmt, 3, batch->key_len);
+			bind_blob(stmt, 4, chunk_create(batch->ids,
+											batch->count * QKD_KEY_ID_LEN));
+			bind_blob(stmt, 5, chunk_create(batch->status, batch->count));
+			bind_blob(stmt, 6, sealed);
+			bind_blob(stmt, 7, indexes);
+			ok = step(this, STMT_INSERT);
+			if (ok)
+			{
+				batch->rowid = sqlite3_last_insert_rowid(this->db);
+			}
 		}
 		else
 		{
-			ok = this->db->execute(this->db, NULL,
-				"UPDATE qkd_batches SET status = ?, sealed = ?, indexes = ? "
-				"WHERE id = ?",
-				DB_BLOB, chunk_create(batch->status, batch->count),
-				DB_BLOB, sealed, DB_BLOB, indexes, DB_INT, batch->rowid) == 1;
+			stmt = this->stmts[STMT_UPDATE];
+			bind_blob(stmt, 1, chunk_create(batch->status, batch->count));
+			bind_blob(stmt, 2, sealed);
+			bind_blob(stmt, 3, indexes);
+			sqlite3_bind_int(stmt, 4, batch->rowid);
+			ok = step(this, STMT_UPDATE) && sqlite3_changes(this->db) == 1;
 		}
 		end_write(this, full, ok);
 		chunk_free(&sealed);
@@ -389,37 +306,6 @@ METHOD(qkd_pool_store_t, update, bool,
 }
 
 /**
- * The hash of a used key ID: 64-bit SipHash under a key derived from the
- * storage key, so the table does not reveal the IDs (0 taken as 1, since
- * a hashtable key can't be NULL)
- */
-static uint64_t used_hash(private_qkd_pool_store_t *this, uint8_t *id)
-{
-	return chunk_mac(chunk_create(id, QKD_KEY_ID_LEN), this->used_key) ?: 1;
-}
-
-/**
- * The hashes of key IDs as a JSON array of hex strings, for one statement
- * over all of them (SQLite's json_each())
- */
-static char *used_hashes(private_qkd_pool_store_t *this, uint8_t *ids,
-						 u_int count)
-{
-	char *json, *pos;
-	u_int i;
-
-	json = pos = malloc(count * 19 + 3);
-	*pos++ = '[';
-	for (i = 0; i < count; i++)
-	{
-		pos += sprintf(pos, "%s\"%016llx\"", i ? "," : "",
-			(unsigned long long)used_hash(this, ids + i * QKD_KEY_ID_LEN));
-	}
-	strcpy(pos, "]");
-	return json;
-}
-
-/**
  * Hash function of the used key ID hashes: they are random already
  */
 static u_int hash_used(const void *key)
@@ -435,34 +321,52 @@ static bool equals_used(const void *a, const void *b)
 	return a == b;
 }
 
+/**
+ * A used key ID hash as stored: hex text
+ */
+static void used_hex(uint64_t hash, char hex[17])
+{
+	snprintf(hex, 17, "%016llx", (unsigned long long)hash);
+}
+
 METHOD(qkd_pool_store_t, remove_, bool,
 	private_qkd_pool_store_t *this, qkd_batch_t *batch, u_int remember)
 {
 	u_int expires = time(NULL) + remember, i;
-	char *hashes;
+	sqlite3_stmt *stmt;
+	char hex[17];
 	bool ok;
 
-	hashes = used_hashes(this, batch->ids, batch->count);
 	this->mutex->lock(this->mutex);
 	/* the batch's IDs are remembered in the same transaction */
-	ok = this->db->transaction(this->db, FALSE);
-	ok = ok && this->db->execute(this->db, NULL,
-				"INSERT OR REPLACE INTO qkd_used_ids (hash, expires) "
-				"SELECT value, ? FROM json_each(?)",
-				DB_UINT, expires, DB_TEXT, hashes) == batch->count;
-	ok = ok && this->db->execute(this->db, NULL,
-				"DELETE FROM qkd_batches WHERE id = ?",
-				DB_INT, batch->rowid) == 1;
-	ok = ok ? this->db->commit(this->db) : !this->db->rollback(this->db);
+	ok = exec(this, "BEGIN");
+	stmt = this->stmts[STMT_REMEMBER];
 	for (i = 0; ok && i < batch->count; i++)
 	{
-		this->used->put(this->used, (void*)(uintptr_t)used_hash(this,
-							batch->ids + i * QKD_KEY_ID_LEN),
+		used_hex(this->seal->hash_id(this->seal,
+							batch->ids + i * QKD_KEY_ID_LEN), hex);
+		sqlite3_bind_text(stmt, 1, hex, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, expires);
+		ok = step(this, STMT_REMEMBER);
+	}
+	if (ok)
+	{
+		sqlite3_bind_int(this->stmts[STMT_DELETE], 1, batch->rowid);
+		ok = step(this, STMT_DELETE) && sqlite3_changes(this->db) == 1;
+	}
+	ok = ok && exec(this, "COMMIT");
+	if (!ok && !sqlite3_get_autocommit(this->db))
+	{	/* still in the transaction */
+		exec(this, "ROLLBACK");
+	}
+	for (i = 0; ok && i < batch->count; i++)
+	{
+		this->used->put(this->used, (void*)(uintptr_t)this->seal->hash_id(
+							this->seal, batch->ids + i * QKD_KEY_ID_LEN),
 						(void*)(uintptr_t)expires);
 	}
 	this->written = TRUE;
 	this->mutex->unlock(this->mutex);
-	free(hashes);
 	return ok;
 }
 
@@ -477,7 +381,7 @@ METHOD(qkd_pool_store_t, find_used, bool,
 	for (i = 0; !used && i < count; i++)
 	{
 		expires = (uintptr_t)this->used->get(this->used,
-					(void*)(uintptr_t)used_hash(this,
+					(void*)(uintptr_t)this->seal->hash_id(this->seal,
 												ids + i * QKD_KEY_ID_LEN));
 		if (expires > now)
 		{
@@ -494,24 +398,27 @@ METHOD(qkd_pool_store_t, find_used, bool,
  */
 static void load_used(private_qkd_pool_store_t *this)
 {
-	enumerator_t *enumerator;
+	sqlite3_stmt *stmt;
+	const char *hex;
 	uint64_t hash;
-	u_int expires;
-	char *hex;
 
-	enumerator = this->db->query(this->db,
-				"SELECT hash, expires FROM qkd_used_ids WHERE expires > ?",
-				DB_UINT, (u_int)time(NULL), DB_TEXT, DB_UINT);
-	while (enumerator && enumerator->enumerate(enumerator, &hex, &expires))
+	if (sqlite3_prepare_v2(this->db, "SELECT hash, expires FROM qkd_used_ids "
+						   "WHERE expires > ?", -1, &stmt, NULL) != SQLITE_OK)
 	{
-		hash = strtoull(hex, NULL, 16);
+		return;
+	}
+	sqlite3_bind_int64(stmt, 1, time(NULL));
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+	{
+		hex = (const char*)sqlite3_column_text(stmt, 0);
+		hash = hex ? strtoull(hex, NULL, 16) : 0;
 		if (hash)
 		{
 			this->used->put(this->used, (void*)(uintptr_t)hash,
-							(void*)(uintptr_t)expires);
+					(void*)(uintptr_t)sqlite3_column_int64(stmt, 1));
 		}
 	}
-	DESTROY_IF(enumerator);
+	sqlite3_finalize(stmt);
 }
 
 /**
@@ -524,6 +431,7 @@ static void expire_used(private_qkd_pool_store_t *this, timeval_t *now)
 	timeval_t due = this->used_expired;
 	u_int time_now = time(NULL);
 	void *hash, *expires;
+	char sql[96];
 
 	timeval_add_ms(&due, USED_EXPIRY_INTERVAL);
 	if (timercmp(now, &due, <))
@@ -540,39 +448,18 @@ static void expire_used(private_qkd_pool_store_t *this, timeval_t *now)
 		}
 	}
 	enumerator->destroy(enumerator);
-	if (this->db->execute(this->db, NULL,
-				"DELETE FROM qkd_used_ids WHERE expires <= ?",
-				DB_UINT, time_now) > 0)
+	snprintf(sql, sizeof(sql), "DELETE FROM qkd_used_ids WHERE expires <= %u",
+			 time_now);
+	if (exec(this, sql) && sqlite3_changes(this->db) > 0)
 	{
 		this->written = TRUE;
-	}
-}
-
-/**
- * Run a pragma that answers with a row (the statement runs when the row
- * is enumerated)
- */
-static void pragma_query(private_qkd_pool_store_t *this, char *sql)
-{
-	enumerator_t *enumerator;
-	char *value;
-
-	enumerator = this->db->query(this->db, sql, DB_TEXT);
-	if (enumerator)
-	{
-		if (!enumerator->enumerate(enumerator, &value))
-		{
-			DBG1(DBG_CFG, "qkd pool: '%s' failed", sql);
-		}
-		enumerator->destroy(enumerator);
 	}
 }
 
 METHOD(qkd_pool_store_t, checkpoint, void,
 	private_qkd_pool_store_t *this)
 {
-	enumerator_t *enumerator;
-	int busy, logged, moved;
+	int logged = 0, moved = 0;
 	timeval_t now, due;
 
 	this->mutex->lock(this->mutex);
@@ -587,29 +474,32 @@ METHOD(qkd_pool_store_t, checkpoint, void,
 	}
 	this->written = FALSE;
 	this->checkpointed = now;
-	/* answers busy flag, WAL frames, frames moved */
-	enumerator = this->db->query(this->db, "PRAGMA wal_checkpoint(TRUNCATE)",
-								 DB_INT, DB_INT, DB_INT);
-	if (enumerator)
+	if (sqlite3_wal_checkpoint_v2(this->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+								  &logged, &moved) != SQLITE_OK)
 	{
-		if (!enumerator->enumerate(enumerator, &busy, &logged, &moved) ||
-			busy)
-		{
-			DBG1(DBG_CFG, "qkd pool: WAL checkpoint failed");
-		}
-		else
-		{	/* the WAL is synced before it is checkpointed */
-			time_monotonic(&this->synced);
-		}
-		enumerator->destroy(enumerator);
+		DBG1(DBG_CFG, "qkd pool: WAL checkpoint failed: %s",
+			 sqlite3_errmsg(this->db));
+	}
+	else
+	{	/* the WAL is synced before it is checkpointed */
+		time_monotonic(&this->synced);
 	}
 	this->mutex->unlock(this->mutex);
+}
+
+/**
+ * Get a blob column as chunk (pointing into the statement's row)
+ */
+static chunk_t column_blob(sqlite3_stmt *stmt, int i)
+{
+	return chunk_create((u_char*)sqlite3_column_blob(stmt, i),
+						sqlite3_column_bytes(stmt, i));
 }
 
 METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 	private_qkd_pool_store_t *this, char *link)
 {
-	enumerator_t *enumerator;
+	sqlite3_stmt *stmt;
 	linked_list_t *batches;
 	qkd_batch_t *batch;
 	chunk_t ids, status, sealed, indexes;
@@ -618,15 +508,17 @@ METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 
 	batches = linked_list_create();
 	this->mutex->lock(this->mutex);
-	enumerator = this->db->query(this->db,
-				"SELECT id, created, key_len, ids, status, sealed, indexes "
-				"FROM qkd_batches WHERE link = ? ORDER BY id",
-				DB_TEXT, link,
-				DB_INT, DB_UINT, DB_UINT, DB_BLOB, DB_BLOB, DB_BLOB, DB_BLOB);
-	while (enumerator &&
-		   enumerator->enumerate(enumerator, &rowid, &created, &key_len,
-								 &ids, &status, &sealed, &indexes))
+	stmt = this->stmts[STMT_LOAD];
+	sqlite3_bind_text(stmt, 1, link, -1, SQLITE_STATIC);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
 	{
+		rowid = sqlite3_column_int(stmt, 0);
+		created = sqlite3_column_int64(stmt, 1);
+		key_len = sqlite3_column_int(stmt, 2);
+		ids = column_blob(stmt, 3);
+		status = column_blob(stmt, 4);
+		sealed = column_blob(stmt, 5);
+		indexes = column_blob(stmt, 6);
 		if (!key_len || key_len > 1024 || !status.len ||
 			ids.len != status.len * QKD_KEY_ID_LEN ||
 			(indexes.len && indexes.len != status.len * sizeof(uint32_t)))
@@ -643,7 +535,7 @@ METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 		{
 			batch->indexes[i] = untoh32(indexes.ptr + i * sizeof(uint32_t));
 		}
-		if (!unseal(this, link, batch, indexes, sealed))
+		if (!this->seal->unseal(this->seal, link, batch, indexes, sealed))
 		{
 			DBG1(DBG_CFG, "qkd pool '%s': stored batch %d does not "
 				 "authenticate (wrong storage key or modified), skipped",
@@ -653,7 +545,8 @@ METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 		}
 		batches->insert_last(batches, batch);
 	}
-	DESTROY_IF(enumerator);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
 	this->mutex->unlock(this->mutex);
 	return enumerator_create_cleaner(batches->create_enumerator(batches),
 				(void*)batches->destroy, batches);
@@ -662,91 +555,64 @@ METHOD(qkd_pool_store_t, create_enumerator, enumerator_t*,
 METHOD(qkd_pool_store_t, destroy, void,
 	private_qkd_pool_store_t *this)
 {
-	DESTROY_IF(this->db);
-	DESTROY_IF(this->hkdf);
-	DESTROY_IF(this->aead);
-	DESTROY_IF(this->rng);
-	DESTROY_IF(this->mutex);
+	int i;
+
+	for (i = 0; i < STMT_COUNT; i++)
+	{
+		sqlite3_finalize(this->stmts[i]);
+	}
+	if (this->db)
+	{
+		sqlite3_close(this->db);
+	}
+	DESTROY_IF(this->seal);
 	this->used->destroy(this->used);
-	chunk_clear(&this->key);
-	memwipe(this->used_key, sizeof(this->used_key));
+	this->mutex->destroy(this->mutex);
 	free(this);
 }
 
 /**
- * Add the indexes column to a table made before it existed
+ * Whether a table has a column
  */
-static bool add_indexes_column(private_qkd_pool_store_t *this)
+static bool has_column(private_qkd_pool_store_t *this, char *table,
+					   char *column)
 {
-	enumerator_t *enumerator;
-	char *name;
-	bool found = FALSE;
-
-	enumerator = this->db->query(this->db,
-				"SELECT name FROM pragma_table_info('qkd_batches')", DB_TEXT);
-	while (enumerator && enumerator->enumerate(enumerator, &name))
-	{
-		found = found || streq(name, "indexes");
-	}
-	DESTROY_IF(enumerator);
-	return found || this->db->execute(this->db, NULL,
-				"ALTER TABLE qkd_batches ADD COLUMN indexes BLOB") >= 0;
+	return sqlite3_table_column_metadata(this->db, NULL, table, column, NULL,
+										 NULL, NULL, NULL, NULL) == SQLITE_OK;
 }
 
 /**
- * Load the storage key, or create it (mode 0600) with a strong RNG
+ * Set up the tables (the indexes column added to tables made before it
+ * existed) and prepare the statements
  */
-static bool load_key(private_qkd_pool_store_t *this, char *keyfile)
+static bool setup_tables(private_qkd_pool_store_t *this)
 {
-	chunk_t *data;
-	rng_t *rng;
-	int fd;
+	int i;
 
-	data = chunk_map(keyfile, FALSE);
-	if (data)
+	if (!exec(this, "CREATE TABLE IF NOT EXISTS qkd_batches ("
+			"id INTEGER PRIMARY KEY AUTOINCREMENT, "
+			"link TEXT NOT NULL, created INTEGER NOT NULL, "
+			"key_len INTEGER NOT NULL, ids BLOB NOT NULL, "
+			"status BLOB NOT NULL, sealed BLOB NOT NULL, indexes BLOB)") ||
+		(!has_column(this, "qkd_batches", "indexes") &&
+		 !exec(this, "ALTER TABLE qkd_batches ADD COLUMN indexes BLOB")) ||
+		!exec(this, "CREATE TABLE IF NOT EXISTS qkd_used_ids ("
+			"hash TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID") ||
+		!exec(this, "CREATE INDEX IF NOT EXISTS qkd_used_ids_expires "
+			"ON qkd_used_ids (expires)"))
 	{
-		if (data->len == STORAGE_KEY_LEN)
+		return FALSE;
+	}
+	for (i = 0; i < STMT_COUNT; i++)
+	{
+		if (sqlite3_prepare_v2(this->db, stmt_sql[i], -1, &this->stmts[i],
+							   NULL) != SQLITE_OK)
 		{
-			this->key = chunk_clone(*data);
-		}
-		chunk_unmap_clear(data);
-		if (!this->key.len)
-		{
-			DBG1(DBG_CFG, "qkd pool: storage key file '%s' is not %d bytes",
-				 keyfile, STORAGE_KEY_LEN);
+			DBG1(DBG_CFG, "qkd pool: preparing '%s' failed: %s", stmt_sql[i],
+				 sqlite3_errmsg(this->db));
 			return FALSE;
 		}
-		return TRUE;
 	}
-	if (errno != ENOENT)
-	{
-		DBG1(DBG_CFG, "qkd pool: reading storage key file '%s' failed: %s",
-			 keyfile, strerror(errno));
-		return FALSE;
-	}
-	rng = lib->crypto->create_rng(lib->crypto, RNG_TRUE);
-	if (!rng || !rng->allocate_bytes(rng, STORAGE_KEY_LEN, &this->key))
-	{
-		DESTROY_IF(rng);
-		DBG1(DBG_CFG, "qkd pool: no RNG for the storage key");
-		return FALSE;
-	}
-	rng->destroy(rng);
-	fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL, S_IRUSR | S_IWUSR);
-	if (fd < 0 || write(fd, this->key.ptr, this->key.len) != this->key.len ||
-		fsync(fd) != 0)
-	{
-		DBG1(DBG_CFG, "qkd pool: creating storage key file '%s' failed: %s",
-			 keyfile, strerror(errno));
-		if (fd >= 0)
-		{
-			close(fd);
-			unlink(keyfile);
-		}
-		return FALSE;
-	}
-	close(fd);
-	DBG1(DBG_CFG, "qkd pool: created storage key file '%s'", keyfile);
 	return TRUE;
 }
 
@@ -757,6 +623,7 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 										u_int interval)
 {
 	private_qkd_pool_store_t *this;
+	char *path = uri;
 
 	INIT(this,
 		.public = {
@@ -768,57 +635,39 @@ qkd_pool_store_t *qkd_pool_store_create(char *uri, char *keyfile,
 			.find_used = _find_used,
 			.destroy = _destroy,
 		},
-		.hkdf = qkd_hkdf_create(),
-		.aead = lib->crypto->create_aead(lib->crypto, ENCR_AES_GCM_ICV16,
-										 32, 4),
-		.rng = lib->crypto->create_rng(lib->crypto, RNG_STRONG),
 		.interval = interval,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.used = hashtable_create(hash_used, equals_used, 1024),
 	);
 
-	if (!this->hkdf || !this->aead || !this->rng)
-	{
-		DBG1(DBG_CFG, "qkd pool: HMAC-SHA256, prf+ or AES-256-GCM not "
-			 "available");
-		destroy(this);
-		return NULL;
-	}
-	if (!load_key(this, keyfile) ||
-		!this->hkdf->derive(this->hkdf, chunk_empty, this->key,
-							chunk_from_str(USED_LABEL),
-							chunk_from_thing(this->used_key)))
+	this->seal = qkd_pool_seal_create(keyfile);
+	if (!this->seal)
 	{
 		destroy(this);
 		return NULL;
 	}
-	this->db = lib->db->create(lib->db, uri);
-	if (!this->db)
+	/* the URI form strongSwan's database plugins take, or a plain path */
+	if (strpfx(path, "sqlite://"))
 	{
-		DBG1(DBG_CFG, "qkd pool: opening database '%s' failed", uri);
+		path += strlen("sqlite://");
+	}
+	if (sqlite3_open_v2(path, &this->db, SQLITE_OPEN_READWRITE |
+						SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+						NULL) != SQLITE_OK)
+	{
+		DBG1(DBG_CFG, "qkd pool: opening database '%s' failed: %s", path,
+			 this->db ? sqlite3_errmsg(this->db) : "out of memory");
 		destroy(this);
 		return NULL;
 	}
+	sqlite3_busy_timeout(this->db, BUSY_TIMEOUT);
 	/* overwrite deleted content, WAL with syncs only where asked for */
-	pragma_query(this, "PRAGMA secure_delete = ON");
-	pragma_query(this, "PRAGMA journal_mode = WAL");
-	this->db->execute(this->db, NULL, "PRAGMA synchronous = NORMAL");
-	if (this->db->execute(this->db, NULL,
-			"CREATE TABLE IF NOT EXISTS qkd_batches ("
-			"id INTEGER PRIMARY KEY AUTOINCREMENT, "
-			"link TEXT NOT NULL, created INTEGER NOT NULL, "
-			"key_len INTEGER NOT NULL, ids BLOB NOT NULL, "
-			"status BLOB NOT NULL, sealed BLOB NOT NULL, indexes BLOB)") < 0 ||
-		!add_indexes_column(this) ||
-		this->db->execute(this->db, NULL,
-			"CREATE TABLE IF NOT EXISTS qkd_used_ids ("
-			"hash TEXT PRIMARY KEY, expires INTEGER NOT NULL) "
-			"WITHOUT ROWID") < 0 ||
-		this->db->execute(this->db, NULL,
-			"CREATE INDEX IF NOT EXISTS qkd_used_ids_expires "
-			"ON qkd_used_ids (expires)") < 0)
+	if (!exec(this, "PRAGMA secure_delete = ON") ||
+		!exec(this, "PRAGMA journal_mode = WAL") ||
+		!exec(this, "PRAGMA synchronous = NORMAL") ||
+		!setup_tables(this))
 	{
-		DBG1(DBG_CFG, "qkd pool: setting up database '%s' failed", uri);
+		DBG1(DBG_CFG, "qkd pool: setting up database '%s' failed", path);
 		destroy(this);
 		return NULL;
 	}

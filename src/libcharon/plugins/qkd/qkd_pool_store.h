@@ -20,62 +20,10 @@
 #ifndef QKD_POOL_STORE_H_
 #define QKD_POOL_STORE_H_
 
-#include "qkd_key.h"
+#include "qkd_pool_batch.h"
 
 typedef struct qkd_pool_store_t qkd_pool_store_t;
 typedef enum qkd_store_sync_t qkd_store_sync_t;
-typedef struct qkd_batch_t qkd_batch_t;
-
-/**
- * A batch of keys as stored: the keys one KME response delivered, with the
- * status byte of each key.
- */
-struct qkd_batch_t {
-
-	/** row ID in the database, 0 if not stored yet */
-	int rowid;
-
-	/** number of keys */
-	u_int count;
-
-	/** length of each key, bytes */
-	u_int key_len;
-
-	/** when the keys were fetched */
-	time_t created;
-
-	/** key IDs, count * QKD_KEY_ID_LEN bytes */
-	uint8_t *ids;
-
-	/** key material, count * key_len bytes (zeroes for expired keys) */
-	chunk_t keys;
-
-	/** status byte per key (see qkd_pool.h) */
-	uint8_t *status;
-
-	/** Index of each key (see qkd_pool.h), 0 if it has none */
-	uint32_t *indexes;
-
-	/** status or keys changed since the batch was last stored */
-	bool dirty;
-};
-
-/**
- * Create an empty batch.
- *
- * @param count		number of keys
- * @param key_len	length of each key, bytes
- * @param created	creation time
- * @return			batch, IDs, keys, status and Indexes zeroed
- */
-qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created);
-
-/**
- * Wipe and free a batch.
- *
- * @param batch		batch to destroy, may be NULL
- */
-void qkd_batch_destroy(qkd_batch_t *batch);
 
 /**
  * How soon a write to the store reaches the disk. Every write survives
@@ -93,15 +41,14 @@ enum qkd_store_sync_t {
 };
 
 /**
- * Persistent, encrypted storage of key batches in an SQL database
- * (database_t, e.g. SQLite).
+ * Persistent, encrypted storage of key batches in an SQLite file (through
+ * libsqlite3, so it works in any charon, with or without strongSwan's
+ * sqlite plugin).
  *
- * Each batch is one row. Its key material is sealed with AES-256-GCM under
- * a key derived (HKDF-SHA256) from the storage key and a random 16-byte
- * nonce per seal; the associated data covers the link name, the key IDs,
- * the status bytes and the Indexes, so none of them can be changed
- * unnoticed (rows stored before Indexes existed load without). Every
- * change rewrites the row with a fresh seal.
+ * Each batch is one row, its key material sealed by qkd_pool_seal_t (the
+ * link name, key IDs, status bytes and Indexes authenticated; rows stored
+ * before Indexes existed load without). Every change rewrites the row with
+ * a fresh seal.
  *
  * The database runs in WAL mode. Every write survives charon being killed;
  * a write is synced to disk as its qkd_store_sync_t asks: keys leaving the
@@ -187,7 +134,8 @@ struct qkd_pool_store_t {
 /**
  * Open (and create) the store.
  *
- * @param uri		database URI, e.g. sqlite:///var/lib/strongswan/qkd-pool.db
+ * @param uri		database file, as sqlite:///var/lib/strongswan/qkd-pool.db
+ *					(the URI form of strongSwan's database plugins) or a path
  * @param keyfile	storage key file, created (mode 0600) if missing
  * @param interval	sync interval of QKD_STORE_SYNC_SOON writes in ms, 0 to
  *					sync each of them at once

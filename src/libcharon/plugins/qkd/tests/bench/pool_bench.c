@@ -35,7 +35,7 @@
 
 #include <library.h>
 #include <utils/debug.h>
-#include <database/database.h>
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -275,37 +275,50 @@ static bool add_all(qkd_pool_t *pool, array_t *batches)
 
 /**
  * Plain SQLite database of the baseline: same table shape as the store,
- * keys unencrypted
+ * keys unencrypted, SQLite's default journal and sync settings
  */
-static database_t *open_plain(files_t *files)
-{
-	enumerator_t *enumerator;
-	database_t *db;
+typedef struct {
+	sqlite3 *db;
+	sqlite3_stmt *insert;
+} plain_t;
 
+/**
+ * Close a plain database
+ */
+static void close_plain(plain_t *plain)
+{
+	sqlite3_finalize(plain->insert);
+	sqlite3_close(plain->db);
+}
+
+/**
+ * Open a fresh plain database
+ */
+static bool open_plain(files_t *files, plain_t *plain)
+{
+	*plain = (plain_t){};
 	new_files(files, "plain");
-	db = lib->db->create(lib->db, files->uri);
-	if (!db)
-	{
-		fprintf(stderr, "pool_bench: opening %s failed\n", files->uri);
-		return NULL;
-	}
-	/* like the store (it takes effect when prepared) */
-	enumerator = db->query(db, "PRAGMA secure_delete = ON", DB_INT);
-	DESTROY_IF(enumerator);
-	if (db->execute(db, NULL,
-			"CREATE TABLE plain_batches ("
+	if (sqlite3_open(files->db, &plain->db) != SQLITE_OK ||
+		/* like the store */
+		sqlite3_exec(plain->db, "PRAGMA secure_delete = ON", NULL, NULL,
+					 NULL) != SQLITE_OK ||
+		sqlite3_exec(plain->db, "CREATE TABLE plain_batches ("
 			"id INTEGER PRIMARY KEY AUTOINCREMENT, "
 			"link TEXT NOT NULL, created INTEGER NOT NULL, "
 			"key_len INTEGER NOT NULL, ids BLOB NOT NULL, "
-			"status BLOB NOT NULL, keys BLOB NOT NULL)") < 0)
+			"status BLOB NOT NULL, keys BLOB NOT NULL)",
+			NULL, NULL, NULL) != SQLITE_OK ||
+		sqlite3_prepare_v2(plain->db, "INSERT INTO plain_batches (link, "
+			"created, key_len, ids, status, keys) VALUES (?, ?, ?, ?, ?, ?)",
+			-1, &plain->insert, NULL) != SQLITE_OK)
 	{
-		fprintf(stderr, "pool_bench: creating a table in %s failed\n",
-				files->uri);
-		db->destroy(db);
+		fprintf(stderr, "pool_bench: setting up %s failed: %s\n", files->db,
+				sqlite3_errmsg(plain->db));
+		close_plain(plain);
 		delete_files(files);
-		return NULL;
+		return FALSE;
 	}
-	return db;
+	return TRUE;
 }
 
 /**
@@ -313,12 +326,11 @@ static database_t *open_plain(files_t *files)
  * unencrypted, assembled from the keys like the pool does), its own
  * transaction like the pool's inserts
  */
-static bool insert_plain(database_t *db, array_t *batch)
+static bool insert_plain(plain_t *plain, array_t *batch)
 {
 	chunk_t ids, status, material;
 	qkd_key_t *key;
 	u_int i, n = array_count(batch);
-	int rowid;
 	bool ok;
 
 	ids = chunk_alloc(n * QKD_KEY_ID_LEN);
@@ -331,11 +343,16 @@ static bool insert_plain(database_t *db, array_t *batch)
 		memcpy(ids.ptr + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
 		memcpy(material.ptr + i * KEY_LEN, key->key.ptr, KEY_LEN);
 	}
-	ok = db->execute(db, &rowid,
-				"INSERT INTO plain_batches (link, created, key_len, ids, "
-				"status, keys) VALUES (?, ?, ?, ?, ?, ?)",
-				DB_TEXT, LINK, DB_UINT, (u_int)time(NULL), DB_UINT, KEY_LEN,
-				DB_BLOB, ids, DB_BLOB, status, DB_BLOB, material) == 1;
+	sqlite3_bind_text(plain->insert, 1, LINK, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(plain->insert, 2, time(NULL));
+	sqlite3_bind_int(plain->insert, 3, KEY_LEN);
+	sqlite3_bind_blob(plain->insert, 4, ids.ptr, ids.len, SQLITE_STATIC);
+	sqlite3_bind_blob(plain->insert, 5, status.ptr, status.len,
+					  SQLITE_STATIC);
+	sqlite3_bind_blob(plain->insert, 6, material.ptr, material.len,
+					  SQLITE_STATIC);
+	ok = sqlite3_step(plain->insert) == SQLITE_DONE;
+	sqlite3_reset(plain->insert);
 	chunk_free(&ids);
 	chunk_free(&status);
 	chunk_clear(&material);
@@ -371,7 +388,7 @@ static double bench_ingest(array_t *keys, array_t *batches, u_int interval,
 						   double *plain)
 {
 	bench_pool_t bp = {};
-	database_t *db;
+	plain_t db;
 	files_t files;
 	array_t *batch;
 	u_int count = array_count(keys), n = array_count(batches), tenth, i;
@@ -383,8 +400,7 @@ static double bench_ingest(array_t *keys, array_t *batches, u_int interval,
 	{
 		return 0;
 	}
-	db = open_plain(&files);
-	if (!db)
+	if (!open_plain(&files, &db))
 	{
 		close_pool(&bp);
 		return 0;
@@ -395,7 +411,7 @@ static double bench_ingest(array_t *keys, array_t *batches, u_int interval,
 	{
 		array_get(batches, i, &batch);
 		start = now();
-		ok = insert_plain(db, batch);
+		ok = insert_plain(&db, batch);
 		plain_times[i] = now() - start;
 		plain_total += plain_times[i];
 		if (!ok)
@@ -419,7 +435,7 @@ static double bench_ingest(array_t *keys, array_t *batches, u_int interval,
 	bp.pool->checkpoint(bp.pool);
 	sync = now() - start;
 	total += sync;
-	db->destroy(db);
+	close_plain(&db);
 	delete_files(&files);
 	close_pool(&bp);
 	if (!ok)

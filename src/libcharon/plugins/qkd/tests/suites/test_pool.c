@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include <database/database.h>
+#include <sqlite3.h>
 
 #include "qkd_pool.h"
 #include "qkd_doh_msg.h"
@@ -393,31 +393,31 @@ END_TEST
  */
 static int stored_status(qkd_key_t *key)
 {
-	enumerator_t *enumerator;
-	database_t *db;
-	chunk_t ids, status;
-	char uri[PATH_MAX];
-	int found = -1;
-	u_int i;
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	char path[PATH_MAX];
+	const u_char *ids, *status;
+	int found = -1, i, n;
 
-	snprintf(uri, sizeof(uri), "sqlite://%s/pool.db", dir);
-	db = lib->db->create(lib->db, uri);
-	ck_assert(db);
-	enumerator = db->query(db, "SELECT ids, status FROM qkd_batches",
-						   DB_BLOB, DB_BLOB);
-	ck_assert(enumerator);
-	while (enumerator->enumerate(enumerator, &ids, &status))
+	snprintf(path, sizeof(path), "%s/pool.db", dir);
+	ck_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	ck_assert(sqlite3_prepare_v2(db, "SELECT ids, status FROM qkd_batches",
+								 -1, &stmt, NULL) == SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
 	{
-		for (i = 0; i < status.len; i++)
+		ids = sqlite3_column_blob(stmt, 0);
+		status = sqlite3_column_blob(stmt, 1);
+		n = sqlite3_column_bytes(stmt, 1);
+		for (i = 0; i < n; i++)
 		{
-			if (memeq(ids.ptr + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN))
+			if (memeq(ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN))
 			{
-				found = status.ptr[i] & 0x03;
+				found = status[i] & 0x03;
 			}
 		}
 	}
-	enumerator->destroy(enumerator);
-	db->destroy(db);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
 	return found;
 }
 

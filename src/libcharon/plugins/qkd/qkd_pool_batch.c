@@ -1,0 +1,50 @@
+/*
+ * Copyright (C) 2026 The strongswan-qkd authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "qkd_pool_batch.h"
+
+/*
+ * Described in header
+ */
+qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created)
+{
+	qkd_batch_t *this;
+
+	INIT(this,
+		.count = count,
+		.key_len = key_len,
+		.created = created,
+		.ids = calloc(count, QKD_KEY_ID_LEN),
+		.keys = chunk_alloc(count * key_len),
+		.status = calloc(count, 1),
+		.indexes = calloc(count, sizeof(uint32_t)),
+	);
+	memset(this->keys.ptr, 0, this->keys.len);
+	return this;
+}
+
+/*
+ * Described in header
+ */
+void qkd_batch_destroy(qkd_batch_t *this)
+{
+	if (this)
+	{
+		chunk_clear(&this->keys);
+		free(this->ids);
+		free(this->status);
+		free(this->indexes);
+		free(this);
+	}
+}
