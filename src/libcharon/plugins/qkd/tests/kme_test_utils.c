@@ -126,3 +126,25 @@ int kme_test_log_count(char *what)
 	fclose(file);
 	return count;
 }
+
+/*
+ * Described in header
+ */
+void kme_test_last_key_id(char *what, uint8_t id[QKD_KEY_ID_LEN])
+{
+	char line[8192], uuid[QKD_KEY_ID_STRLEN + 1] = "", *pos;
+	FILE *file;
+
+	file = fopen(kme_test_env("QKD_TEST_KME_LOG"), "r");
+	ck_assert(file);
+	while (fgets(line, sizeof(line), file))
+	{
+		pos = strstr(line, "key_IDs=");
+		if (strstr(line, what) && pos)
+		{
+			snprintf(uuid, sizeof(uuid), "%s", pos + strlen("key_IDs="));
+		}
+	}
+	fclose(file);
+	ck_assert_msg(qkd_key_id_parse(uuid, id), "no key ID in '%s'", what);
+}

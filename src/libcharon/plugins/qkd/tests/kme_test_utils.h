@@ -62,4 +62,13 @@ void kme_test_clear_faults();
  */
 int kme_test_log_count(char *what);
 
+/**
+ * Get the first key ID of the last line of the simulator's log containing
+ * a string (a key container's "key_IDs=...").
+ *
+ * @param what		string to look for
+ * @param id		receives the binary key ID
+ */
+void kme_test_last_key_id(char *what, uint8_t id[QKD_KEY_ID_LEN]);
+
 #endif /** KME_TEST_UTILS_H_ @}*/

@@ -780,16 +780,19 @@ START_TEST(test_wire_format)
 		.initiator = { .ike = wire_confs[_i].ike, },
 		.responder = { .ike = wire_confs[_i].ike, },
 	};
+	uint8_t id[QKD_KEY_ID_LEN];
 	ike_sa_t *a, *b;
 	message_t *message;
 	chunk_t data;
 
 	initiate_sa(&conf, &a, &b);
-	/* IKE_SA_INIT --> with the key ID */
+	/* IKE_SA_INIT --> with the key ID moon got, binary as RFC 4122 lays
+	 * out the UUID (what QURSA's uuid_parse() gives) */
 	message = exchange_test_helper->sender->dequeue(
 												exchange_test_helper->sender);
 	data = ke_data_of(message, wire_confs[_i].method);
-	ck_assert_int_eq(data.len, QKD_KEY_ID_LEN);
+	kme_test_last_key_id(MOON_ENC, id);
+	ck_assert_chunk_eq(data, chunk_from_thing(id));
 	chunk_free(&data);
 	exchange_test_helper->process_message(exchange_test_helper, b, message);
 	/* <-- IKE_SA_INIT with the answer */
