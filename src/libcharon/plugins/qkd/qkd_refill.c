@@ -218,13 +218,13 @@ static void write_status(private_qkd_refill_t *this, qkd_link_t *link)
 	char *status;
 	size_t len;
 
-	if (!this->status_dir)
-	{
-		return;
-	}
 	status = malloc(STATUS_MAX);
 	this->pool->get_stats(this->pool, &stats);
 	this->mutex->lock(this->mutex);
+	if (!this->status_dir)
+	{
+		this->status_dir = qkd_status_default_dir();
+	}
 	cb = this->status_cb;
 	data = this->status_data;
 	this->mutex->unlock(this->mutex);
@@ -536,9 +536,9 @@ qkd_refill_t *qkd_refill_create(qkd_link_t *link, qkd_pool_t *pool)
 		.pool = pool,
 		.level = LEVEL_OK,
 		.refs = 1,
+		/* the default is found when first written, charon runs then */
 		.status_dir = strdupnull(lib->settings->get_str(lib->settings,
-							"%s.plugins.qkd.pool.status_dir",
-							IPSEC_PIDDIR "/qkd", lib->ns)),
+							"%s.plugins.qkd.pool.status_dir", NULL, lib->ns)),
 		.status = calloc(1, STATUS_MAX),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),

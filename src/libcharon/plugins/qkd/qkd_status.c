@@ -14,9 +14,13 @@
 
 #include "qkd_status.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <sys/stat.h>
+
+#include <library.h>
 
 #include <utils/debug.h>
 
@@ -74,4 +78,63 @@ bool qkd_status_write(char *dir, char *link, char *status)
 	ok = fputs(status, file) >= 0;
 	ok = fclose(file) == 0 && ok;
 	return ok && rename(tmp, path) == 0;
+}
+
+/**
+ * The directory of the running daemon's PID file ("<ns>.pid", which charon
+ * keeps open while it runs), NULL if it has none open
+ */
+static char *find_piddir()
+{
+	char path[PATH_MAX], target[PATH_MAX], suffix[64];
+	struct dirent *entry;
+	size_t slen;
+	ssize_t len;
+	DIR *fds;
+
+	snprintf(suffix, sizeof(suffix), "/%s.pid", lib->ns);
+	slen = strlen(suffix);
+	fds = opendir("/proc/self/fd");
+	if (!fds)
+	{
+		return NULL;
+	}
+	while ((entry = readdir(fds)))
+	{
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", entry->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len > (ssize_t)slen)
+		{
+			target[len] = '\0';
+			if (streq(target + len - slen, suffix))
+			{
+				target[len - slen] = '\0';
+				closedir(fds);
+				return strdup(target);
+			}
+		}
+	}
+	closedir(fds);
+	return NULL;
+}
+
+/*
+ * Described in header
+ */
+char *qkd_status_default_dir()
+{
+	char *piddir, dir[PATH_MAX];
+
+	piddir = find_piddir();
+	if (piddir)
+	{
+		snprintf(dir, sizeof(dir), "%s/qkd", piddir);
+		free(piddir);
+		return strdup(dir);
+	}
+	if (access("/run", W_OK) == 0)
+	{
+		return strdup("/run/qkd");
+	}
+	return strdup(IPSEC_PIDDIR "/qkd");
 }

@@ -51,4 +51,14 @@ bool qkd_status_format(char *buf, size_t len, char *link,
  */
 bool qkd_status_write(char *dir, char *link, char *status);
 
+/**
+ * The default directory of the status files: "qkd" in the directory of the
+ * running charon's PID file (its piddir, found among the files it holds
+ * open, e.g. /run for Debian's charon), else /run/qkd, else "qkd" in the
+ * piddir of the strongSwan build the plugin was compiled against.
+ *
+ * @return			directory (allocated)
+ */
+char *qkd_status_default_dir();
+
 #endif /** QKD_STATUS_H_ @}*/

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "qkd_pool.h"
+#include "qkd_status.h"
 #include "qkd_doh_msg.h"
 
 /**
@@ -844,6 +845,31 @@ START_TEST(test_wrong_storage_key)
 }
 END_TEST
 
+START_TEST(test_status_default_dir)
+{
+	char path[PATH_MAX], expected[PATH_MAX], *found;
+	FILE *pidfile;
+
+	/* no PID file open (charon-systemd writes none): /run/qkd if /run is
+	 * writable, else the build's piddir */
+	found = qkd_status_default_dir();
+	ck_assert(streq(found, access("/run", W_OK) == 0 ? "/run/qkd"
+													 : IPSEC_PIDDIR "/qkd"));
+	free(found);
+	/* the running charon holds its PID file open: its piddir, not the one
+	 * of the strongSwan build the plugin was compiled against */
+	snprintf(path, sizeof(path), "%s/%s.pid", dir, lib->ns);
+	pidfile = fopen(path, "w");
+	ck_assert(pidfile);
+	snprintf(expected, sizeof(expected), "%s/qkd", dir);
+	found = qkd_status_default_dir();
+	ck_assert_str_eq(found, expected);
+	free(found);
+	fclose(pidfile);
+	unlink(path);
+}
+END_TEST
+
 Suite *pool_suite_create()
 {
 	Suite *s;
@@ -872,6 +898,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_accounting);
 	tcase_add_test(tc, test_used_ids);
+	tcase_add_test(tc, test_status_default_dir);
 	tcase_add_test(tc, test_wrong_storage_key);
 	suite_add_tcase(s, tc);
 
