@@ -334,17 +334,20 @@ METHOD(qkd_pool_store_t, remove_, bool,
 {
 	u_int expires = time(NULL) + remember, i;
 	sqlite3_stmt *stmt;
+	uint64_t *hashes;
 	char hex[17];
 	bool ok;
 
+	hashes = calloc(batch->count, sizeof(*hashes));
 	this->mutex->lock(this->mutex);
 	/* the batch's IDs are remembered in the same transaction */
 	ok = exec(this, "BEGIN");
 	stmt = this->stmts[STMT_REMEMBER];
 	for (i = 0; ok && i < batch->count; i++)
 	{
-		used_hex(this->seal->hash_id(this->seal,
-							batch->ids + i * QKD_KEY_ID_LEN), hex);
+		hashes[i] = this->seal->hash_id(this->seal,
+										batch->ids + i * QKD_KEY_ID_LEN);
+		used_hex(hashes[i], hex);
 		sqlite3_bind_text(stmt, 1, hex, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 2, expires);
 		ok = step(this, STMT_REMEMBER);
@@ -361,12 +364,12 @@ METHOD(qkd_pool_store_t, remove_, bool,
 	}
 	for (i = 0; ok && i < batch->count; i++)
 	{
-		this->used->put(this->used, (void*)(uintptr_t)this->seal->hash_id(
-							this->seal, batch->ids + i * QKD_KEY_ID_LEN),
+		this->used->put(this->used, (void*)(uintptr_t)hashes[i],
 						(void*)(uintptr_t)expires);
 	}
 	this->written = TRUE;
 	this->mutex->unlock(this->mutex);
+	free(hashes);
 	return ok;
 }
 
