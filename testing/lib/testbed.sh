@@ -39,12 +39,21 @@ declare -A TB_ETH1=(
 
 tb_log() { echo "testbed: $*" >&2; }
 
+# Hosts that run in the Debian root $TB_CHROOT_DIR (testing/setup-debian)
+# instead of this machine's files, e.g. "moon sun" (see hostwrap)
+TB_CHROOT_HOSTS=${TB_CHROOT_HOSTS:-}
+TB_CHROOT_DIR=${TB_CHROOT_DIR:-}
+
 # Run a command on a host: tb_exec HOST command [args...]
 tb_exec()
 {
-	local host=$1
+	local host=$1 chroot=
 	shift
-	ip netns exec "$TB_NS-$host" "$TB_LIB/hostwrap" "$TB_RUN/$host" "$TB_PREFIX" "$@"
+	if [[ " $TB_CHROOT_HOSTS " == *" $host "* ]]; then
+		chroot=$TB_CHROOT_DIR
+	fi
+	TB_CHROOT=$chroot ip netns exec "$TB_NS-$host" "$TB_LIB/hostwrap" \
+		"$TB_RUN/$host" "$TB_PREFIX" "$@"
 }
 
 # Run a shell command line on a host: tb_sh HOST "command line"
