@@ -33,143 +33,7 @@
 #include "qkd_ke.h"
 #include "../kme_test_utils.h"
 #include "../log_counter.h"
-
-#define MOON_ENC "kme=kme-a sae=moon POST /api/v1/keys/sun/enc_keys -> 200"
-#define MOON_DEC "kme=kme-a sae=moon POST /api/v1/keys/sun/dec_keys -> 200"
-#define SUN_ENC "kme=kme-b sae=sun POST /api/v1/keys/moon/enc_keys -> 200"
-#define SUN_DEC "kme=kme-b sae=sun POST /api/v1/keys/moon/dec_keys -> 200"
-
-/**
- * KME log counters before a test
- */
-static int moon_enc, moon_dec, sun_enc, sun_dec;
-
-/**
- * Links of both sides
- */
-static qkd_links_t *links;
-
-/**
- * Key size options at their defaults
- */
-#define DEFAULT_SIZES "key_size = 256\n min_peer_key_size = 128\n " \
-					  "max_peer_key_size = 8192"
-
-/**
- * Configure the two links, with a rate limit for the responder and more
- * options for the initiator's (to-resp) and the responder's (to-init) link
- * (settings are merged: options these set are reset to their defaults
- * first). Keys are fetched during the exchanges (no pools: these tests run no
- * threads for refill jobs).
- */
-static void configure_links_with(int unauth_rate, char *to_resp,
-								 char *to_init)
-{
-	char *pki = kme_test_env("QKD_TEST_PKI");
-	char conf[4096];
-
-	snprintf(conf, sizeof(conf),
-		"%s { accept_private_algs = yes\n"
-		"plugins { qkd { pool { enable = no }\nlinks {\n"
-		"  to-resp {\n"
-		"    kme = %s\n    sae_id = moon\n    peer_sae_id = sun\n"
-		"    cert = %s/moon.crt\n    key = %s/moon.key\n"
-		"    cacert = %s/ca.crt\n    connections = init\n"
-		"    " DEFAULT_SIZES "\n    %s\n"
-		"  }\n"
-		"  to-init {\n"
-		"    kme = %s\n    sae_id = sun\n    peer_sae_id = moon\n"
-		"    cert = %s/sun.crt\n    key = %s/sun.key\n"
-		"    cacert = %s/ca.crt\n    connections = resp\n"
-		"    remote_addrs = 127.0.0.1\n    unauth_rate = %d\n"
-		"    " DEFAULT_SIZES "\n    %s\n"
-		"  }\n"
-		"} } } }\n", lib->ns, kme_test_env("QKD_TEST_KME_A"), pki, pki, pki,
-		to_resp, kme_test_env("QKD_TEST_KME_B"), pki, pki, pki, unauth_rate,
-		to_init);
-	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
-}
-
-/**
- * Configure the two links, with a rate limit for the responder
- */
-static void configure_links(int unauth_rate)
-{
-	configure_links_with(unauth_rate, "", "");
-}
-
-/**
- * (Re-)load the links with a rate limit for the responder
- */
-static void load_links(int unauth_rate)
-{
-	configure_links(unauth_rate);
-	ck_assert_int_eq(links->load(links), 2);
-}
-
-START_SETUP(setup_links)
-{
-	configure_links(10);
-	links = qkd_links_create();
-	qkd_ke_set_links(links);
-	load_links(10);
-	moon_enc = kme_test_log_count(MOON_ENC);
-	moon_dec = kme_test_log_count(MOON_DEC);
-	sun_enc = kme_test_log_count(SUN_ENC);
-	sun_dec = kme_test_log_count(SUN_DEC);
-}
-END_SETUP
-
-START_TEARDOWN(teardown_links)
-{
-	kme_test_clear_faults();
-	qkd_ke_set_links(NULL);
-	links->destroy(links);
-}
-END_TEARDOWN
-
-/**
- * Assert how many keys moon and sun got as master and slave since setup
- */
-static void assert_kme_calls(int m_enc, int m_dec, int s_enc, int s_dec)
-{
-	ck_assert_int_eq(kme_test_log_count(MOON_ENC) - moon_enc, m_enc);
-	ck_assert_int_eq(kme_test_log_count(MOON_DEC) - moon_dec, m_dec);
-	ck_assert_int_eq(kme_test_log_count(SUN_ENC) - sun_enc, s_enc);
-	ck_assert_int_eq(kme_test_log_count(SUN_DEC) - sun_dec, s_dec);
-}
-
-/**
- * Assert that an IKE SA uses the given key exchange methods
- */
-static void assert_ike_methods(ike_sa_t *ike_sa, key_exchange_method_t ke,
-							   key_exchange_method_t ake1)
-{
-	proposal_t *proposal = ike_sa->get_proposal(ike_sa);
-	uint16_t alg;
-
-	ck_assert(proposal->get_algorithm(proposal, KEY_EXCHANGE_METHOD, &alg,
-									  NULL));
-	ck_assert_int_eq(alg, ke);
-	if (ake1)
-	{
-		ck_assert(proposal->get_algorithm(proposal,
-								ADDITIONAL_KEY_EXCHANGE_1, &alg, NULL));
-		ck_assert_int_eq(alg, ake1);
-	}
-}
-
-/**
- * Assert that both IKE SAs are established (IKE_AUTH only succeeds if both
- * derived the same keys), then destroy them
- */
-static void assert_established_destroy(ike_sa_t *a, ike_sa_t *b)
-{
-	assert_ike_sa_state(a, IKE_ESTABLISHED);
-	assert_ike_sa_state(b, IKE_ESTABLISHED);
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
-}
+#include "ke_test_helpers.h"
 
 /**
  * IKE proposals: qkd alone, and qkd as additional key exchange
@@ -207,44 +71,6 @@ START_TEST(test_establish)
 	call_ikesa(b, destroy);
 }
 END_TEST
-
-/**
- * Process the messages of an exchange started by a, alternating b and a
- */
-static void run_exchanges(ike_sa_t *a, ike_sa_t *b, int messages)
-{
-	int i;
-
-	for (i = 0; i < messages; i++)
-	{
-		exchange_test_helper->process_message(exchange_test_helper,
-											  i % 2 ? a : b, NULL);
-	}
-}
-
-/**
- * Find the only installed CHILD_SA's inbound SPI
- */
-static uint32_t installed_spi(ike_sa_t *ike_sa)
-{
-	enumerator_t *enumerator;
-	child_sa_t *child_sa;
-	uint32_t spi = 0;
-	int count = 0;
-
-	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
-	while (enumerator->enumerate(enumerator, &child_sa))
-	{
-		if (child_sa->get_state(child_sa) == CHILD_INSTALLED)
-		{
-			spi = child_sa->get_spi(child_sa, TRUE);
-			count++;
-		}
-	}
-	enumerator->destroy(enumerator);
-	ck_assert_int_eq(count, 1);
-	return spi;
-}
 
 START_TEST(test_child_rekey)
 {
@@ -332,32 +158,6 @@ START_TEST(test_child_rekey_no_key)
 }
 END_TEST
 
-/**
- * Count the IKE SAs in the manager that are established with the given
- * methods, other than the two given ones
- */
-static int count_new_ike_sas(ike_sa_t *a, ike_sa_t *b, key_exchange_method_t ke,
-							 key_exchange_method_t ake1)
-{
-	enumerator_t *enumerator;
-	ike_sa_t *ike_sa;
-	int count = 0;
-
-	enumerator = charon->ike_sa_manager->create_enumerator(
-											charon->ike_sa_manager, FALSE);
-	while (enumerator->enumerate(enumerator, &ike_sa))
-	{
-		if (ike_sa != a && ike_sa != b &&
-			ike_sa->get_state(ike_sa) == IKE_ESTABLISHED)
-		{
-			assert_ike_methods(ike_sa, ke, ake1);
-			count++;
-		}
-	}
-	enumerator->destroy(enumerator);
-	return count;
-}
-
 START_TEST(test_ike_rekey)
 {
 	exchange_test_sa_conf_t conf = {
@@ -391,34 +191,6 @@ static exchange_test_sa_conf_t qkd_only_conf = {
 	.initiator = { .ike = "aes128-sha256-qkd", },
 	.responder = { .ike = "aes128-sha256-qkd", },
 };
-
-/**
- * Create both IKE SAs and start the initiator's IKE_SA_INIT (queued)
- */
-static void initiate_sa(exchange_test_sa_conf_t *conf, ike_sa_t **a,
-						ike_sa_t **b)
-{
-	child_cfg_t *child;
-	ike_sa_t *init;
-
-	child = exchange_test_helper->create_sa(exchange_test_helper, a, b,
-											conf);
-	init = *a;
-	call_ikesa(init, initiate, child, NULL);
-	(*b)->get_id(*b)->set_initiator_spi((*b)->get_id(*b),
-							init->get_id(init)->get_initiator_spi(
-													init->get_id(init)));
-}
-
-/**
- * Tell the initiator the responder's SPI, before it processes the
- * IKE_SA_INIT response
- */
-static void learn_responder_spi(ike_sa_t *a, ike_sa_t *b)
-{
-	a->get_id(a)->set_responder_spi(a->get_id(a),
-							b->get_id(b)->get_responder_spi(b->get_id(b)));
-}
 
 /**
  * Initiate an IKE_SA the responder refuses in IKE_SA_INIT with
@@ -494,7 +266,7 @@ START_TEST(test_key_sizes)
 	ike_sa_t *a, *b;
 
 	configure_links_with(10, size_confs[_i].to_resp, size_confs[_i].to_init);
-	ck_assert_int_eq(links->load(links), 2);
+	ck_assert_int_eq(ke_test_links->load(ke_test_links), 2);
 	if (size_confs[_i].established)
 	{
 		exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
@@ -511,27 +283,6 @@ START_TEST(test_key_sizes)
 	assert_kme_calls(1, 0, 0, 1);
 }
 END_TEST
-
-/**
- * Get a copy of the KE data of a queued message's KE payload (of the given
- * method), without taking the message off the queue's order
- */
-static chunk_t ke_data_of(message_t *message, key_exchange_method_t method)
-{
-	message_t *copy;
-	ke_payload_t *ke;
-	chunk_t data;
-
-	copy = message_create_from_packet(message->get_packet(message));
-	ck_assert(copy->parse_header(copy) == SUCCESS);
-	ck_assert(copy->parse_body(copy, NULL) == SUCCESS);
-	ke = (ke_payload_t*)copy->get_payload(copy, PLV2_KEY_EXCHANGE);
-	ck_assert(ke);
-	ck_assert_int_eq(ke->get_key_exchange_method(ke), method);
-	data = chunk_clone(ke->get_key_exchange_data(ke));
-	copy->destroy(copy);
-	return data;
-}
 
 /**
  * Build the response of a responder under DoS protection to an IKE_SA_INIT
@@ -684,7 +435,7 @@ START_TEST(test_road_warrior)
 	snprintf(to_init, sizeof(to_init), "remote_addrs = %s",
 			 road_warrior_addrs[_i]);
 	configure_links_with(10, "", to_init);
-	ck_assert_int_eq(links->load(links), 2);
+	ck_assert_int_eq(ke_test_links->load(ke_test_links), 2);
 	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
 									   &qkd_only_conf);
 	assert_ike_sa_state(a, IKE_ESTABLISHED);
@@ -713,7 +464,7 @@ START_TEST(test_link_mismatch)
 		"} } } } }\n", lib->ns, kme_test_env("QKD_TEST_KME_B"), pki, pki,
 		pki);
 	ck_assert(lib->settings->load_string(lib->settings, conf, TRUE));
-	ck_assert_int_eq(links->load(links), 3);
+	ck_assert_int_eq(ke_test_links->load(ke_test_links), 3);
 	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
 									   &qkd_only_conf);
 	/* the responder refused the authorization, nothing established */
@@ -725,7 +476,7 @@ START_TEST(test_link_mismatch)
 
 	/* with the connection's link selected by address too, it is fine */
 	configure_links_with(10, "", "remote_addrs = 127.0.0.1");
-	ck_assert_int_eq(links->load(links), 3);
+	ck_assert_int_eq(ke_test_links->load(ke_test_links), 3);
 	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
 									   &qkd_only_conf);
 	assert_established_destroy(a, b);
@@ -733,32 +484,6 @@ START_TEST(test_link_mismatch)
 END_TEST
 
 #define CONFIRMATION_FAILED "key confirmation failed for key"
-
-/**
- * Deliver the queued messages between the IKE SAs (a the IKE initiator)
- * until none is left
- */
-static void deliver_all(ike_sa_t *a, ike_sa_t *b)
-{
-	message_t *message;
-	ike_sa_id_t *id;
-	int i;
-
-	for (i = 0; i < 20; i++)
-	{
-		message = exchange_test_helper->sender->dequeue(
-												exchange_test_helper->sender);
-		if (!message)
-		{
-			return;
-		}
-		/* sent by the IKE initiator if its flag is set */
-		id = message->get_ike_sa_id(message);
-		exchange_test_helper->process_message(exchange_test_helper,
-								id->is_initiator(id) ? b : a, message);
-	}
-	ck_assert_msg(FALSE, "the exchanges did not end");
-}
 
 /**
  * The QURSA wire format and ours: the master's KE data is the 16-byte key
