@@ -169,6 +169,12 @@ struct private_qkd_ke_t {
 	 * Whether the slave sends a key confirmation
 	 */
 	bool confirm;
+
+	/**
+	 * Whether the master requires the key confirmation (the QKD part of a
+	 * composite method, never plain)
+	 */
+	bool require_confirmation;
 };
 
 /**
@@ -320,6 +326,12 @@ static bool check_answer(private_qkd_ke_t *this, chunk_t value)
 	}
 	if (value.len != QKD_KE_CONFIRMATION_LEN)
 	{
+		if (this->require_confirmation)
+		{
+			DBG1(DBG_IKE, "qkd: peer of %s sent no key confirmation",
+				 this->sa);
+			return FALSE;
+		}
 		DBG2(DBG_IKE, "qkd: peer of %s sent no key confirmation", this->sa);
 		return TRUE;
 	}
@@ -412,16 +424,16 @@ void qkd_ke_set_links(qkd_links_t *set)
 	links = set;
 }
 
-/*
- * Described in header
+/**
+ * Create a qkd key exchange for the IKE SA on the bus
  */
-key_exchange_t *qkd_ke_create(key_exchange_method_t method)
+static private_qkd_ke_t *create(key_exchange_method_t method)
 {
 	private_qkd_ke_t *this;
 	qkd_key_source_t *source;
 	ike_sa_t *ike_sa;
 
-	if ((method != qkd_method && method != QKD_KE_METHOD_QURSA) || !links)
+	if (!links)
 	{
 		return NULL;
 	}
@@ -460,5 +472,36 @@ key_exchange_t *qkd_ke_create(key_exchange_method_t method)
 	);
 	snprintf(this->sa, sizeof(this->sa), "%s[%u]", ike_sa->get_name(ike_sa),
 			 ike_sa->get_unique_id(ike_sa));
+	return this;
+}
+
+/*
+ * Described in header
+ */
+key_exchange_t *qkd_ke_create(key_exchange_method_t method)
+{
+	private_qkd_ke_t *this;
+
+	if (method != qkd_method && method != QKD_KE_METHOD_QURSA)
+	{
+		return NULL;
+	}
+	this = create(method);
+	return this ? &this->public : NULL;
+}
+
+/*
+ * Described in header
+ */
+key_exchange_t *qkd_ke_create_component(key_exchange_method_t method)
+{
+	private_qkd_ke_t *this;
+
+	this = create(method);
+	if (!this)
+	{
+		return NULL;
+	}
+	this->confirm = this->require_confirmation = TRUE;
 	return &this->public;
 }

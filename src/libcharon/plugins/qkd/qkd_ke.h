@@ -98,4 +98,14 @@ void qkd_ke_set_links(qkd_links_t *links);
  */
 key_exchange_t *qkd_ke_create(key_exchange_method_t method);
 
+/**
+ * Create the QKD part of a composite key exchange method for the IKE SA
+ * currently on the bus: as qkd_ke_create(), but the slave always sends the
+ * key confirmation and the master requires it.
+ *
+ * @param method	transform ID of the composite method, for get_method()
+ * @return			key exchange, NULL if no link serves the IKE SA
+ */
+key_exchange_t *qkd_ke_create_component(key_exchange_method_t method);
+
 #endif /** QKD_KE_H_ @}*/

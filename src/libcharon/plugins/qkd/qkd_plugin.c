@@ -15,6 +15,7 @@
 #include "qkd_plugin.h"
 #include "qkd_links.h"
 #include "qkd_ke.h"
+#include "qkd_composite_ke.h"
 
 #include <curl/curl.h>
 
@@ -41,6 +42,16 @@ struct private_qkd_plugin_t {
 	 * Transform ID of the qkd method
 	 */
 	key_exchange_method_t method;
+
+	/**
+	 * Plugin features, with the composite methods configured
+	 */
+	plugin_feature_t *features;
+
+	/**
+	 * Number of features
+	 */
+	int count;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -78,10 +89,28 @@ static bool plugin_cb(private_qkd_plugin_t *this,
 	return TRUE;
 }
 
-METHOD(plugin_t, get_features, int,
-	private_qkd_plugin_t *this, plugin_feature_t *features[])
+/**
+ * Make a composite method known by name once its component is available
+ */
+static bool composite_cb(private_qkd_plugin_t *this,
+						 plugin_feature_t *feature, bool reg, void *cb_data)
 {
-	static plugin_feature_t f[] = {
+	qkd_composite_ke_register((uintptr_t)cb_data, reg);
+	return TRUE;
+}
+
+/**
+ * Features of a composite method: its names and keyword once the qkd
+ * feature and the component are there, then the key exchange itself
+ */
+#define COMPOSITE_FEATURES 7
+
+/**
+ * Build the plugin features
+ */
+static void build_features(private_qkd_plugin_t *this)
+{
+	plugin_feature_t f[] = {
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "qkd"),
 				/* for the key pools, which are disabled without them */
@@ -100,10 +129,39 @@ METHOD(plugin_t, get_features, int,
 			PLUGIN_PROVIDE(KE, QKD_KE_METHOD_QURSA),
 				PLUGIN_DEPENDS(CUSTOM, "qkd"),
 	};
+	key_exchange_method_t id, component;
+	char *keyword;
+	int i, n;
+
 	/* the PROVIDE of qkd, at its configured transform ID */
 	f[countof(f) - 5].arg.ke = this->method;
-	*features = f;
-	return this->method == QKD_KE_METHOD_QURSA ? countof(f) - 3 : countof(f);
+	n = this->method == QKD_KE_METHOD_QURSA ? countof(f) - 3 : countof(f);
+	this->features = calloc(n + COMPOSITE_FEATURES * QKD_COMPOSITE_METHODS,
+							sizeof(plugin_feature_t));
+	memcpy(this->features, f, n * sizeof(plugin_feature_t));
+	for (i = 0; i < QKD_COMPOSITE_METHODS; i++)
+	{
+		if (!qkd_composite_ke_get(i, &keyword, &id, &component))
+		{
+			continue;
+		}
+		this->features[n++] = PLUGIN_CALLBACK((plugin_feature_callback_t)
+									composite_cb, (void*)(uintptr_t)i);
+		this->features[n++] = PLUGIN_PROVIDE(CUSTOM, keyword);
+		this->features[n++] = PLUGIN_DEPENDS(CUSTOM, "qkd");
+		this->features[n++] = PLUGIN_DEPENDS(KE, component);
+		this->features[n++] = PLUGIN_REGISTER(KE, qkd_composite_ke_create);
+		this->features[n++] = PLUGIN_PROVIDE(KE, id);
+		this->features[n++] = PLUGIN_DEPENDS(CUSTOM, keyword);
+	}
+	this->count = n;
+}
+
+METHOD(plugin_t, get_features, int,
+	private_qkd_plugin_t *this, plugin_feature_t *features[])
+{
+	*features = this->features;
+	return this->count;
 }
 
 METHOD(plugin_t, reload, bool,
@@ -122,6 +180,7 @@ METHOD(plugin_t, destroy, void,
 	qkd_ke_set_links(NULL);
 	DESTROY_IF(this->links);
 	curl_global_cleanup();
+	free(this->features);
 	free(this);
 }
 
@@ -151,6 +210,8 @@ plugin_t *qkd_plugin_create()
 								"%s.plugins.qkd.transform_id", QKD_KE_METHOD,
 								lib->ns)),
 	);
+	qkd_composite_ke_configure(this->method);
+	build_features(this);
 
 	return &this->public.plugin;
 }

@@ -14,6 +14,7 @@
 
 TEST_SUITE(key_suite_create)
 TEST_SUITE(hkdf_suite_create)
+TEST_SUITE(composite_suite_create)
 TEST_SUITE(direct_keys_suite_create)
 TEST_SUITE(direct_journal_suite_create)
 TEST_SUITE(shamir_suite_create)

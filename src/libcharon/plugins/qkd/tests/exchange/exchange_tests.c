@@ -22,6 +22,7 @@
 #include <tests/utils/exchange_test_helper.h>
 
 #include "qkd_ke.h"
+#include "qkd_composite_ke.h"
 
 /* declare test suite constructors */
 #define TEST_SUITE(x) test_suite_t* x();
@@ -39,6 +40,38 @@ static test_configuration_t tests[] = {
 	{ .suite = NULL, }
 };
 
+/**
+ * What the qkd plugin registers for the composite methods
+ */
+static void register_composites(bool reg)
+{
+	key_exchange_method_t id, component;
+	char *keyword;
+	int i;
+
+	if (reg)
+	{
+		qkd_composite_ke_configure(QKD_KE_METHOD);
+	}
+	for (i = 0; i < QKD_COMPOSITE_METHODS; i++)
+	{
+		if (qkd_composite_ke_get(i, &keyword, &id, &component))
+		{
+			qkd_composite_ke_register(i, reg);
+			if (reg)
+			{
+				lib->crypto->add_ke(lib->crypto, id, "qkd",
+								(ke_constructor_t)qkd_composite_ke_create);
+			}
+		}
+	}
+	if (!reg)
+	{
+		lib->crypto->remove_ke(lib->crypto,
+							   (ke_constructor_t)qkd_composite_ke_create);
+	}
+}
+
 static bool test_runner_init(bool init)
 {
 	if (init)
@@ -48,7 +81,7 @@ static bool test_runner_init(bool init)
 		libcharon_init();
 		plugins = getenv("TESTS_PLUGINS") ?:
 					lib->settings->get_str(lib->settings,
-										   "tests.load", PLUGINS);
+										   "tests.load", EXCHANGE_PLUGINS);
 		plugindir = lib->settings->get_str(lib->settings,
 										   "tests.plugindir", PLUGINDIR);
 		plugin_loader_add_plugindirs(plugindir, plugins);
@@ -64,9 +97,11 @@ static bool test_runner_init(bool init)
 							(ke_constructor_t)qkd_ke_create);
 		lib->proposal->register_token(lib->proposal, "qkd_qursa",
 							KEY_EXCHANGE_METHOD, QKD_KE_METHOD_QURSA, 0);
+		register_composites(TRUE);
 	}
 	else
 	{
+		register_composites(FALSE);
 		lib->crypto->remove_ke(lib->crypto,
 							   (ke_constructor_t)qkd_ke_create);
 		qkd_ke_register_names(FALSE);

@@ -13,5 +13,6 @@
  */
 
 TEST_SUITE(ke_exchange_suite_create)
+TEST_SUITE(ke_composite_suite_create)
 TEST_SUITE(ke_pools_suite_create)
 TEST_SUITE(refill_suite_create)
