@@ -95,6 +95,7 @@ ENUM_END(qkd_doh_type_names, QKD_DOH_AUTH_KEY_OFFER);
 #define TLV_CHANNEL 0x03
 #define TLV_KEYID 0x80
 #define TLV_CHILD 0x81
+#define TLV_COUNT 0x82
 
 /**
  * Most bytes of the quantum random seed TLV
@@ -244,7 +245,9 @@ static bool encode_negotiate(bio_writer_t *writer, qkd_doh_msg_t *msg)
 {
 	if (msg->negotiate.seed.len > MAX_SEED ||
 		msg->negotiate.child.len > QKD_DOH_MAX_CHILD ||
-		!child_name_ok(msg->negotiate.child))
+		!child_name_ok(msg->negotiate.child) ||
+		msg->negotiate.count > QKD_DOH_MAX_BATCH ||
+		(msg->negotiate.count > 1 && msg->negotiate.child.len))
 	{
 		return FALSE;
 	}
@@ -281,6 +284,12 @@ static bool encode_negotiate(bio_writer_t *writer, qkd_doh_msg_t *msg)
 	{
 		writer->write_uint8(writer, TLV_CHILD);
 		writer->write_data8(writer, msg->negotiate.child);
+	}
+	if (msg->negotiate.count > 1)
+	{
+		writer->write_uint8(writer, TLV_COUNT);
+		writer->write_uint8(writer, sizeof(uint16_t));
+		writer->write_uint16(writer, msg->negotiate.count);
 	}
 	return TRUE;
 }
@@ -626,6 +635,18 @@ static bool decode_negotiate(chunk_t data, qkd_doh_msg_t *msg)
 				}
 				msg->negotiate.child = value;
 				break;
+			case TLV_COUNT:
+				bit = 0x20;
+				if (len != sizeof(uint16_t) || untoh16(value.ptr) < 2 ||
+					untoh16(value.ptr) > QKD_DOH_MAX_BATCH ||
+					(uint64_t)msg->negotiate.index + untoh16(value.ptr) - 1 >
+															UINT32_MAX)
+				{
+					invalid("invalid Key Count TLV");
+					goto out;
+				}
+				msg->negotiate.count = untoh16(value.ptr);
+				break;
 			default:
 				invalid("unknown TLV");
 				goto out;
@@ -636,6 +657,11 @@ static bool decode_negotiate(chunk_t data, qkd_doh_msg_t *msg)
 			goto out;
 		}
 		seen |= bit;
+	}
+	if (msg->negotiate.count && msg->negotiate.child.len)
+	{
+		invalid("Key Count TLV with an IKE-less child TLV");
+		goto out;
 	}
 	ok = TRUE;
 
@@ -1048,7 +1074,8 @@ bool qkd_doh_msg_equals(qkd_doh_msg_t *a, qkd_doh_msg_t *b)
 				   (!a->negotiate.has_keyid ||
 					memeq(a->negotiate.keyid, b->negotiate.keyid,
 						  QKD_KEY_ID_LEN)) &&
-				   same_data(a->negotiate.child, b->negotiate.child);
+				   same_data(a->negotiate.child, b->negotiate.child) &&
+				   a->negotiate.count == b->negotiate.count;
 		case QKD_DOH_CONFIRM_NEGOTIATE:
 			return a->confirm.status == b->confirm.status &&
 				   a->confirm.ts_echo == b->confirm.ts_echo;

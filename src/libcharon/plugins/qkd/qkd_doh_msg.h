@@ -108,6 +108,11 @@ enum qkd_doh_status_t {
 #define QKD_DOH_MAX_CHILD 32
 
 /**
+ * Most keys one REQ_NEGOTIATE binds (Key Count TLV)
+ */
+#define QKD_DOH_MAX_BATCH 1024
+
+/**
  * A decoded (or to be encoded) QK message. Chunks point into the decoded
  * buffer, except the bitmap of a range message, which is allocated
  * (inflated or copied, free with qkd_doh_msg_clear()).
@@ -170,6 +175,10 @@ struct qkd_doh_msg_t {
 			/** IKE-less child the key is bound to (child TLV), empty for
 			 * a key for IKE key exchanges */
 			chunk_t child;
+			/** Key Count TLV: keys at consecutive Indexes from Key Index
+			 * bound together (2 to QKD_DOH_MAX_BATCH), 0 if absent (one
+			 * key) */
+			uint16_t count;
 		} negotiate;
 
 		/** CONFIRM_NEGOTIATE */

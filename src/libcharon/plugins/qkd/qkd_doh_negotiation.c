@@ -38,6 +38,12 @@
 #define STUCK_LOG_INTERVAL 10000
 
 /**
+ * How long to negotiate one key at a time after a batched REQ_NEGOTIATE got
+ * no answer (a peer of profile version 4 drops the Key Count TLV), ms
+ */
+#define BATCH_OFF_TIME 60000
+
+/**
  * Auth Alg HMAC-SHA256, Enc Alg AES-256-GCM
  */
 #define AUTH_ALG_HMAC_SHA256 0x02
@@ -68,8 +74,9 @@ struct private_qkd_doh_negotiation_t {
 	qkd_doh_announces_t *announces;
 
 	/**
-	 * The negotiation in flight; confirmed once the peer bound the key,
-	 * until tick() binds it here
+	 * The negotiation in flight, of count keys at consecutive Indexes from
+	 * index (ids, allocated); confirmed once the peer bound them, until
+	 * tick() binds them here
 	 */
 	struct {
 		bool active;
@@ -78,10 +85,22 @@ struct private_qkd_doh_negotiation_t {
 		bool has_binding;
 		qkd_doh_binding_t binding;
 		uint32_t index;
-		uint8_t id[QKD_KEY_ID_LEN];
+		uint32_t count;
+		uint8_t *ids;
 		uint32_t ts;
 		qkd_doh_retrans_t rt;
 	} inflight;
+
+	/**
+	 * Negotiate one key at a time until then (ms): a batch got no answer
+	 */
+	uint64_t batch_off;
+
+	/**
+	 * Negotiate one key at a time until the next news of the peer's
+	 * statuses: a batch was refused
+	 */
+	bool batch_refused;
 
 	/**
 	 * Timestamp of the last request sent more than once (the next one must
@@ -213,7 +232,11 @@ static void send_negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 		msg.negotiate.survival = this->inflight.binding.survival;
 		msg.negotiate.child = chunk_from_str(this->inflight.binding.child);
 	}
-	memcpy(msg.negotiate.keyid, this->inflight.id, QKD_KEY_ID_LEN);
+	memcpy(msg.negotiate.keyid, this->inflight.ids, QKD_KEY_ID_LEN);
+	if (this->inflight.count > 1)
+	{
+		msg.negotiate.count = this->inflight.count;
+	}
 	if (this->inflight.rt.tries)
 	{
 		this->blocked_ts = this->inflight.ts;
@@ -265,18 +288,60 @@ static void check_stuck(private_qkd_doh_negotiation_t *this,
 }
 
 /**
+ * How many keys to negotiate together next: as many as the reserve of
+ * keys for our key exchanges lacks, one for an IKE-less child or while
+ * batches are off
+ */
+static uint32_t batch_size(private_qkd_doh_negotiation_t *this, uint64_t now)
+{
+	u_int bound = array_count(this->own_bound);
+
+	if (array_count(this->wants) || this->batch_refused ||
+		now < this->batch_off || bound >= this->ctx->settings.bound)
+	{
+		return 1;
+	}
+	return min(this->ctx->settings.bound - bound, QKD_DOH_MAX_BATCH);
+}
+
+/**
+ * Get the IDs of count keys from Index on into the negotiation in flight,
+ * the number of keys found
+ */
+static uint32_t get_ids(private_qkd_doh_negotiation_t *this, uint32_t index,
+						uint32_t count)
+{
+	uint32_t i;
+
+	free(this->inflight.ids);
+	this->inflight.ids = malloc(max(count, 1) * QKD_KEY_ID_LEN);
+	for (i = 0; i < count; i++)
+	{
+		if (!this->ctx->pool->get_id(this->ctx->pool, index + i,
+									 this->inflight.ids + i * QKD_KEY_ID_LEN))
+		{
+			break;
+		}
+	}
+	return i;
+}
+
+/**
  * Start a negotiation if keys are wanted and one is Idle on both ends
  */
 static void negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 {
 	qkd_doh_context_t *ctx = this->ctx;
 	qkd_doh_view_t own, *peer_view;
-	uint32_t index, ts;
+	uint32_t index, count, ts;
 
 	peer_view = this->syncer->get_peer_view(this->syncer);
 	if (!this->keying->established(this->keying) ||
 		!this->syncer->reset_acked(this->syncer) || !peer_view ||
 		this->inflight.active || this->binding || now < this->neg_due ||
+		/* the peer's requests first: the keys they bind are no longer
+		 * ours to ask for */
+		this->requests->get_count(this->requests) ||
 		(!array_count(this->wants) &&
 		 array_count(this->own_bound) >= ctx->settings.bound))
 	{
@@ -291,8 +356,15 @@ static void negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 	}
 	qkd_doh_own_view(ctx, &own);
 	index = qkd_doh_sync_lowest_idle(&own, peer_view);
+	count = 0;
+	if (index)
+	{
+		count = qkd_doh_sync_idle_run(&own, peer_view, index,
+									  batch_size(this, now));
+	}
 	qkd_doh_view_clear(&own);
-	if (!index || !ctx->pool->get_id(ctx->pool, index, this->inflight.id))
+	count = get_ids(this, index, count);
+	if (!count)
 	{	/* nothing Idle on both ends: wait for keys or the next sync */
 		this->neg_due = now + ctx->settings.retransmit;
 		this->idle_wait = TRUE;
@@ -301,9 +373,10 @@ static void negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 	}
 	this->inflight.active = TRUE;
 	this->inflight.confirmed = FALSE;
+	this->inflight.index = index;
+	this->inflight.count = count;
 	this->inflight.has_binding = array_remove(this->wants, ARRAY_HEAD,
 											  &this->inflight.binding);
-	this->inflight.index = index;
 	this->inflight.ts = ts;
 	this->inflight.rt = (qkd_doh_retrans_t){};
 	send_negotiate(this, now);
@@ -349,6 +422,16 @@ static void retransmit_negotiate(private_qkd_doh_negotiation_t *this,
 	this->ctx->counters.timeouts++;
 	this->ctx->sync_due = now;
 	negotiation_failed(this);
+	if (this->inflight.count > 1)
+	{
+		this->batch_off = now + BATCH_OFF_TIME;
+		DBG1(DBG_NET, "qkd DOH '%s': no answer from %H to negotiating %u "
+			 "keys from Index %u (a peer of DOH profile version 4 drops "
+			 "them), one key at a time for %d s", qkd_doh_name(this->ctx),
+			 this->ctx->peer, this->inflight.count, this->inflight.index,
+			 BATCH_OFF_TIME / 1000);
+		return;
+	}
 	DBG1(DBG_NET, "qkd DOH '%s': no answer from %H to negotiating Index %u",
 		 qkd_doh_name(this->ctx), this->ctx->peer, this->inflight.index);
 }
@@ -384,19 +467,64 @@ static void to_binding(qkd_doh_msg_t *msg, qkd_doh_binding_t *binding)
 }
 
 /**
+ * Whether the negotiation in flight covers one of count Indexes from index
+ */
+static bool inflight_overlaps(private_qkd_doh_negotiation_t *this,
+							  uint32_t index, uint32_t count)
+{
+	return this->inflight.active &&
+		   (uint64_t)index + count > this->inflight.index &&
+		   (uint64_t)this->inflight.index + this->inflight.count > index;
+}
+
+/**
+ * Get the IDs of the keys a REQ_NEGOTIATE names: count keys from the Index
+ * on (ids allocated), which the KEYID TLV, if any, names the first of
+ */
+static qkd_doh_status_t request_ids(private_qkd_doh_negotiation_t *this,
+									qkd_doh_msg_t *msg, uint8_t **ids,
+									uint32_t *index, uint32_t *count)
+{
+	qkd_pool_t *pool = this->ctx->pool;
+	uint32_t i;
+
+	*count = max(msg->negotiate.count, 1);
+	*index = msg->negotiate.index;
+	if (msg->negotiate.has_keyid)
+	{	/* the KEYID names the key, for a batch the first */
+		*index = pool->get_index(pool, msg->negotiate.keyid);
+		if (!*index || (*count > 1 && *index != msg->negotiate.index))
+		{
+			return QKD_DOH_INVALID_KEYID;
+		}
+	}
+	*ids = malloc(*count * QKD_KEY_ID_LEN);
+	for (i = 0; i < *count; i++)
+	{
+		if (!pool->get_id(pool, *index + i, *ids + i * QKD_KEY_ID_LEN))
+		{
+			return QKD_DOH_INVALID_KEYID;
+		}
+	}
+	return QKD_DOH_SUCCESS;
+}
+
+/**
  * Decide on a REQ_NEGOTIATE: the status of our answer and, if bind is set,
- * the key to bind for it
+ * the keys to bind for it (ids allocated in any case, count of them from
+ * Index index)
  */
 static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 									  qkd_doh_msg_t *msg,
 									  qkd_doh_binding_t *binding,
-									  uint8_t id[QKD_KEY_ID_LEN],
-									  uint32_t *index, bool *bind)
+									  uint8_t **ids, uint32_t *index,
+									  uint32_t *count, bool *bind)
 {
 	qkd_doh_context_t *ctx = this->ctx;
 	qkd_doh_status_t status;
 
 	*bind = FALSE;
+	*ids = NULL;
 	if (!in_window(this, msg->negotiate.timestamp))
 	{	/* the request's own Timestamp, not only its AUTH option's */
 		DBG2(DBG_NET, "qkd DOH '%s': REQ_NEGOTIATE from %H with a Timestamp "
@@ -422,29 +550,17 @@ static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 	{
 		return QKD_DOH_UNSUPPORTED_ALG;
 	}
-	if (msg->negotiate.has_keyid)
-	{	/* the KEYID names the key */
-		memcpy(id, msg->negotiate.keyid, QKD_KEY_ID_LEN);
-		*index = ctx->pool->get_index(ctx->pool, id);
-		if (!*index)
-		{
-			return QKD_DOH_INVALID_KEYID;
-		}
-	}
-	else
+	status = request_ids(this, msg, ids, index, count);
+	if (status != QKD_DOH_SUCCESS)
 	{
-		*index = msg->negotiate.index;
-		if (!ctx->pool->get_id(ctx->pool, *index, id))
-		{
-			return QKD_DOH_INVALID_KEYID;
-		}
+		return status;
 	}
-	if (find_id(this->peer_bound, id, FALSE) ||
-		find_id(this->child_bound, id, FALSE))
+	if (find_id(this->peer_bound, *ids, FALSE) ||
+		find_id(this->child_bound, *ids, FALSE))
 	{	/* a retransmission: same answer */
 		return QKD_DOH_SUCCESS;
 	}
-	if (this->inflight.active && memeq(this->inflight.id, id, QKD_KEY_ID_LEN))
+	if (inflight_overlaps(this, *index, *count))
 	{
 		this->ctx->counters.collisions++;
 		if (ctx->announcer || this->inflight.confirmed)
@@ -461,21 +577,35 @@ static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 }
 
 /**
- * Write that a key is Pending (synced) with the lock released, no
- * negotiation starts meanwhile
+ * Write that keys are Pending (one synced write) with the lock released,
+ * no negotiation starts meanwhile
  */
-static bool bind_key(private_qkd_doh_negotiation_t *this,
-					 uint8_t id[QKD_KEY_ID_LEN])
+static bool bind_keys(private_qkd_doh_negotiation_t *this, uint8_t *ids,
+					  uint32_t count)
 {
 	qkd_pool_t *pool = this->ctx->pool;
 	bool ok;
 
 	this->binding++;
 	this->ctx->mutex->unlock(this->ctx->mutex);
-	ok = pool->set_status(pool, id, QKD_KEY_PENDING);
+	ok = pool->bind_keys(pool, ids, count);
 	this->ctx->mutex->lock(this->ctx->mutex);
 	this->binding--;
 	return ok;
+}
+
+/**
+ * Mark count Indexes from index on Pending in our view
+ */
+static void mark_pending(private_qkd_doh_negotiation_t *this, uint32_t index,
+						 uint32_t count)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++)
+	{
+		this->syncer->mark(this->syncer, index + i, QKD_KEY_PENDING);
+	}
 }
 
 /**
@@ -524,23 +654,27 @@ static void free_negotiate(qkd_doh_msg_t *msg)
  */
 static void answer_requests(private_qkd_doh_negotiation_t *this)
 {
-	uint8_t id[QKD_KEY_ID_LEN];
 	qkd_doh_binding_t binding;
 	qkd_doh_status_t status;
 	qkd_doh_msg_t *msg;
-	uint32_t index;
+	uint32_t index, count, i;
+	uint8_t *ids;
 	bool bind;
 
 	while (this->requests->remove_first(this->requests,
 										(void**)&msg) == SUCCESS)
 	{
-		status = check_request(this, msg, &binding, id, &index, &bind);
+		status = check_request(this, msg, &binding, &ids, &index, &count,
+							   &bind);
 		if (bind)
 		{
-			if (bind_key(this, id))
+			if (bind_keys(this, ids, count))
 			{
-				this->syncer->mark(this->syncer, index, QKD_KEY_PENDING);
-				this->ctx->counters.bound_peer++;
+				mark_pending(this, index, count);
+				this->ctx->counters.bound_peer += count;
+				DBG2(DBG_NET, "qkd DOH '%s': bound %u key%s from Index %u "
+					 "for %H", qkd_doh_name(this->ctx), count,
+					 count == 1 ? "" : "s", index, this->ctx->peer);
 				if (msg->negotiate.child.len && this->binder)
 				{	/* its SAs are installed before we confirm, so the peer
 					 * may use them at once */
@@ -548,8 +682,8 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 					{
 						array_remove(this->child_bound, ARRAY_HEAD, NULL);
 					}
-					array_insert(this->child_bound, ARRAY_TAIL, id);
-					if (!this->binder->bound(this->binder, &binding, id,
+					array_insert(this->child_bound, ARRAY_TAIL, ids);
+					if (!this->binder->bound(this->binder, &binding, ids,
 											 FALSE))
 					{	/* e.g. an SPI taken: expired, the peer asks again */
 						status = QKD_DOH_INVALID_KEYID;
@@ -557,7 +691,11 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 				}
 				else
 				{
-					array_insert(this->peer_bound, ARRAY_TAIL, id);
+					for (i = 0; i < count; i++)
+					{
+						array_insert(this->peer_bound, ARRAY_TAIL,
+									 ids + i * QKD_KEY_ID_LEN);
+					}
 				}
 			}
 			else
@@ -567,48 +705,61 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 		}
 		answer_negotiate(this, msg, status);
 		free_negotiate(msg);
+		free(ids);
 	}
 }
 
 /**
- * Bind the key the peer confirmed for our negotiation, unless another
+ * Bind the keys the peer confirmed for our negotiation, unless another
  * thread does
  */
 static void bind_confirmed(private_qkd_doh_negotiation_t *this)
 {
-	uint8_t id[QKD_KEY_ID_LEN];
-	uint32_t index;
+	uint32_t index, count, i;
+	uint8_t *ids;
 
 	if (!this->inflight.active || !this->inflight.confirmed ||
 		this->inflight.writing)
 	{
 		return;
 	}
-	memcpy(id, this->inflight.id, QKD_KEY_ID_LEN);
 	index = this->inflight.index;
+	count = this->inflight.count;
+	ids = this->inflight.ids;
+	this->inflight.ids = NULL;
 	this->inflight.writing = TRUE;
-	if (bind_key(this, id))
+	if (bind_keys(this, ids, count))
 	{
-		this->syncer->mark(this->syncer, index, QKD_KEY_PENDING);
-		this->ctx->counters.bound_own++;
+		mark_pending(this, index, count);
+		this->ctx->counters.bound_own += count;
+		DBG2(DBG_NET, "qkd DOH '%s': bound %u key%s from Index %u with %H",
+			 qkd_doh_name(this->ctx), count, count == 1 ? "" : "s", index,
+			 this->ctx->peer);
+		/* batches again after a refused one */
+		this->batch_refused = FALSE;
 		if (this->inflight.has_binding && this->binder)
 		{
-			this->binder->bound(this->binder, &this->inflight.binding, id,
+			this->binder->bound(this->binder, &this->inflight.binding, ids,
 								TRUE);
 		}
 		else
 		{
-			array_insert(this->own_bound, ARRAY_TAIL, id);
+			for (i = 0; i < count; i++)
+			{
+				array_insert(this->own_bound, ARRAY_TAIL,
+							 ids + i * QKD_KEY_ID_LEN);
+			}
 			this->condvar->broadcast(this->condvar);
 		}
 	}
 	else
 	{
-		DBG1(DBG_NET, "qkd DOH '%s': key at Index %u bound by %H is no "
-			 "longer Idle here", qkd_doh_name(this->ctx), index,
-			 this->ctx->peer);
+		DBG1(DBG_NET, "qkd DOH '%s': %u key%s from Index %u bound by %H no "
+			 "longer Idle here", qkd_doh_name(this->ctx), count,
+			 count == 1 ? "" : "s", index, this->ctx->peer);
 		negotiation_failed(this);
 	}
+	free(ids);
 	this->inflight.active = this->inflight.confirmed = FALSE;
 	this->inflight.writing = FALSE;
 }
@@ -652,9 +803,17 @@ METHOD(qkd_doh_negotiation_t, process_confirm, void,
 	{
 		case QKD_DOH_INVALID_KEYID:
 		case QKD_DOH_NOT_IDLE:
-			this->syncer->mark(this->syncer, this->inflight.index,
-							   msg->confirm.status == QKD_DOH_NOT_IDLE ?
-							   QKD_KEY_PENDING : QKD_KEY_EXPIRED);
+			if (this->inflight.count > 1)
+			{	/* which one? one key at a time until one is bound or the
+				 * next sync */
+				this->batch_refused = TRUE;
+			}
+			else
+			{
+				this->syncer->mark(this->syncer, this->inflight.index,
+								   msg->confirm.status == QKD_DOH_NOT_IDLE ?
+								   QKD_KEY_PENDING : QKD_KEY_EXPIRED);
+			}
 			qkd_doh_sync_soon(ctx);
 			break;
 		default:
@@ -766,6 +925,10 @@ METHOD(qkd_doh_negotiation_t, refuse, void,
 METHOD(qkd_doh_negotiation_t, views_changed, void,
 	private_qkd_doh_negotiation_t *this, bool news)
 {
+	if (news)
+	{	/* batches again */
+		this->batch_refused = FALSE;
+	}
 	if (news && this->idle_wait)
 	{	/* news of the peer's keys: look again at once */
 		this->idle_wait = FALSE;
@@ -834,6 +997,7 @@ METHOD(qkd_doh_negotiation_t, destroy, void,
 	array_destroy(this->child_bound);
 	array_destroy(this->wants);
 	this->condvar->destroy(this->condvar);
+	free(this->inflight.ids);
 	free(this);
 }
 

@@ -303,6 +303,35 @@ uint32_t qkd_doh_sync_lowest_idle(qkd_doh_view_t *local, qkd_doh_view_t *peer)
 	return 0;
 }
 
+/**
+ * Status of an Index in a view, 11 outside of it
+ */
+static qkd_key_status_t view_status(qkd_doh_view_t *view, uint64_t index)
+{
+	if (index < view->first || index >= (uint64_t)view->first + view->size)
+	{
+		return QKD_KEY_EXPIRED;
+	}
+	return qkd_doh_bitmap_get(view->bitmap, index - view->first);
+}
+
+/*
+ * Described in header
+ */
+uint32_t qkd_doh_sync_idle_run(qkd_doh_view_t *local, qkd_doh_view_t *peer,
+							   uint32_t index, uint32_t max)
+{
+	uint32_t count = 0;
+
+	while (count < max &&
+		   view_status(local, (uint64_t)index + count) == QKD_KEY_IDLE &&
+		   view_status(peer, (uint64_t)index + count) == QKD_KEY_IDLE)
+	{
+		count++;
+	}
+	return count;
+}
+
 /*
  * Described in header
  */

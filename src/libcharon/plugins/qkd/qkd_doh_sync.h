@@ -142,6 +142,19 @@ void qkd_doh_view_clear(qkd_doh_view_t *view);
 uint32_t qkd_doh_sync_lowest_idle(qkd_doh_view_t *local, qkd_doh_view_t *peer);
 
 /**
+ * Count the Indexes Idle on both sides from one on, to negotiate them
+ * together.
+ *
+ * @param local			own statuses
+ * @param peer			view of the peer's statuses
+ * @param index			first Index, Idle on both sides
+ * @param max			most Indexes to count
+ * @return				number of consecutive Indexes Idle on both sides
+ */
+uint32_t qkd_doh_sync_idle_run(qkd_doh_view_t *local, qkd_doh_view_t *peer,
+							   uint32_t index, uint32_t max);
+
+/**
  * Count the Indexes Idle on both sides, on this side only and on the
  * peer's only (not Idle or not held on the other side).
  *

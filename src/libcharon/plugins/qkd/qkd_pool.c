@@ -926,6 +926,72 @@ METHOD(qkd_pool_t, set_status, bool,
 	return ok;
 }
 
+/**
+ * A batch changed by bind_keys(), with its state before
+ */
+typedef struct {
+	qkd_batch_t *batch;
+	snapshot_t old;
+} bind_batch_t;
+
+METHOD(qkd_pool_t, bind_keys, bool,
+	private_qkd_pool_t *this, uint8_t *ids, u_int count)
+{
+	bind_batch_t *batches;
+	entry_t *entries;
+	u_int i, j, n = 0;
+	bool ok = TRUE;
+
+	if (!count)
+	{
+		return FALSE;
+	}
+	entries = calloc(count, sizeof(entry_t));
+	batches = calloc(count, sizeof(bind_batch_t));
+	this->mutex->lock(this->mutex);
+	for (i = 0; i < count && ok; i++)
+	{
+		ok = lookup(this, ids + i * QKD_KEY_ID_LEN, &entries[i]) &&
+			 ORIG(entries[i].batch->status[entries[i].idx]) == QKD_KEY_IDLE;
+	}
+	if (ok)
+	{
+		for (i = 0; i < count; i++)
+		{
+			for (j = 0; j < n && batches[j].batch != entries[i].batch; j++)
+			{
+				/* keys bound together are mostly in one or two batches */
+			}
+			if (j == n)
+			{
+				batches[n].batch = entries[i].batch;
+				batches[n++].old = snapshot(entries[i].batch, FALSE);
+			}
+			set_byte(entries[i].batch, entries[i].idx,
+					 (entries[i].batch->status[entries[i].idx] & ~0x03) |
+					 QKD_KEY_PENDING);
+		}
+		/* the last write syncs them all */
+		for (j = 0; j < n; j++)
+		{
+			if (!commit_batch(this, batches[j].batch, batches[j].old,
+							  j == n - 1))
+			{
+				ok = FALSE;
+			}
+		}
+		this->condvar->broadcast(this->condvar);
+	}
+	this->mutex->unlock(this->mutex);
+	free(entries);
+	free(batches);
+	if (ok)
+	{
+		notify_taken(this);
+	}
+	return ok;
+}
+
 METHOD(qkd_pool_t, set_derived_status, bool,
 	private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
 	qkd_derived_t which, qkd_key_status_t status)
@@ -1366,6 +1432,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.take = _take,
 			.add_pending = _add_pending,
 			.set_status = _set_status,
+			.bind_keys = _bind_keys,
 			.set_derived_status = _set_derived_status,
 			.get_status = _get_status,
 			.derive = _derive,

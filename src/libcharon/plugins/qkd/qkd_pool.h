@@ -179,6 +179,18 @@ struct qkd_pool_t {
 					   qkd_key_status_t status);
 
 	/**
+	 * Bind keys: change them all from Idle to Pending in one write, synced
+	 * before it returns (one sync for all, however many batches they
+	 * belong to), or none of them if one is unknown or not Idle.
+	 *
+	 * @param ids		key IDs, count * QKD_KEY_ID_LEN bytes
+	 * @param count		number of keys
+	 * @return			FALSE if none was bound (one unknown or not Idle) or
+	 *					the write failed
+	 */
+	bool (*bind_keys)(qkd_pool_t *this, uint8_t *ids, u_int count);
+
+	/**
 	 * Change the status of a derived key (Idle -> Active -> Expired, only
 	 * while the original key is Active, or Expired anytime).
 	 *

@@ -706,6 +706,29 @@ START_TEST(test_negotiate_tlvs)
 	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
 	msg.negotiate.child = chunk_from_str("a/b");
 	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+
+	/* Key Count: 2 to QKD_DOH_MAX_BATCH keys, none with a child */
+	msg.negotiate.child = chunk_empty;
+	msg.negotiate.index = 1000;
+	msg.negotiate.count = 2;
+	doh = encode(&msg, TRUE);
+	assert_decodes(doh, &msg);
+	chunk_free(&doh);
+	msg.negotiate.count = QKD_DOH_MAX_BATCH;
+	doh = encode(&msg, TRUE);
+	assert_decodes(doh, &msg);
+	chunk_free(&doh);
+	msg.negotiate.count = QKD_DOH_MAX_BATCH + 1;
+	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+	msg.negotiate.count = 2;
+	msg.negotiate.child = chunk_from_str("net");
+	ck_assert(!qkd_doh_encode(&msg, NULL, NH_NONE, &doh, NULL));
+	/* no Index past 2^32 - 1 */
+	msg.negotiate.child = chunk_empty;
+	msg.negotiate.index = 0xffffffff;
+	doh = encode(&msg, TRUE);
+	assert_refused(doh);
+	chunk_free(&doh);
 }
 END_TEST
 
@@ -747,8 +770,17 @@ static chunk_t bad_tlvs[] = {
 	chunk_from_chars(0x00,0x00),
 	chunk_from_chars(0x04,0x01,0x00),
 	chunk_from_chars(0x7f,0x00),
-	chunk_from_chars(0x82,0x01,0x00),
+	chunk_from_chars(0x83,0x00),
 	chunk_from_chars(0xff,0x00),
+	/* Key Count: wrong lengths, 0, 1, more than 1024, twice, with an
+	 * IKE-less child */
+	chunk_from_chars(0x82,0x01,0x02),
+	chunk_from_chars(0x82,0x03,0x00,0x02,0x00),
+	chunk_from_chars(0x82,0x02,0x00,0x00),
+	chunk_from_chars(0x82,0x02,0x00,0x01),
+	chunk_from_chars(0x82,0x02,0x04,0x01),
+	chunk_from_chars(0x82,0x02,0x00,0x02, 0x82,0x02,0x00,0x02),
+	chunk_from_chars(0x81,0x01,'a', 0x82,0x02,0x00,0x02),
 };
 
 /**

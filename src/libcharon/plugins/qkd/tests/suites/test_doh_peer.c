@@ -51,7 +51,7 @@
 /**
  * Most keys taken in a test
  */
-#define MAX_TAKEN 128
+#define MAX_TAKEN 512
 
 /**
  * One end of the DOH link under test
@@ -647,22 +647,32 @@ static bool lowest_idle_on_both(uint8_t id[QKD_KEY_ID_LEN])
 }
 
 /**
+ * Most keys the KME simulator hands out per request
+ */
+#define KME_MAX_KEYS 128
+
+/**
  * The announcer's refill: keys from its KME into its pool, announced
  */
 static void refill(u_int count)
 {
 	qkd_kme_client_t *client;
 	array_t *keys;
+	u_int n;
 
 	ck_assert(a->link->get_doh(a->link)->announcer);
 	client = a->link->get_client(a->link);
 	ck_assert(client);
-	ck_assert_int_eq(client->get_keys(client, count, KEY_SIZE, &keys),
-					 QKD_KME_OK);
-	ck_assert_int_eq(array_count(keys), count);
-	/* the peer announces keys added to the pool */
-	ck_assert(a->pool->add(a->pool, keys));
-	qkd_key_array_destroy(keys);
+	for (; count; count -= n)
+	{
+		n = min(count, KME_MAX_KEYS);
+		ck_assert_int_eq(client->get_keys(client, n, KEY_SIZE, &keys),
+						 QKD_KME_OK);
+		ck_assert_int_eq(array_count(keys), n);
+		/* the peer announces keys added to the pool */
+		ck_assert(a->pool->add(a->pool, keys));
+		qkd_key_array_destroy(keys);
+	}
 }
 
 /**
@@ -1232,6 +1242,123 @@ END_TEST
 /*******************************************************************************
  * collisions
  */
+
+/*******************************************************************************
+ * batches: several keys bound by one REQ_NEGOTIATE, one synced write per end
+ */
+
+/**
+ * Keys each end keeps bound in the batch tests
+ */
+#define BATCH_BOUND 32
+
+/**
+ * Start both ends with BATCH_BOUND keys to keep bound and keys announced,
+ * until both hold the keys they want
+ */
+static void start_batches(char *extra, u_int keys, u_int deadline)
+{
+	char conf[256];
+
+	snprintf(conf, sizeof(conf), "doh_bound = %d\n%s", BATCH_BOUND, extra);
+	start(conf);
+	refill(keys);
+	ck_assert_msg(run_until(established(a) && established(b) &&
+							announced_all(keys) &&
+							own_bound(a) == BATCH_BOUND &&
+							own_bound(b) == BATCH_BOUND, deadline),
+				  "A %u, B %u own keys bound", own_bound(a), own_bound(b));
+}
+
+START_TEST(test_batch_binding)
+{
+	u_int i;
+
+	start_batches("", 5 * BATCH_BOUND, DEADLINE);
+	/* a few requests bound them, not one per key */
+	ck_assert(net.sent[0][QKD_DOH_REQ_NEGOTIATE] <= 4);
+	ck_assert(net.sent[1][QKD_DOH_REQ_NEGOTIATE] <= 4);
+	ck_assert_int_eq(counters(a).bound_own, BATCH_BOUND);
+	ck_assert_int_eq(counters(b).bound_peer, BATCH_BOUND);
+	assert_nothing_stranded();
+	/* every key bound is taken by one key exchange, accepted once */
+	for (i = 0; i < BATCH_BOUND; i++)
+	{
+		take_and_accept(a);
+		take_and_accept(b);
+	}
+	/* and the reserve is bound again */
+	ck_assert(run_until(own_bound(a) == BATCH_BOUND &&
+						own_bound(b) == BATCH_BOUND, DEADLINE));
+	assert_nothing_stranded();
+	assert_clean_output();
+}
+END_TEST
+
+/**
+ * Drops REQ_NEGOTIATEs for several keys, as an end of DOH profile version
+ * 4 does (the Key Count TLV is unknown to it)
+ */
+static filter_t drop_batches(side_t *from, qkd_doh_msg_t *msg)
+{
+	if (from && msg->type == QKD_DOH_REQ_NEGOTIATE && msg->negotiate.count)
+	{
+		return FILTER_DROP;
+	}
+	return FILTER_PASS;
+}
+
+START_TEST(test_batch_unanswered)
+{
+	u_int i;
+
+	net.filter = drop_batches;
+	/* each end gives its batch up after the retransmissions, then binds
+	 * one key at a time */
+	start_batches("", 3 * BATCH_BOUND, 5 * DEADLINE);
+	ck_assert(counters(a).timeouts >= 1);
+	ck_assert(counters(b).timeouts >= 1);
+	assert_nothing_stranded();
+	for (i = 0; i < 4; i++)
+	{
+		take_and_accept(a);
+		take_and_accept(b);
+	}
+	net.filter = NULL;
+}
+END_TEST
+
+/**
+ * Both ends negotiate overlapping batches at once: the lower address's
+ * stands, nothing is bound twice or stranded
+ */
+START_TEST(test_batch_collision)
+{
+	u_int i;
+
+	start_batches("", 10 * BATCH_BOUND, DEADLINE);
+	for (i = 0; i < 3; i++)
+	{
+		/* both ends take all their keys and negotiate new batches at the
+		 * same lowest Indexes, the requests cross */
+		net.hold = TRUE;
+		while (own_bound(a))
+		{
+			take_and_accept(a);
+		}
+		while (own_bound(b))
+		{
+			take_and_accept(b);
+		}
+		net.hold = FALSE;
+		ck_assert(run_until(own_bound(a) == BATCH_BOUND &&
+							own_bound(b) == BATCH_BOUND, DEADLINE));
+		assert_nothing_stranded();
+	}
+	ck_assert(counters(a).collisions + counters(b).collisions > 0);
+	assert_clean_output();
+}
+END_TEST
 
 /**
  * Orders in which the two requests for the same key and the refusal of B's
@@ -2717,18 +2844,17 @@ START_TEST(test_child_rekeys_reorder)
 END_TEST
 
 /**
- * Replay every captured REQ_NEGOTIATE and CONFIRM_NEGOTIATE of a sender,
- * as sent and with a bit of the message changed; return how many
+ * Copy the captured REQ_NEGOTIATEs and CONFIRM_NEGOTIATEs of a sender
+ * (chunk_t*), before any is replayed: the receiver's answers to replays
+ * (e.g. a refusal for a bad MAC) are new messages, not replays
  */
-static u_int replay_negotiations(side_t *from)
+static linked_list_t *captured_negotiations(side_t *from)
 {
 	enumerator_t *enumerator;
-	packet_t *packet;
 	linked_list_t *copies;
+	packet_t *packet;
 	chunk_t *doh;
-	u_int count = 0;
 
-	/* injecting may capture more, copy first */
 	copies = linked_list_create();
 	enumerator = net.captured->create_enumerator(net.captured);
 	while (enumerator->enumerate(enumerator, &packet))
@@ -2743,6 +2869,18 @@ static u_int replay_negotiations(side_t *from)
 		}
 	}
 	enumerator->destroy(enumerator);
+	return copies;
+}
+
+/**
+ * Replay copied messages of a sender, as sent and with a bit of the message
+ * changed; return how many
+ */
+static u_int replay_negotiations(side_t *from, linked_list_t *copies)
+{
+	chunk_t *doh;
+	u_int count = 0;
+
 	while (copies->remove_first(copies, (void**)&doh) == SUCCESS)
 	{
 		inject(from, *doh);
@@ -2769,6 +2907,7 @@ START_TEST(test_child_replayed)
 {
 	qkd_doh_counters_t ca, cb;
 	u_int installed_a, installed_b, reused, replayed;
+	linked_list_t *copies_a, *copies_b;
 	int i;
 
 	/* spoofed, replayed or changed DOH messages never install, replace or
@@ -2784,7 +2923,10 @@ START_TEST(test_child_replayed)
 	installed_a = a->kernel->count_installed(a->kernel, &reused);
 	installed_b = b->kernel->count_installed(b->kernel, &reused);
 	ck_assert(installed_a >= 4);
-	replayed = replay_negotiations(a) + replay_negotiations(b);
+	copies_a = captured_negotiations(a);
+	copies_b = captured_negotiations(b);
+	replayed = replay_negotiations(a, copies_a) +
+			   replay_negotiations(b, copies_b);
 	ck_assert(replayed >= 4);
 	ck_assert_int_eq(counters(a).rx_valid, ca.rx_valid);
 	ck_assert_int_eq(counters(b).rx_valid, cb.rx_valid);
@@ -2905,6 +3047,14 @@ Suite *doh_peer_suite_create()
 	tcase_add_test(tc, test_child_reload);
 	tcase_add_test(tc, test_child_reload_added);
 	tcase_add_test(tc, test_child_replayed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("batches");
+	tcase_add_checked_fixture(tc, setup_net, teardown_net);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_batch_binding);
+	tcase_add_test(tc, test_batch_unanswered);
+	tcase_add_test(tc, test_batch_collision);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collisions");

@@ -422,6 +422,49 @@ static int stored_status(qkd_key_t *key)
 	return found;
 }
 
+START_TEST(test_bind_keys)
+{
+	uint8_t ids[4 * QKD_KEY_ID_LEN];
+	array_t *more;
+	qkd_key_t *key;
+	u_int i;
+
+	/* a second batch: bind two keys of each in one write */
+	more = make_keys(10, 32);
+	ck_assert(pool->add(pool, more));
+	for (i = 0; i < 4; i++)
+	{
+		ck_assert(array_get(i < 2 ? keys : more, 8 + i % 2, &key));
+		memcpy(ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
+	}
+	ck_assert(pool->bind_keys(pool, ids, 4));
+	assert_counts(16, 4, 0);
+	for (i = 0; i < 4; i++)
+	{
+		ck_assert(array_get(i < 2 ? keys : more, 8 + i % 2, &key));
+		assert_status(key, QKD_KEY_PENDING, QKD_KEY_IDLE, QKD_KEY_IDLE);
+		/* on disk when bind_keys() returns */
+		ck_assert_int_eq(stored_status(key), QKD_KEY_PENDING);
+	}
+
+	/* all or nothing: one of them no longer Idle, or unknown */
+	memcpy(ids, key_at(0)->id, QKD_KEY_ID_LEN);
+	ck_assert(!pool->bind_keys(pool, ids, 2));
+	memset(ids + QKD_KEY_ID_LEN, 0x42, QKD_KEY_ID_LEN);
+	ck_assert(!pool->bind_keys(pool, ids, 2));
+	ck_assert(!pool->bind_keys(pool, ids, 0));
+	assert_status(key_at(0), QKD_KEY_IDLE, QKD_KEY_IDLE, QKD_KEY_IDLE);
+	ck_assert_int_eq(stored_status(key_at(0)), QKD_KEY_IDLE);
+	assert_counts(16, 4, 0);
+
+	/* a restart never hands out a bound key again */
+	close_pool();
+	open_pool(100);
+	assert_counts(16, 0, 0);
+	qkd_key_array_destroy(more);
+}
+END_TEST
+
 START_TEST(test_lazy_changes)
 {
 	qkd_key_t *taken;
@@ -892,6 +935,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_encrypted_at_rest);
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_crash_recovery);
+	tcase_add_test(tc, test_bind_keys);
 	tcase_add_test(tc, test_lazy_changes);
 	tcase_add_test(tc, test_lazy_changes_crash);
 	tcase_add_test(tc, test_unsynced_keys_survive_kill);
