@@ -237,6 +237,9 @@ static void attach_pool(private_qkd_links_t *this, qkd_link_t *link)
 	 * long as a key may be kept */
 	entry->pool->set_capacity(entry->pool, capacity);
 	entry->pool->set_remember(entry->pool, lifetime);
+	entry->pool->set_reserve(entry->pool, lib->settings->get_int(lib->settings,
+						"%s.plugins.qkd.pool.reserve", QKD_POOL_DEFAULT_RESERVE,
+						lib->ns));
 	attach_doh(this, entry, link);
 	if (entry->refill)
 	{

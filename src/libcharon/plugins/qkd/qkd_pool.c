@@ -123,6 +123,17 @@ struct private_qkd_pool_t {
 	u_int first_idle;
 
 	/**
+	 * Keys take() reserved (Pending on disk) and did not hand out yet, key
+	 * IDs
+	 */
+	array_t *reserved;
+
+	/**
+	 * How many keys take() reserves at once
+	 */
+	u_int reserve;
+
+	/**
 	 * Index the next key added gets: above every Index ever given, as the
 	 * batch holding the highest one stays stored until a newer one is
 	 */
@@ -815,35 +826,135 @@ static void notify_taken(private_qkd_pool_t *this)
 	this->cb_lock->unlock(this->cb_lock);
 }
 
+/**
+ * A batch changed by store_pending(), with its state before
+ */
+typedef struct {
+	qkd_batch_t *batch;
+	snapshot_t old;
+} changed_batch_t;
+
+/**
+ * Mark Idle keys Pending, in memory and with one write per batch they
+ * belong to, only the last one synced (a sync covers all writes before
+ * it). FALSE if a write failed: the changes of that batch are undone.
+ */
+static bool store_pending(private_qkd_pool_t *this, entry_t *entries,
+						  u_int count)
+{
+	changed_batch_t *batches;
+	u_int i, j, n = 0;
+	bool ok = TRUE;
+
+	batches = calloc(count, sizeof(changed_batch_t));
+	for (i = 0; i < count; i++)
+	{
+		for (j = 0; j < n && batches[j].batch != entries[i].batch; j++)
+		{
+			/* keys stored together are mostly in one or two batches */
+		}
+		if (j == n)
+		{
+			batches[n].batch = entries[i].batch;
+			batches[n++].old = snapshot(entries[i].batch, FALSE);
+		}
+		set_byte(entries[i].batch, entries[i].idx,
+				 (entries[i].batch->status[entries[i].idx] & ~0x03) |
+				 QKD_KEY_PENDING);
+	}
+	for (j = 0; j < n; j++)
+	{
+		if (!commit_batch(this, batches[j].batch, batches[j].old,
+						  j == n - 1))
+		{
+			ok = FALSE;
+		}
+	}
+	free(batches);
+	this->condvar->broadcast(this->condvar);
+	return ok;
+}
+
+/**
+ * Hand out a reserved key, if any is left (skipping any expired meanwhile)
+ */
+static qkd_key_t *take_reserved(private_qkd_pool_t *this)
+{
+	uint8_t id[QKD_KEY_ID_LEN];
+	entry_t entry;
+
+	while (array_remove(this->reserved, ARRAY_HEAD, id))
+	{
+		if (lookup(this, id, &entry) &&
+			ORIG(entry.batch->status[entry.idx]) == QKD_KEY_PENDING)
+		{
+			return copy_key(&entry);
+		}
+	}
+	return NULL;
+}
+
+/**
+ * Reserve up to this->reserve Idle keys (the lowest Indexes, at most an
+ * eighth of the capacity) for take(), with one synced write; FALSE if none
+ * is Idle or the write failed
+ */
+static bool reserve_keys(private_qkd_pool_t *this)
+{
+	entry_t *entries;
+	u_int i, count = 0, want;
+	bool ok;
+
+	if (!find_idle(this))
+	{
+		return FALSE;
+	}
+	/* a small pool keeps most of its keys Idle */
+	want = min(this->reserve, max(this->capacity / 8, 1));
+	entries = calloc(want, sizeof(entry_t));
+	for (i = this->first_idle; i < this->count && count < want; i++)
+	{
+		if (ORIG(this->entries[i].batch->status[this->entries[i].idx]) ==
+															QKD_KEY_IDLE)
+		{
+			entries[count++] = this->entries[i];
+		}
+	}
+	ok = store_pending(this, entries, count);
+	for (i = 0; i < count; i++)
+	{	/* those of a batch whose write failed are Idle again: skipped */
+		array_insert(this->reserved, ARRAY_TAIL, entries[i].id);
+	}
+	free(entries);
+	return ok;
+}
+
 METHOD(qkd_pool_t, take, qkd_key_t*,
 	private_qkd_pool_t *this, u_int timeout)
 {
 	timeval_t deadline;
-	entry_t *entry;
 	qkd_key_t *key = NULL;
+	bool reserved = FALSE;
 
 	time_monotonic(&deadline);
 	timeval_add_ms(&deadline, timeout);
 	this->mutex->lock(this->mutex);
-	while (!(entry = find_idle(this)))
+	while (!(key = take_reserved(this)))
 	{
+		/* stored (and synced) as Pending before a key leaves the pool */
+		if (reserve_keys(this))
+		{
+			reserved = TRUE;
+			continue;
+		}
 		if (!timeout || this->condvar->timed_wait_abs(this->condvar,
 												this->mutex, deadline))
 		{
 			break;
 		}
 	}
-	if (entry)
-	{
-		/* stored (and synced) as Pending before the key leaves the pool */
-		if (change(this, entry, QKD_KEY_PENDING, TRUE))
-		{
-			key = copy_key(entry);
-		}
-		this->condvar->broadcast(this->condvar);
-	}
 	this->mutex->unlock(this->mutex);
-	if (key)
+	if (reserved)
 	{
 		notify_taken(this);
 	}
@@ -926,20 +1037,11 @@ METHOD(qkd_pool_t, set_status, bool,
 	return ok;
 }
 
-/**
- * A batch changed by bind_keys(), with its state before
- */
-typedef struct {
-	qkd_batch_t *batch;
-	snapshot_t old;
-} bind_batch_t;
-
 METHOD(qkd_pool_t, bind_keys, bool,
 	private_qkd_pool_t *this, uint8_t *ids, u_int count)
 {
-	bind_batch_t *batches;
 	entry_t *entries;
-	u_int i, j, n = 0;
+	u_int i;
 	bool ok = TRUE;
 
 	if (!count)
@@ -947,7 +1049,6 @@ METHOD(qkd_pool_t, bind_keys, bool,
 		return FALSE;
 	}
 	entries = calloc(count, sizeof(entry_t));
-	batches = calloc(count, sizeof(bind_batch_t));
 	this->mutex->lock(this->mutex);
 	for (i = 0; i < count && ok; i++)
 	{
@@ -956,35 +1057,10 @@ METHOD(qkd_pool_t, bind_keys, bool,
 	}
 	if (ok)
 	{
-		for (i = 0; i < count; i++)
-		{
-			for (j = 0; j < n && batches[j].batch != entries[i].batch; j++)
-			{
-				/* keys bound together are mostly in one or two batches */
-			}
-			if (j == n)
-			{
-				batches[n].batch = entries[i].batch;
-				batches[n++].old = snapshot(entries[i].batch, FALSE);
-			}
-			set_byte(entries[i].batch, entries[i].idx,
-					 (entries[i].batch->status[entries[i].idx] & ~0x03) |
-					 QKD_KEY_PENDING);
-		}
-		/* the last write syncs them all */
-		for (j = 0; j < n; j++)
-		{
-			if (!commit_batch(this, batches[j].batch, batches[j].old,
-							  j == n - 1))
-			{
-				ok = FALSE;
-			}
-		}
-		this->condvar->broadcast(this->condvar);
+		ok = store_pending(this, entries, count);
 	}
 	this->mutex->unlock(this->mutex);
 	free(entries);
-	free(batches);
 	if (ok)
 	{
 		notify_taken(this);
@@ -1263,6 +1339,14 @@ METHOD(qkd_pool_t, set_capacity, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qkd_pool_t, set_reserve, void,
+	private_qkd_pool_t *this, u_int reserve)
+{
+	this->mutex->lock(this->mutex);
+	this->reserve = max(reserve, 1);
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qkd_pool_t, set_remember, void,
 	private_qkd_pool_t *this, u_int remember)
 {
@@ -1323,6 +1407,7 @@ METHOD(qkd_pool_t, get_stats, void,
 	*stats = (qkd_pool_stats_t){};
 	this->mutex->lock(this->mutex);
 	memcpy(stats->count, this->counts, sizeof(stats->count));
+	stats->reserved = array_count(this->reserved);
 	stats->loaded = this->loaded;
 	stats->stored = this->stored;
 	stats->dropped = this->dropped;
@@ -1348,6 +1433,7 @@ METHOD(qkd_pool_t, destroy, void,
 	private_qkd_pool_t *this)
 {
 	store_dirty(this);
+	array_destroy(this->reserved);
 	this->ids->destroy(this->ids);
 	this->batches->destroy_function(this->batches, (void*)qkd_batch_destroy);
 	free(this->entries);
@@ -1446,6 +1532,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.remove_listener = _remove_listener,
 			.set_capacity = _set_capacity,
 			.set_remember = _set_remember,
+			.set_reserve = _set_reserve,
 			.get_count = _get_count,
 			.get_stats = _get_stats,
 			.checkpoint = _checkpoint,
@@ -1455,6 +1542,8 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.link = strdup(link),
 		.capacity = capacity,
 		.remember = QKD_POOL_DEFAULT_REMEMBER,
+		.reserve = QKD_POOL_DEFAULT_RESERVE,
+		.reserved = array_create(QKD_KEY_ID_LEN, 0),
 		.batches = linked_list_create(),
 		.ids = hashtable_create(qkd_key_id_hash, qkd_key_id_equals,
 							   1024),

@@ -67,6 +67,8 @@ enum qkd_derived_t {
 struct qkd_pool_stats_t {
 	/** original keys per status */
 	u_int count[4];
+	/** Pending keys reserved by take() and not handed out yet */
+	u_int reserved;
 	/** keys loaded from the store at start, stored since, and dropped
 	 * since (all their keys expired): loaded + stored = the sum of count
 	 * + dropped */
@@ -98,6 +100,11 @@ struct qkd_pool_listener_t {
 	 */
 	void (*added)(qkd_pool_listener_t *this, array_t *keys);
 };
+
+/**
+ * Keys take() reserves at once by default
+ */
+#define QKD_POOL_DEFAULT_RESERVE 16
 
 /**
  * How long the IDs of dropped keys are remembered by default, in seconds
@@ -314,6 +321,19 @@ struct qkd_pool_t {
 	 * @param remember	seconds
 	 */
 	void (*set_remember)(qkd_pool_t *this, u_int remember);
+
+	/**
+	 * Change how many keys take() reserves at once (QKD_POOL_DEFAULT_RESERVE
+	 * at first, at most an eighth of the capacity): it marks that many Idle
+	 * keys Pending with one synced write
+	 * and hands them out one by one without writing, so a take is a memory
+	 * operation most of the time. A restart expires the reserved keys not
+	 * handed out yet, like every Pending key: up to that many keys are lost
+	 * per restart, none is ever used twice.
+	 *
+	 * @param reserve	keys per reservation, at least 1
+	 */
+	void (*set_reserve)(qkd_pool_t *this, u_int reserve);
 
 	/**
 	 * Get the number of original keys with a status (cheap).

@@ -42,11 +42,12 @@ bool qkd_status_format(char *buf, size_t len, char *link,
 		snprintf(refill, sizeof(refill), "never");
 	}
 	written = snprintf(buf, len,
-				"link: %s\nidle: %u\npending: %u\nactive: %u\nexpired: %u\n"
-				"loaded: %u\nstored: %u\ndropped: %u\n"
+				"link: %s\nidle: %u\npending: %u\nreserved: %u\nactive: %u\n"
+				"expired: %u\nloaded: %u\nstored: %u\ndropped: %u\n"
 				"oldest_idle_created: %ld\nlast_refill: %s\nlast_error: %s\n",
 				link, stats->count[QKD_KEY_IDLE],
-				stats->count[QKD_KEY_PENDING], stats->count[QKD_KEY_ACTIVE],
+				stats->count[QKD_KEY_PENDING], stats->reserved,
+				stats->count[QKD_KEY_ACTIVE],
 				stats->count[QKD_KEY_EXPIRED], stats->loaded, stats->stored,
 				stats->dropped, (long)stats->oldest_idle, refill,
 				stats->last_error[0] ? stats->last_error : "none");

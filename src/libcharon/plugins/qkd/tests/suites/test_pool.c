@@ -57,6 +57,8 @@ static void open_pool_sync(u_int capacity, u_int interval)
 	store = qkd_pool_store_create(uri, keyfile, interval);
 	ck_assert(store);
 	pool = qkd_pool_create(store, "test", capacity);
+	/* one key per take(), unless a test reserves more */
+	pool->set_reserve(pool, 1);
 }
 
 /**
@@ -421,6 +423,56 @@ static int stored_status(qkd_key_t *key)
 	sqlite3_close(db);
 	return found;
 }
+
+START_TEST(test_reserve)
+{
+	qkd_key_t *taken[5];
+	u_int i;
+
+	/* the first take() reserves the four lowest keys with one write */
+	pool->set_reserve(pool, 4);
+	taken[0] = pool->take(pool, 0);
+	ck_assert(taken[0]);
+	ck_assert_chunk_eq(taken[0]->key, key_at(0)->key);
+	assert_counts(6, 4, 0);
+	for (i = 0; i < 4; i++)
+	{
+		ck_assert_int_eq(stored_status(key_at(i)), QKD_KEY_PENDING);
+	}
+	ck_assert_int_eq(stored_status(key_at(4)), QKD_KEY_IDLE);
+
+	/* a reserved key that expired meanwhile is skipped */
+	ck_assert(pool->set_status(pool, key_at(1)->id, QKD_KEY_EXPIRED));
+	/* the next ones come from the reserve, in Index order, no write */
+	for (i = 1; i < 3; i++)
+	{
+		taken[i] = pool->take(pool, 0);
+		ck_assert(taken[i]);
+		ck_assert_chunk_eq(taken[i]->key, key_at(i + 1)->key);
+	}
+	assert_counts(6, 3, 0);
+	ck_assert_int_eq(stored_status(key_at(4)), QKD_KEY_IDLE);
+	/* reserve empty: the next four */
+	taken[3] = pool->take(pool, 0);
+	ck_assert(taken[3]);
+	ck_assert_chunk_eq(taken[3]->key, key_at(4)->key);
+	assert_counts(2, 7, 0);
+
+	/* a restart expires the reserved keys not taken yet, with the others
+	 * in use: none is handed out again, no Idle key is lost */
+	close_pool();
+	open_pool(100);
+	pool->set_reserve(pool, 4);
+	assert_counts(2, 0, 0);
+	taken[4] = pool->take(pool, 0);
+	ck_assert(taken[4]);
+	ck_assert_chunk_eq(taken[4]->key, key_at(8)->key);
+	for (i = 0; i < countof(taken); i++)
+	{
+		qkd_key_destroy(taken[i]);
+	}
+}
+END_TEST
 
 START_TEST(test_bind_keys)
 {
@@ -936,6 +988,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_crash_recovery);
 	tcase_add_test(tc, test_bind_keys);
+	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_lazy_changes);
 	tcase_add_test(tc, test_lazy_changes_crash);
 	tcase_add_test(tc, test_unsynced_keys_survive_kill);
