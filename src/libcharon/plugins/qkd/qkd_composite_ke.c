@@ -206,7 +206,7 @@ bool qkd_composite_ke_combine(key_exchange_method_t method, chunk_t component,
 	{
 		return FALSE;
 	}
-	hkdf = qkd_hkdf_create();
+	hkdf = qkd_hkdf_borrow();
 	if (!hkdf)
 	{
 		return FALSE;
@@ -218,7 +218,7 @@ bool qkd_composite_ke_combine(key_exchange_method_t method, chunk_t component,
 	*secret = chunk_alloc(QKD_COMPOSITE_SECRET_LEN);
 	ok = hkdf->derive(hkdf, chunk_from_str(COMBINER_SALT), ikm, info,
 					  *secret);
-	hkdf->destroy(hkdf);
+	qkd_hkdf_release(hkdf);
 	chunk_clear(&ikm);
 	chunk_free(&info);
 	if (!ok)

@@ -305,6 +305,23 @@ static uint32_t batch_size(private_qkd_doh_negotiation_t *this, uint64_t now)
 }
 
 /**
+ * Whether the reserve of keys for our key exchanges needs no refill yet:
+ * with batches it is refilled once half of it is used, in one batch, not
+ * key by key as key exchanges take keys
+ */
+static bool reserve_full(private_qkd_doh_negotiation_t *this, uint64_t now)
+{
+	u_int bound = array_count(this->own_bound);
+	u_int want = this->ctx->settings.bound;
+
+	if (bound >= want)
+	{
+		return TRUE;
+	}
+	return bound > want / 2 && !this->batch_refused && now >= this->batch_off;
+}
+
+/**
  * Get the IDs of count keys from Index on into the negotiation in flight,
  * the number of keys found
  */
@@ -342,8 +359,7 @@ static void negotiate(private_qkd_doh_negotiation_t *this, uint64_t now)
 		/* the peer's requests first: the keys they bind are no longer
 		 * ours to ask for */
 		this->requests->get_count(this->requests) ||
-		(!array_count(this->wants) &&
-		 array_count(this->own_bound) >= ctx->settings.bound))
+		(!array_count(this->wants) && reserve_full(this, now)))
 	{
 		return;
 	}
@@ -595,16 +611,16 @@ static bool bind_keys(private_qkd_doh_negotiation_t *this, uint8_t *ids,
 }
 
 /**
- * Mark count Indexes from index on Pending in our view
+ * Mark count Indexes from index on with a status in the views
  */
-static void mark_pending(private_qkd_doh_negotiation_t *this, uint32_t index,
-						 uint32_t count)
+static void mark_range(private_qkd_doh_negotiation_t *this, uint32_t index,
+					   uint32_t count, qkd_key_status_t status)
 {
 	uint32_t i;
 
 	for (i = 0; i < count; i++)
 	{
-		this->syncer->mark(this->syncer, index + i, QKD_KEY_PENDING);
+		this->syncer->mark(this->syncer, index + i, status);
 	}
 }
 
@@ -670,7 +686,7 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 		{
 			if (bind_keys(this, ids, count))
 			{
-				mark_pending(this, index, count);
+				mark_range(this, index, count, QKD_KEY_PENDING);
 				this->ctx->counters.bound_peer += count;
 				DBG2(DBG_NET, "qkd DOH '%s': bound %u key%s from Index %u "
 					 "for %H", qkd_doh_name(this->ctx), count,
@@ -730,7 +746,7 @@ static void bind_confirmed(private_qkd_doh_negotiation_t *this)
 	this->inflight.writing = TRUE;
 	if (bind_keys(this, ids, count))
 	{
-		mark_pending(this, index, count);
+		mark_range(this, index, count, QKD_KEY_PENDING);
 		this->ctx->counters.bound_own += count;
 		DBG2(DBG_NET, "qkd DOH '%s': bound %u key%s from Index %u with %H",
 			 qkd_doh_name(this->ctx), count, count == 1 ? "" : "s", index,
@@ -803,17 +819,13 @@ METHOD(qkd_doh_negotiation_t, process_confirm, void,
 	{
 		case QKD_DOH_INVALID_KEYID:
 		case QKD_DOH_NOT_IDLE:
-			if (this->inflight.count > 1)
-			{	/* which one? one key at a time until one is bound or the
-				 * next sync */
-				this->batch_refused = TRUE;
-			}
-			else
-			{
-				this->syncer->mark(this->syncer, this->inflight.index,
-								   msg->confirm.status == QKD_DOH_NOT_IDLE ?
-								   QKD_KEY_PENDING : QKD_KEY_EXPIRED);
-			}
+			/* until the next sync tells, none of them is Idle there (mostly
+			 * the peer's own batch crossed ours): the next request asks for
+			 * the keys after them, one at a time until one is bound */
+			mark_range(this, this->inflight.index, this->inflight.count,
+					   msg->confirm.status == QKD_DOH_NOT_IDLE ?
+					   QKD_KEY_PENDING : QKD_KEY_EXPIRED);
+			this->batch_refused = this->inflight.count > 1;
 			qkd_doh_sync_soon(ctx);
 			break;
 		default:

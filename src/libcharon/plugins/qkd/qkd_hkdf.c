@@ -15,6 +15,8 @@
 #include "qkd_hkdf.h"
 
 #include <crypto/kdfs/kdf.h>
+#include <collections/array.h>
+#include <threading/mutex.h>
 
 typedef struct private_qkd_hkdf_t private_qkd_hkdf_t;
 
@@ -91,4 +93,72 @@ qkd_hkdf_t *qkd_hkdf_create()
 		return NULL;
 	}
 	return &this->public;
+}
+
+/**
+ * Most instances the cache keeps
+ */
+#define CACHE_MAX 16
+
+/**
+ * Cached instances (qkd_hkdf_t*) and their lock, while set up
+ */
+static array_t *cache;
+static mutex_t *cache_lock;
+
+/*
+ * Described in header
+ */
+qkd_hkdf_t *qkd_hkdf_borrow()
+{
+	qkd_hkdf_t *hkdf = NULL;
+
+	if (cache_lock)
+	{
+		cache_lock->lock(cache_lock);
+		array_remove(cache, ARRAY_TAIL, &hkdf);
+		cache_lock->unlock(cache_lock);
+	}
+	return hkdf ?: qkd_hkdf_create();
+}
+
+/*
+ * Described in header
+ */
+void qkd_hkdf_release(qkd_hkdf_t *hkdf)
+{
+	if (!hkdf)
+	{
+		return;
+	}
+	if (cache_lock)
+	{
+		cache_lock->lock(cache_lock);
+		if (array_count(cache) < CACHE_MAX)
+		{
+			array_insert(cache, ARRAY_TAIL, hkdf);
+			hkdf = NULL;
+		}
+		cache_lock->unlock(cache_lock);
+	}
+	DESTROY_IF(hkdf);
+}
+
+/*
+ * Described in header
+ */
+void qkd_hkdf_cache(bool init)
+{
+	if (init && !cache_lock)
+	{
+		cache = array_create(0, 0);
+		cache_lock = mutex_create(MUTEX_TYPE_DEFAULT);
+	}
+	else if (!init && cache_lock)
+	{
+		array_destroy_offset(cache, offsetof(qkd_hkdf_t, destroy));
+		cache_lock->destroy(cache_lock);
+		cache = NULL;
+		cache_lock = NULL;
+	}
 }

@@ -56,4 +56,30 @@ struct qkd_hkdf_t {
  */
 qkd_hkdf_t *qkd_hkdf_create();
 
+/**
+ * Borrow an HKDF-SHA256 instance from a cache shared by all threads, or a
+ * new one if none is free, to give back with qkd_hkdf_release(). Creating
+ * one costs more than a derivation (OpenSSL 3 fetches HMAC by name), too
+ * much for every key exchange.
+ *
+ * @return			instance, NULL if HMAC-SHA256 or prf+ is not available
+ */
+qkd_hkdf_t *qkd_hkdf_borrow();
+
+/**
+ * Give back a borrowed instance (kept for the next borrower, or destroyed
+ * if the cache is full or not set up).
+ *
+ * @param hkdf		instance from qkd_hkdf_borrow(), NULL is ignored
+ */
+void qkd_hkdf_release(qkd_hkdf_t *hkdf);
+
+/**
+ * Set up or tear down the cache of qkd_hkdf_borrow() (destroying what it
+ * holds). Without it, borrowing creates and releasing destroys.
+ *
+ * @param init		TRUE to set up, FALSE to tear down
+ */
+void qkd_hkdf_cache(bool init);
+
 #endif /** QKD_HKDF_H_ @}*/

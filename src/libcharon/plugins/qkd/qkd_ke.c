@@ -191,7 +191,7 @@ bool qkd_ke_confirmation(qkd_key_t *key,
 	qkd_hkdf_t *hkdf;
 	bool ok;
 
-	hkdf = qkd_hkdf_create();
+	hkdf = qkd_hkdf_borrow();
 	if (!hkdf)
 	{
 		return FALSE;
@@ -199,7 +199,7 @@ bool qkd_ke_confirmation(qkd_key_t *key,
 	ok = hkdf->derive(hkdf, chunk_create(key->id, QKD_KEY_ID_LEN), key->key,
 					  chunk_from_str(CONFIRMATION_LABEL),
 					  chunk_create(tag, QKD_KE_CONFIRMATION_LEN));
-	hkdf->destroy(hkdf);
+	qkd_hkdf_release(hkdf);
 	return ok;
 }
 

@@ -16,6 +16,7 @@
 #include "qkd_links.h"
 #include "qkd_ke.h"
 #include "qkd_composite_ke.h"
+#include "qkd_hkdf.h"
 
 #include <curl/curl.h>
 
@@ -179,6 +180,7 @@ METHOD(plugin_t, destroy, void,
 {
 	qkd_ke_set_links(NULL);
 	DESTROY_IF(this->links);
+	qkd_hkdf_cache(FALSE);
 	curl_global_cleanup();
 	free(this->features);
 	free(this);
@@ -212,6 +214,7 @@ plugin_t *qkd_plugin_create()
 	);
 	qkd_composite_ke_configure(this->method);
 	build_features(this);
+	qkd_hkdf_cache(TRUE);
 
 	return &this->public.plugin;
 }

@@ -23,6 +23,7 @@
 
 #include "qkd_ke.h"
 #include "qkd_composite_ke.h"
+#include "qkd_hkdf.h"
 
 /* declare test suite constructors */
 #define TEST_SUITE(x) test_suite_t* x();
@@ -98,9 +99,11 @@ static bool test_runner_init(bool init)
 		lib->proposal->register_token(lib->proposal, "qkd_qursa",
 							KEY_EXCHANGE_METHOD, QKD_KE_METHOD_QURSA, 0);
 		register_composites(TRUE);
+		qkd_hkdf_cache(TRUE);
 	}
 	else
 	{
+		qkd_hkdf_cache(FALSE);
 		register_composites(FALSE);
 		lib->crypto->remove_ke(lib->crypto,
 							   (ke_constructor_t)qkd_ke_create);

@@ -88,6 +88,35 @@ START_TEST(test_key_confirmation)
 }
 END_TEST
 
+START_TEST(test_cache)
+{
+	uint8_t out[32], again[32];
+	qkd_hkdf_t *a, *b, *c;
+
+	/* without the cache: new instances, destroyed on release */
+	a = qkd_hkdf_borrow();
+	ck_assert(a);
+	qkd_hkdf_release(a);
+	qkd_hkdf_cache(TRUE);
+	a = qkd_hkdf_borrow();
+	b = qkd_hkdf_borrow();
+	ck_assert(a && b && a != b);
+	ck_assert(a->derive(a, chunk_empty, chunk_from_str("ikm"),
+						chunk_from_str("info"), chunk_from_thing(out)));
+	qkd_hkdf_release(a);
+	qkd_hkdf_release(b);
+	qkd_hkdf_release(NULL);
+	/* a released instance is lent again, and derives the same */
+	c = qkd_hkdf_borrow();
+	ck_assert(c == a || c == b);
+	ck_assert(c->derive(c, chunk_empty, chunk_from_str("ikm"),
+						chunk_from_str("info"), chunk_from_thing(again)));
+	ck_assert(memeq(out, again, sizeof(out)));
+	qkd_hkdf_release(c);
+	qkd_hkdf_cache(FALSE);
+}
+END_TEST
+
 Suite *hkdf_suite_create()
 {
 	Suite *s;
@@ -101,6 +130,10 @@ Suite *hkdf_suite_create()
 
 	tc = tcase_create("key confirmation");
 	tcase_add_test(tc, test_key_confirmation);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("shared instances");
+	tcase_add_test(tc, test_cache);
 	suite_add_tcase(s, tc);
 
 	return s;
