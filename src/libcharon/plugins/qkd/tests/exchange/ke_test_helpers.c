@@ -289,3 +289,68 @@ void deliver_all(ike_sa_t *a, ike_sa_t *b)
 	}
 	ck_assert_msg(FALSE, "the exchanges did not end");
 }
+
+/*
+ * Described in header
+ */
+void rekey_child_test(exchange_test_sa_conf_t *conf, bool by_responder,
+					  int messages)
+{
+	ike_sa_t *a, *b;
+	uint32_t old, new;
+
+	if (by_responder)
+	{	/* the IKE responder (sun) rekeys: it is master for the key */
+		exchange_test_helper->establish_sa(exchange_test_helper, &b, &a,
+										   conf);
+	}
+	else
+	{
+		exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
+										   conf);
+	}
+	/* the CHILD_SA of IKE_AUTH needs no key exchange */
+	assert_kme_calls(0, 0, 0, 0);
+	old = installed_spi(a);
+	call_ikesa(a, rekey_child_sa, PROTO_ESP, old);
+	run_exchanges(a, b, messages);
+	ck_assert(!exchange_test_helper->sender->dequeue(
+												exchange_test_helper->sender));
+	/* one new CHILD_SA installed on each side (the old one is deleted) */
+	new = installed_spi(a);
+	ck_assert(new != old);
+	installed_spi(b);
+	if (by_responder)
+	{
+		assert_kme_calls(0, 1, 1, 0);
+	}
+	else
+	{
+		assert_kme_calls(1, 0, 0, 1);
+	}
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+}
+
+/*
+ * Described in header
+ */
+void rekey_ike_test(exchange_test_sa_conf_t *conf, int messages,
+					key_exchange_method_t ke, key_exchange_method_t ake1)
+{
+	ike_sa_t *a, *b;
+
+	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, conf);
+	assert_kme_calls(1, 0, 0, 1);
+	/* the IKE responder rekeys the IKE_SA: sun is master this time */
+	call_ikesa(b, rekey);
+	run_exchanges(b, a, messages);
+	assert_kme_calls(1, 1, 1, 1);
+	assert_ike_sa_state(a, IKE_REKEYED);
+	assert_ike_sa_state(b, IKE_DELETING);
+	/* both new IKE_SAs are established, with the QKD key */
+	ck_assert_int_eq(count_new_ike_sas(a, b, ke, ake1), 2);
+	call_ikesa(a, destroy);
+	call_ikesa(b, destroy);
+	charon->ike_sa_manager->flush(charon->ike_sa_manager);
+}

@@ -134,4 +134,21 @@ chunk_t ke_data_of(message_t *message, key_exchange_method_t method);
  */
 void deliver_all(ike_sa_t *a, ike_sa_t *b);
 
+/**
+ * Establish IKE and CHILD SA with conf, rekey the CHILD_SA from the IKE
+ * initiator (moon) or responder (sun, by_responder) in as many messages
+ * as given (none left over), check the new CHILD_SA on both sides and
+ * that the rekeying end was master for the key; destroy both IKE SAs.
+ */
+void rekey_child_test(exchange_test_sa_conf_t *conf, bool by_responder,
+					  int messages);
+
+/**
+ * Establish an IKE SA with conf, rekey it from the IKE responder (sun, the
+ * master for the key) in as many messages as given, check that both new
+ * IKE SAs use the methods ke and ake1; destroy both IKE SAs.
+ */
+void rekey_ike_test(exchange_test_sa_conf_t *conf, int messages,
+					key_exchange_method_t ke, key_exchange_method_t ake1);
+
 #endif /* KE_TEST_HELPERS_H_ */

@@ -107,39 +107,9 @@ START_TEST(test_child_rekey)
 		.initiator = { .esp = "aes128-sha256-x25519qkd", },
 		.responder = { .esp = "aes128-sha256-x25519qkd", },
 	};
-	ike_sa_t *a, *b;
-	uint32_t old, new;
 
-	if (_i)
-	{	/* the IKE responder (sun) rekeys: it is master for the key */
-		exchange_test_helper->establish_sa(exchange_test_helper, &b, &a,
-										   &conf);
-	}
-	else
-	{
-		exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
-										   &conf);
-	}
-	assert_kme_calls(0, 0, 0, 0);
-	old = installed_spi(a);
-	call_ikesa(a, rekey_child_sa, PROTO_ESP, old);
 	/* CREATE_CHILD_SA and INFORMATIONAL (delete): no IKE_FOLLOWUP_KE */
-	run_exchanges(a, b, 4);
-	ck_assert(!exchange_test_helper->sender->dequeue(
-												exchange_test_helper->sender));
-	new = installed_spi(a);
-	ck_assert(new != old);
-	installed_spi(b);
-	if (_i)
-	{
-		assert_kme_calls(0, 1, 1, 0);
-	}
-	else
-	{
-		assert_kme_calls(1, 0, 0, 1);
-	}
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
+	rekey_child_test(&conf, _i, 4);
 }
 END_TEST
 
@@ -149,21 +119,9 @@ START_TEST(test_ike_rekey)
 		.initiator = { .ike = "aes128-sha256-mlkem768qkd", },
 		.responder = { .ike = "aes128-sha256-mlkem768qkd", },
 	};
-	ike_sa_t *a, *b;
 
-	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
-	assert_kme_calls(1, 0, 0, 1);
-	/* the IKE responder rekeys the IKE_SA: sun is master this time; one
-	 * CREATE_CHILD_SA exchange */
-	call_ikesa(b, rekey);
-	run_exchanges(b, a, 2);
-	assert_kme_calls(1, 1, 1, 1);
-	assert_ike_sa_state(a, IKE_REKEYED);
-	assert_ike_sa_state(b, IKE_DELETING);
-	ck_assert_int_eq(count_new_ike_sas(a, b, MLKEM768QKD, KE_NONE), 2);
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
-	charon->ike_sa_manager->flush(charon->ike_sa_manager);
+	/* one CREATE_CHILD_SA exchange */
+	rekey_ike_test(&conf, 2, MLKEM768QKD, KE_NONE);
 }
 END_TEST
 

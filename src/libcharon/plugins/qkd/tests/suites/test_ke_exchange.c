@@ -78,40 +78,9 @@ START_TEST(test_child_rekey)
 		.initiator = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
 		.responder = { .esp = "aes128-sha256-modp3072-ke1_qkd", },
 	};
-	ike_sa_t *a, *b;
-	uint32_t old, new;
 
-	if (_i)
-	{	/* the IKE responder (sun) rekeys: it is master for the key */
-		exchange_test_helper->establish_sa(exchange_test_helper, &b, &a,
-										   &conf);
-	}
-	else
-	{
-		exchange_test_helper->establish_sa(exchange_test_helper, &a, &b,
-										   &conf);
-	}
-	/* the CHILD_SA of IKE_AUTH needs no key exchange */
-	assert_kme_calls(0, 0, 0, 0);
-
-	old = installed_spi(a);
-	call_ikesa(a, rekey_child_sa, PROTO_ESP, old);
 	/* CREATE_CHILD_SA, IKE_FOLLOWUP_KE, INFORMATIONAL (delete) */
-	run_exchanges(a, b, 6);
-	/* one new CHILD_SA installed on each side (the old one is deleted) */
-	new = installed_spi(a);
-	ck_assert(new != old);
-	installed_spi(b);
-	if (_i)
-	{
-		assert_kme_calls(0, 1, 1, 0);
-	}
-	else
-	{
-		assert_kme_calls(1, 0, 0, 1);
-	}
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
+	rekey_child_test(&conf, _i, 6);
 }
 END_TEST
 
@@ -164,23 +133,9 @@ START_TEST(test_ike_rekey)
 		.initiator = { .ike = "aes128-sha256-modp3072-ke1_qkd", },
 		.responder = { .ike = "aes128-sha256-modp3072-ke1_qkd", },
 	};
-	ike_sa_t *a, *b;
 
-	exchange_test_helper->establish_sa(exchange_test_helper, &a, &b, &conf);
-	assert_kme_calls(1, 0, 0, 1);
-
-	/* the IKE responder rekeys the IKE_SA: sun is master this time */
-	call_ikesa(b, rekey);
 	/* CREATE_CHILD_SA, IKE_FOLLOWUP_KE */
-	run_exchanges(b, a, 4);
-	assert_kme_calls(1, 1, 1, 1);
-	assert_ike_sa_state(a, IKE_REKEYED);
-	assert_ike_sa_state(b, IKE_DELETING);
-	/* both new IKE_SAs are established, with the QKD key */
-	ck_assert_int_eq(count_new_ike_sas(a, b, MODP_3072_BIT, QKD_KE_METHOD), 2);
-	call_ikesa(a, destroy);
-	call_ikesa(b, destroy);
-	charon->ike_sa_manager->flush(charon->ike_sa_manager);
+	rekey_ike_test(&conf, 4, MODP_3072_BIT, QKD_KE_METHOD);
 }
 END_TEST
 
