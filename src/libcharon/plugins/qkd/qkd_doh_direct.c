@@ -13,6 +13,7 @@
  */
 
 #include "qkd_doh_direct.h"
+#include "qkd_events.h"
 #include "qkd_direct_kernel.h"
 #include "qkd_direct_journal.h"
 
@@ -221,6 +222,24 @@ static void alg_values(qkd_direct_alg_t alg, uint8_t *auth, uint8_t *enc)
 }
 
 /**
+ * Tell listeners about an SA pair of a child
+ */
+static void raise_pair(private_qkd_doh_direct_t *this, qkd_event_type_t type,
+					   child_t *child, pair_t *pair, char *why)
+{
+	qkd_events_raise(&(qkd_event_t){
+		.type = type,
+		.link = qkd_doh_name(this->ctx),
+		.peer = this->ctx->peer,
+		.child = child->cfg->name,
+		.key_id = pair->id,
+		.spi_in = pair->spi_in,
+		.spi_out = pair->spi_out,
+		.reason = why,
+	});
+}
+
+/**
  * Remove an SA pair: its SAs, and its key (Expired, wiped)
  */
 static void remove_pair(private_qkd_doh_direct_t *this, child_t *child,
@@ -248,6 +267,7 @@ static void remove_pair(private_qkd_doh_direct_t *this, child_t *child,
 	DBG1(DBG_CHD, "qkd IKE-less '%s': SA pair removed (%s), SPIs in %.8x "
 		 "out %.8x, key %s", child->cfg->name, why, pair->spi_in,
 		 pair->spi_out, uuid);
+	raise_pair(this, QKD_EVENT_IKELESS_REMOVED, child, pair, why);
 	qkd_direct_sa_keys_clear(&pair->out_keys);
 	*pair = (pair_t){};
 }
@@ -406,6 +426,9 @@ static bool install_pair(private_qkd_doh_direct_t *this, child_t *child,
 	DBG1(DBG_CHD, "qkd IKE-less '%s': SA pair installed with %H, SPIs in "
 		 "%.8x out %.8x, key %s, %u s", child->cfg->name, ctx->peer,
 		 pair.spi_in, pair.spi_out, uuid, binding->survival);
+	raise_pair(this, child->old.used ? QKD_EVENT_IKELESS_REKEYED
+									 : QKD_EVENT_IKELESS_INSTALLED,
+			   child, &child->cur, NULL);
 	return TRUE;
 }
 
@@ -575,11 +598,65 @@ METHOD(qkd_doh_direct_t, peer_reset, void,
 	}
 }
 
+/**
+ * Get the state of a child
+ */
+static void child_info(private_qkd_doh_direct_t *this, child_t *child,
+					   uint64_t now, qkd_doh_direct_info_t *info)
+{
+	uint64_t packets;
+
+	*info = (qkd_doh_direct_info_t){
+		.name = child->cfg->name,
+		.state = child->cur.used ? "installed" :
+				 child->requested ? "negotiating" : "none",
+		.pairs = child->pairs,
+	};
+	if (!child->cur.used)
+	{
+		return;
+	}
+	info->installed = TRUE;
+	memcpy(info->id, child->cur.id, QKD_KEY_ID_LEN);
+	info->spi_in = child->cur.spi_in;
+	info->spi_out = child->cur.spi_out;
+	info->age = (now - child->cur.installed) / 1000;
+	this->kernel->query_sa(this->kernel, child->cfg, this->ctx->local,
+						   this->ctx->peer, child->cur.spi_in, TRUE,
+						   &info->bytes_in, &packets);
+	if (child->cur.out_installed)
+	{
+		this->kernel->query_sa(this->kernel, child->cfg, this->ctx->local,
+							   this->ctx->peer, child->cur.spi_out, FALSE,
+							   &info->bytes_out, &packets);
+	}
+}
+
+METHOD(qkd_doh_direct_t, list, array_t*,
+	private_qkd_doh_direct_t *this)
+{
+	qkd_doh_direct_info_t info;
+	uint64_t now = qkd_doh_now_ms();
+	array_t *children;
+	child_t *child;
+	int i;
+
+	children = array_create(sizeof(qkd_doh_direct_info_t), 0);
+	for (i = 0; i < array_count(this->children); i++)
+	{
+		array_get(this->children, i, &child);
+		child_info(this, child, now, &info);
+		array_insert(children, ARRAY_TAIL, &info);
+	}
+	return children;
+}
+
 METHOD(qkd_doh_direct_t, format_status, bool,
 	private_qkd_doh_direct_t *this, char *buf, size_t len)
 {
 	char uuid[QKD_KEY_ID_STRLEN + 1];
-	uint64_t now = qkd_doh_now_ms(), bytes_in, bytes_out, packets;
+	uint64_t now = qkd_doh_now_ms();
+	qkd_doh_direct_info_t info;
 	child_t *child;
 	size_t used = 0;
 	int i, written;
@@ -596,34 +673,23 @@ METHOD(qkd_doh_direct_t, format_status, bool,
 	for (i = 0; i < array_count(this->children); i++)
 	{
 		array_get(this->children, i, &child);
-		if (child->cur.used)
+		child_info(this, child, now, &info);
+		if (info.installed)
 		{
-			qkd_key_id_format(child->cur.id, uuid);
-			bytes_in = bytes_out = packets = 0;
-			this->kernel->query_sa(this->kernel, child->cfg,
-								   this->ctx->local, this->ctx->peer,
-								   child->cur.spi_in, TRUE, &bytes_in,
-								   &packets);
-			if (child->cur.out_installed)
-			{
-				this->kernel->query_sa(this->kernel, child->cfg,
-									   this->ctx->local, this->ctx->peer,
-									   child->cur.spi_out, FALSE, &bytes_out,
-									   &packets);
-			}
+			qkd_key_id_format(info.id, uuid);
 			written = snprintf(buf + used, len - used,
 				"ikeless_%s: installed spi_in %.8x spi_out %.8x key %s "
 				"age %llu bytes_in %llu bytes_out %llu pairs %u\n",
-				child->cfg->name, child->cur.spi_in, child->cur.spi_out, uuid,
-				(unsigned long long)(now - child->cur.installed) / 1000,
-				(unsigned long long)bytes_in, (unsigned long long)bytes_out,
-				child->pairs);
+				info.name, info.spi_in, info.spi_out, uuid,
+				(unsigned long long)info.age,
+				(unsigned long long)info.bytes_in,
+				(unsigned long long)info.bytes_out, info.pairs);
 		}
 		else
 		{
 			written = snprintf(buf + used, len - used,
-				"ikeless_%s: %s pairs %u\n", child->cfg->name,
-				child->requested ? "negotiating" : "none", child->pairs);
+				"ikeless_%s: %s pairs %u\n", info.name, info.state,
+				info.pairs);
 		}
 		if (written < 0 || written >= len - used)
 		{
@@ -801,6 +867,7 @@ qkd_doh_direct_t *qkd_doh_direct_create(qkd_doh_context_t *ctx,
 			.tick = _tick,
 			.peer_reset = _peer_reset,
 			.set_link = _set_link,
+			.list = _list,
 			.format_status = _format_status,
 			.destroy = _destroy,
 		},

@@ -35,6 +35,27 @@
 #include "qkd_direct_kernel.h"
 
 typedef struct qkd_doh_direct_t qkd_doh_direct_t;
+typedef struct qkd_doh_direct_info_t qkd_doh_direct_info_t;
+
+/**
+ * State of an IKE-less child, as shown.
+ */
+struct qkd_doh_direct_info_t {
+	/** child name (valid while the child is configured) */
+	char *name;
+	/** installed, negotiating or none */
+	char *state;
+	/** whether an SA pair is installed, and its key ID and SPIs */
+	bool installed;
+	uint8_t id[QKD_KEY_ID_LEN];
+	uint32_t spi_in, spi_out;
+	/** seconds since installed */
+	uint64_t age;
+	/** bytes through the inbound and outbound SA */
+	uint64_t bytes_in, bytes_out;
+	/** SA pairs installed so far */
+	u_int pairs;
+};
 
 /**
  * IKE-less children of a peer. Called with the peer's lock held, except
@@ -60,6 +81,13 @@ struct qkd_doh_direct_t {
 	 * The peer started afresh: remove the SA pairs of its previous life.
 	 */
 	void (*peer_reset)(qkd_doh_direct_t *this);
+
+	/**
+	 * Get the state of the children.
+	 *
+	 * @return			array of qkd_doh_direct_info_t (array_destroy())
+	 */
+	array_t *(*list)(qkd_doh_direct_t *this);
 
 	/**
 	 * Format the children's SA pairs as "key: value" lines.

@@ -13,6 +13,7 @@
  */
 
 #include "qkd_doh_negotiation.h"
+#include "qkd_events.h"
 
 #include <utils/debug.h>
 #include <collections/array.h>
@@ -593,6 +594,22 @@ static qkd_doh_status_t check_request(private_qkd_doh_negotiation_t *this,
 }
 
 /**
+ * Tell listeners that keys were bound
+ */
+static void raise_bound(private_qkd_doh_negotiation_t *this, uint32_t index,
+						u_int count, bool for_peer)
+{
+	qkd_events_raise(&(qkd_event_t){
+		.type = QKD_EVENT_KEY_BOUND,
+		.link = qkd_doh_name(this->ctx),
+		.peer = this->ctx->peer,
+		.index = index,
+		.count = count,
+		.for_peer = for_peer,
+	});
+}
+
+/**
  * Write that keys are Pending (one synced write) with the lock released,
  * no negotiation starts meanwhile
  */
@@ -691,6 +708,7 @@ static void answer_requests(private_qkd_doh_negotiation_t *this)
 				DBG2(DBG_NET, "qkd DOH '%s': bound %u key%s from Index %u "
 					 "for %H", qkd_doh_name(this->ctx), count,
 					 count == 1 ? "" : "s", index, this->ctx->peer);
+				raise_bound(this, index, count, TRUE);
 				if (msg->negotiate.child.len && this->binder)
 				{	/* its SAs are installed before we confirm, so the peer
 					 * may use them at once */
@@ -751,6 +769,7 @@ static void bind_confirmed(private_qkd_doh_negotiation_t *this)
 		DBG2(DBG_NET, "qkd DOH '%s': bound %u key%s from Index %u with %H",
 			 qkd_doh_name(this->ctx), count, count == 1 ? "" : "s", index,
 			 this->ctx->peer);
+		raise_bound(this, index, count, FALSE);
 		/* batches again after a refused one */
 		this->batch_refused = FALSE;
 		if (this->inflight.has_binding && this->binder)

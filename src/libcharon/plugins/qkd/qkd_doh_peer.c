@@ -19,6 +19,7 @@
 #include "qkd_doh_announces.h"
 #include "qkd_doh_negotiation.h"
 #include "qkd_doh_direct.h"
+#include "qkd_events.h"
 
 #include <utils/debug.h>
 
@@ -73,7 +74,45 @@ struct private_qkd_doh_peer_t {
 	 * Installs the children's SAs (not owned), NULL if none
 	 */
 	qkd_direct_kernel_t *kernel;
+
+	/**
+	 * Whether the DOH key was established when last looked at
+	 */
+	bool up;
 };
+
+/**
+ * Raise an event about the peer (lock held)
+ */
+static void raise_event(private_qkd_doh_peer_t *this, qkd_event_type_t type,
+						char *reason, u_int generation)
+{
+	qkd_events_raise(&(qkd_event_t){
+		.type = type,
+		.link = qkd_doh_name(this->ctx),
+		.peer = this->ctx->peer,
+		.reason = reason,
+		.generation = generation,
+	});
+}
+
+/**
+ * Raise an event if the DOH key got established or lost (lock held)
+ */
+static void note_state(private_qkd_doh_peer_t *this)
+{
+	u_int generation;
+	bool up;
+
+	up = this->keying->established(this->keying);
+	if (up != this->up)
+	{
+		this->up = up;
+		this->keying->get_state(this->keying, &generation);
+		raise_event(this, up ? QKD_EVENT_DOH_PEER_UP : QKD_EVENT_DOH_PEER_DOWN,
+					up ? NULL : "DOH key lost", generation);
+	}
+}
 
 /**
  * Process a sync message
@@ -86,6 +125,7 @@ static void process_sync(private_qkd_doh_peer_t *this, qkd_doh_msg_t *msg)
 	this->keying->get_key_id(this->keying, key_id);
 	if (this->syncer->is_reset(this->syncer, msg, key_id))
 	{
+		raise_event(this, QKD_EVENT_DOH_PEER_RESET, "peer restarted", 0);
 		this->negotiation->peer_reset(this->negotiation);
 		if (this->direct)
 		{
@@ -258,6 +298,7 @@ METHOD(qkd_doh_peer_t, receive, bool,
 	{
 		not_verified(this, &frame, verdict);
 	}
+	note_state(this);
 	work = this->negotiation->has_work(this->negotiation);
 	this->ctx->mutex->unlock(this->ctx->mutex);
 	return work;
@@ -286,6 +327,7 @@ METHOD(qkd_doh_peer_t, tick, void,
 	{
 		this->direct->tick(this->direct, qkd_doh_now_ms());
 	}
+	note_state(this);
 	this->ctx->mutex->unlock(this->ctx->mutex);
 }
 
@@ -343,67 +385,134 @@ METHOD(qkd_doh_peer_t, set_link, void,
 	this->ctx->mutex->unlock(this->ctx->mutex);
 }
 
-METHOD(qkd_doh_peer_t, format_status, bool,
-	private_qkd_doh_peer_t *this, char *buf, size_t len)
+/**
+ * Get the state and counters, with the lock held
+ */
+static void get_info_locked(private_qkd_doh_peer_t *this,
+							qkd_doh_peer_info_t *info)
 {
 	qkd_doh_counters_t *c = &this->ctx->counters;
 	qkd_doh_view_t view, *peer_view, none = {};
-	u_int generation, own, peer, both, here_only, peer_only;
-	char *state;
-	int written;
-	bool ok;
+	u_int both, here_only, peer_only;
+	int i = 0;
 
-	this->ctx->mutex->lock(this->ctx->mutex);
-	state = this->keying->get_state(this->keying, &generation);
-	this->negotiation->get_bound(this->negotiation, &own, &peer);
+#define COUNTER(n, v) ({ info->counters[i].name = n; \
+						 info->counters[i++].value = v; })
+
+	*info = (qkd_doh_peer_info_t){
+		.peer = this->ctx->peer,
+	};
+	info->state = this->keying->get_state(this->keying, &info->generation);
+	this->negotiation->get_bound(this->negotiation, &info->bound_own,
+								 &info->bound_peer);
 	peer_view = this->syncer->get_peer_view(this->syncer);
 	qkd_doh_own_view(this->ctx, &view);
 	qkd_doh_sync_compare(&view, peer_view ?: &none, &both, &here_only,
 						 &peer_only);
 	qkd_doh_view_clear(&view);
+	COUNTER("rx", c->rx);
+	COUNTER("rx-valid", c->rx_valid);
+	COUNTER("rx-malformed", c->rx_malformed);
+	COUNTER("rx-no-key", c->rx_no_key);
+	COUNTER("rx-bad-mac", c->rx_bad_mac);
+	COUNTER("rx-stale", c->rx_stale);
+	COUNTER("rx-replay", c->rx_replay);
+	COUNTER("rx-unexpected", c->rx_unexpected);
+	COUNTER("tx", c->tx);
+	COUNTER("keys", c->doh_keys);
+	COUNTER("negotiated-own", c->bound_own);
+	COUNTER("negotiated-peer", c->bound_peer);
+	COUNTER("refused", c->refused);
+	COUNTER("timeouts", c->timeouts);
+	COUNTER("collisions", c->collisions);
+	COUNTER("announced", c->announced);
+	COUNTER("announce-acked", c->acked);
+	COUNTER("fetched", c->fetched);
+	COUNTER("reset-expired", c->reset_expired);
+	COUNTER("offers-refused", c->offers_refused);
+	COUNTER("keys-lost", c->keys_lost);
+	COUNTER("reannounced", c->reannounced);
+	COUNTER("views-apart", c->views_apart);
+	COUNTER("idle-both", both);
+	COUNTER("idle-here-only", here_only);
+	COUNTER("idle-peer-only", peer_only);
+	COUNTER("idle-expired-peer-used", c->expired_peer_used);
+#undef COUNTER
+}
+
+METHOD(qkd_doh_peer_t, get_info, void,
+	private_qkd_doh_peer_t *this, qkd_doh_peer_info_t *info)
+{
+	this->ctx->mutex->lock(this->ctx->mutex);
+	get_info_locked(this, info);
+	this->ctx->mutex->unlock(this->ctx->mutex);
+}
+
+METHOD(qkd_doh_peer_t, resync, void,
+	private_qkd_doh_peer_t *this)
+{
+	this->ctx->mutex->lock(this->ctx->mutex);
+	this->ctx->sync_due = qkd_doh_now_ms();
+	this->ctx->mutex->unlock(this->ctx->mutex);
+}
+
+METHOD(qkd_doh_peer_t, list_ikeless, array_t*,
+	private_qkd_doh_peer_t *this)
+{
+	array_t *children;
+
+	this->ctx->mutex->lock(this->ctx->mutex);
+	children = this->direct ? this->direct->list(this->direct)
+							: array_create(sizeof(qkd_doh_direct_info_t), 0);
+	this->ctx->mutex->unlock(this->ctx->mutex);
+	return children;
+}
+
+/**
+ * Append a "doh_<name>: <value>" line for a counter named "a-b"
+ */
+static int format_counter(char *buf, size_t len, char *name, u_int value)
+{
+	char key[64];
+	int i;
+
+	for (i = 0; name[i] && i < sizeof(key) - 1; i++)
+	{
+		key[i] = name[i] == '-' ? '_' : name[i];
+	}
+	key[i] = '\0';
+	return snprintf(buf, len, "doh_%s: %u\n", key, value);
+}
+
+METHOD(qkd_doh_peer_t, format_status, bool,
+	private_qkd_doh_peer_t *this, char *buf, size_t len)
+{
+	qkd_doh_peer_info_t info;
+	int i, written;
+	size_t used;
+	bool ok;
+
+	this->ctx->mutex->lock(this->ctx->mutex);
+	get_info_locked(this, &info);
 	written = snprintf(buf, len,
 		"doh_peer: %H\n"
 		"doh_state: %s\n"
 		"doh_key_generation: %u\n"
 		"doh_bound_own: %u\n"
-		"doh_bound_peer: %u\n"
-		"doh_rx: %u\n"
-		"doh_rx_valid: %u\n"
-		"doh_rx_malformed: %u\n"
-		"doh_rx_no_key: %u\n"
-		"doh_rx_bad_mac: %u\n"
-		"doh_rx_stale: %u\n"
-		"doh_rx_replay: %u\n"
-		"doh_rx_unexpected: %u\n"
-		"doh_tx: %u\n"
-		"doh_keys: %u\n"
-		"doh_negotiated_own: %u\n"
-		"doh_negotiated_peer: %u\n"
-		"doh_refused: %u\n"
-		"doh_timeouts: %u\n"
-		"doh_collisions: %u\n"
-		"doh_announced: %u\n"
-		"doh_announce_acked: %u\n"
-		"doh_fetched: %u\n"
-		"doh_reset_expired: %u\n"
-		"doh_offers_refused: %u\n"
-		"doh_keys_lost: %u\n"
-		"doh_reannounced: %u\n"
-		"doh_views_apart: %u\n"
-		"doh_idle_both: %u\n"
-		"doh_idle_here_only: %u\n"
-		"doh_idle_peer_only: %u\n"
-		"doh_idle_expired_peer_used: %u\n",
-		this->ctx->peer, state, generation, own, peer,
-		c->rx, c->rx_valid, c->rx_malformed, c->rx_no_key, c->rx_bad_mac,
-		c->rx_stale, c->rx_replay, c->rx_unexpected, c->tx, c->doh_keys,
-		c->bound_own, c->bound_peer, c->refused, c->timeouts, c->collisions,
-		c->announced, c->acked, c->fetched, c->reset_expired,
-		c->offers_refused, c->keys_lost, c->reannounced, c->views_apart,
-		both, here_only, peer_only, c->expired_peer_used);
-	ok = written >= 0 && written < len &&
-		 (!this->direct || this->direct->format_status(this->direct,
-											buf + written, len - written));
+		"doh_bound_peer: %u\n",
+		info.peer, info.state, info.generation, info.bound_own,
+		info.bound_peer);
+	ok = written >= 0 && written < len;
+	used = ok ? written : 0;
+	for (i = 0; ok && i < QKD_DOH_PEER_COUNTERS; i++)
+	{
+		written = format_counter(buf + used, len - used,
+								 info.counters[i].name, info.counters[i].value);
+		ok = written >= 0 && written < len - used;
+		used += ok ? written : 0;
+	}
+	ok = ok && (!this->direct || this->direct->format_status(this->direct,
+											buf + used, len - used));
 	this->ctx->mutex->unlock(this->ctx->mutex);
 	return ok;
 }
@@ -444,6 +553,9 @@ qkd_doh_peer_t *qkd_doh_peer_create(qkd_link_t *link, qkd_pool_t *pool,
 			.take_bound = _take_bound,
 			.take_peer_bound = _take_peer_bound,
 			.set_link = _set_link,
+			.get_info = _get_info,
+			.resync = _resync,
+			.list_ikeless = _list_ikeless,
 			.format_status = _format_status,
 			.destroy = _destroy,
 		},

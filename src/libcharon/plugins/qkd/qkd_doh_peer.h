@@ -26,8 +26,36 @@
 #include "qkd_link.h"
 #include "qkd_doh_context.h"
 #include "qkd_direct_kernel.h"
+#include "qkd_doh_direct.h"
 
 typedef struct qkd_doh_peer_t qkd_doh_peer_t;
+typedef struct qkd_doh_peer_info_t qkd_doh_peer_info_t;
+
+/**
+ * Number of counters in qkd_doh_peer_info_t
+ */
+#define QKD_DOH_PEER_COUNTERS 27
+
+/**
+ * State and counters of DOH with a peer, as shown.
+ */
+struct qkd_doh_peer_info_t {
+	/** peer's address (valid as long as the peer state) */
+	host_t *peer;
+	/** state of the DOH key: established, offering, no key */
+	char *state;
+	/** DOH key generation, 0 if none */
+	u_int generation;
+	/** keys bound for this end's key exchanges and for the peer's */
+	u_int bound_own, bound_peer;
+	/** counters, named as on the control socket ("rx-valid") */
+	struct {
+		/** name */
+		char *name;
+		/** value */
+		u_int value;
+	} counters[QKD_DOH_PEER_COUNTERS];
+};
 
 /**
  * DOH state with the peer of one link.
@@ -97,6 +125,26 @@ struct qkd_doh_peer_t {
 	 * @param link		link (referenced)
 	 */
 	void (*set_link)(qkd_doh_peer_t *this, qkd_link_t *link);
+
+	/**
+	 * Get the state and counters.
+	 *
+	 * @param info		receives them
+	 */
+	void (*get_info)(qkd_doh_peer_t *this, qkd_doh_peer_info_t *info);
+
+	/**
+	 * Send a synchronization to the peer now (if the DOH key is
+	 * established; else once it is).
+	 */
+	void (*resync)(qkd_doh_peer_t *this);
+
+	/**
+	 * Get the IKE-less children of the link.
+	 *
+	 * @return			array of qkd_doh_direct_info_t (array_destroy())
+	 */
+	array_t *(*list_ikeless)(qkd_doh_peer_t *this);
 
 	/**
 	 * Format the DOH state as "key: value" lines (appended to the pool

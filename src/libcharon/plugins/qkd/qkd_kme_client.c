@@ -13,6 +13,7 @@
  */
 
 #include "qkd_kme_client.h"
+#include "qkd_events.h"
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -64,7 +65,12 @@ struct private_qkd_kme_client_t {
 	linked_list_t *handles;
 
 	/**
-	 * Protects handles
+	 * How calls went so far
+	 */
+	qkd_kme_health_t health;
+
+	/**
+	 * Protects handles and health
 	 */
 	mutex_t *mutex;
 };
@@ -341,8 +347,11 @@ static bool get_uint(json_object *obj, char *name, u_int *value)
 	return TRUE;
 }
 
-METHOD(qkd_kme_client_t, get_status, qkd_kme_result_t,
-	private_qkd_kme_client_t *this, qkd_kme_status_t *status)
+/**
+ * GET status, see get_status()
+ */
+static qkd_kme_result_t status_call(private_qkd_kme_client_t *this,
+									qkd_kme_status_t *status)
 {
 	json_object *json;
 	qkd_kme_result_t result;
@@ -532,8 +541,11 @@ static bool parse_container(private_qkd_kme_client_t *this, char *what,
 	return TRUE;
 }
 
-METHOD(qkd_kme_client_t, get_keys, qkd_kme_result_t,
-	private_qkd_kme_client_t *this, u_int number, u_int size, array_t **keys)
+/**
+ * POST enc_keys, see get_keys()
+ */
+static qkd_kme_result_t enc_keys_call(private_qkd_kme_client_t *this,
+									  u_int number, u_int size, array_t **keys)
 {
 	json_object *json;
 	qkd_kme_result_t result;
@@ -561,9 +573,12 @@ METHOD(qkd_kme_client_t, get_keys, qkd_kme_result_t,
 	return result;
 }
 
-METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
-	private_qkd_kme_client_t *this, uint8_t ids[][QKD_KEY_ID_LEN],
-	u_int count, u_int min_size, u_int max_size, array_t **keys)
+/**
+ * POST dec_keys, see get_keys_by_id()
+ */
+static qkd_kme_result_t dec_keys_call(private_qkd_kme_client_t *this,
+								uint8_t ids[][QKD_KEY_ID_LEN], u_int count,
+								u_int min_size, u_int max_size, array_t **keys)
 {
 	json_object *json, *list, *entry;
 	qkd_kme_result_t result;
@@ -618,11 +633,94 @@ METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
 	return result;
 }
 
+/**
+ * Account for a call that ended, raising an event if it changed the KME's
+ * health
+ */
+static qkd_kme_result_t record(private_qkd_kme_client_t *this, char *call,
+							   qkd_kme_result_t result, timeval_t *start)
+{
+	qkd_kme_health_t *health = &this->health;
+	timeval_t end, took;
+	char error[64];
+	bool changed;
+
+	time_monotonic(&end);
+	timersub(&end, start, &took);
+	this->mutex->lock(this->mutex);
+	changed = result == QKD_KME_OK ? health->failing :
+			  !health->failing || !health->calls;
+	health->calls++;
+	health->last_call = call;
+	health->last_call_time = end.tv_sec;
+	health->last_latency_ms = took.tv_sec * 1000 + took.tv_usec / 1000;
+	health->failing = result != QKD_KME_OK;
+	if (health->failing)
+	{
+		health->errors++;
+		health->last_error = result;
+		health->last_error_time = end.tv_sec;
+	}
+	this->mutex->unlock(this->mutex);
+	if (changed)
+	{
+		snprintf(error, sizeof(error), "%N", qkd_kme_result_names, result);
+		qkd_events_raise(&(qkd_event_t){
+			.type = result == QKD_KME_OK ? QKD_EVENT_KME_RECOVERED
+										 : QKD_EVENT_KME_ERROR,
+			.link = this->cfg.link,
+			.kme = this->cfg.url,
+			.call = call,
+			.reason = result == QKD_KME_OK ? NULL : error,
+		});
+	}
+	return result;
+}
+
+METHOD(qkd_kme_client_t, get_status, qkd_kme_result_t,
+	private_qkd_kme_client_t *this, qkd_kme_status_t *status)
+{
+	timeval_t start;
+
+	time_monotonic(&start);
+	return record(this, "status", status_call(this, status), &start);
+}
+
+METHOD(qkd_kme_client_t, get_keys, qkd_kme_result_t,
+	private_qkd_kme_client_t *this, u_int number, u_int size, array_t **keys)
+{
+	timeval_t start;
+
+	time_monotonic(&start);
+	return record(this, "enc_keys", enc_keys_call(this, number, size, keys),
+				  &start);
+}
+
+METHOD(qkd_kme_client_t, get_keys_by_id, qkd_kme_result_t,
+	private_qkd_kme_client_t *this, uint8_t ids[][QKD_KEY_ID_LEN],
+	u_int count, u_int min_size, u_int max_size, array_t **keys)
+{
+	timeval_t start;
+
+	time_monotonic(&start);
+	return record(this, "dec_keys", dec_keys_call(this, ids, count, min_size,
+												  max_size, keys), &start);
+}
+
+METHOD(qkd_kme_client_t, get_health, void,
+	private_qkd_kme_client_t *this, qkd_kme_health_t *health)
+{
+	this->mutex->lock(this->mutex);
+	*health = this->health;
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(qkd_kme_client_t, destroy, void,
 	private_qkd_kme_client_t *this)
 {
 	this->handles->destroy_function(this->handles, (void*)curl_easy_cleanup);
 	this->mutex->destroy(this->mutex);
+	free(this->cfg.link);
 	free(this->cfg.url);
 	free(this->cfg.peer_sae_id);
 	free(this->cfg.cert);
@@ -644,9 +742,11 @@ qkd_kme_client_t *qkd_kme_client_create(qkd_kme_client_cfg_t *cfg)
 			.get_status = _get_status,
 			.get_keys = _get_keys,
 			.get_keys_by_id = _get_keys_by_id,
+			.get_health = _get_health,
 			.destroy = _destroy,
 		},
 		.cfg = {
+			.link = strdup(cfg->link ?: ""),
 			.url = strdup(cfg->url),
 			.peer_sae_id = strdup(cfg->peer_sae_id),
 			.cert = strdup(cfg->cert),

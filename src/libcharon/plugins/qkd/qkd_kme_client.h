@@ -27,6 +27,7 @@
 typedef struct qkd_kme_client_t qkd_kme_client_t;
 typedef struct qkd_kme_status_t qkd_kme_status_t;
 typedef struct qkd_kme_client_cfg_t qkd_kme_client_cfg_t;
+typedef struct qkd_kme_health_t qkd_kme_health_t;
 typedef enum qkd_kme_result_t qkd_kme_result_t;
 
 /**
@@ -73,9 +74,31 @@ struct qkd_kme_status_t {
 };
 
 /**
+ * How calls to a KME went so far.
+ */
+struct qkd_kme_health_t {
+	/** calls made, and calls that failed */
+	u_int calls, errors;
+	/** last call (status, enc_keys, dec_keys), NULL if none */
+	char *last_call;
+	/** when the last call ended (time_monotonic()), 0 if none */
+	time_t last_call_time;
+	/** how long the last call took, ms */
+	u_int last_latency_ms;
+	/** result of the last failed call */
+	qkd_kme_result_t last_error;
+	/** when the last failed call ended (time_monotonic()), 0 if none */
+	time_t last_error_time;
+	/** whether the last call failed */
+	bool failing;
+};
+
+/**
  * How to reach a KME.
  */
 struct qkd_kme_client_cfg_t {
+	/** name of the link using the KME, for events */
+	char *link;
 	/** base URL, https://host[:port] (without /api/v1/keys) */
 	char *url;
 	/** SAE ID of the peer (slave for enc_keys, master for dec_keys) */
@@ -140,6 +163,15 @@ struct qkd_kme_client_t {
 									   uint8_t ids[][QKD_KEY_ID_LEN],
 									   u_int count, u_int min_size,
 									   u_int max_size, array_t **keys);
+
+	/**
+	 * Get how calls to the KME went so far. A call failing after a working
+	 * one (or at first) raises a kme-error event, a call working after a
+	 * failed one a kme-recovered event.
+	 *
+	 * @param health	receives the figures
+	 */
+	void (*get_health)(qkd_kme_client_t *this, qkd_kme_health_t *health);
 
 	/**
 	 * Destroy a qkd_kme_client_t.

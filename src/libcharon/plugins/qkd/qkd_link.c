@@ -253,6 +253,7 @@ METHOD(qkd_link_t, get_client, qkd_kme_client_t*,
 	private_qkd_link_t *this)
 {
 	qkd_kme_client_cfg_t cfg = {
+		.link = this->name,
 		.url = this->kme,
 		.peer_sae_id = this->peer_sae_id,
 		.cert = this->cert,
@@ -388,6 +389,12 @@ METHOD(qkd_link_t, create_connection_enumerator, enumerator_t*,
 	private_qkd_link_t *this)
 {
 	return this->connections->create_enumerator(this->connections);
+}
+
+METHOD(qkd_link_t, create_remote_addrs_enumerator, enumerator_t*,
+	private_qkd_link_t *this)
+{
+	return this->remote_addrs->create_enumerator(this->remote_addrs);
 }
 
 METHOD(qkd_link_t, get_ref, qkd_link_t*,
@@ -793,6 +800,7 @@ qkd_link_t *qkd_link_create_from_settings(char *name)
 			.allow_unauthenticated = _allow_unauthenticated,
 			.matches = _matches,
 			.create_connection_enumerator = _create_connection_enumerator,
+			.create_remote_addrs_enumerator = _create_remote_addrs_enumerator,
 			.create_child_enumerator = _create_child_enumerator,
 			.get_ref = _get_ref,
 			.destroy = _destroy,

@@ -178,6 +178,13 @@ struct qkd_link_t {
 	enumerator_t *(*create_connection_enumerator)(qkd_link_t *this);
 
 	/**
+	 * Enumerate the remote_addrs entries.
+	 *
+	 * @return			enumerator over traffic_selector_t*
+	 */
+	enumerator_t *(*create_remote_addrs_enumerator)(qkd_link_t *this);
+
+	/**
 	 * Enumerate the IKE-less children of the link (charon.plugins.qkd.
 	 * links.<name>.children, only with DOH).
 	 *

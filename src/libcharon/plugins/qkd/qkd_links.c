@@ -453,6 +453,79 @@ static char *select_for_check(private_qkd_links_t *this, ike_sa_t *ike_sa)
 	return name;
 }
 
+/**
+ * Enumerator over the links, with the lock held
+ */
+typedef struct {
+	/** implements enumerator_t */
+	enumerator_t public;
+	/** the links */
+	private_qkd_links_t *links;
+	/** enumerator over the links */
+	enumerator_t *inner;
+} link_enumerator_t;
+
+METHOD(enumerator_t, enumerate_links, bool,
+	link_enumerator_t *this, va_list args)
+{
+	qkd_link_t *link, **link_out;
+	qkd_pool_t **pool;
+	qkd_refill_t **refill;
+	qkd_doh_peer_t **doh;
+	pool_entry_t *entry = NULL;
+
+	VA_ARGS_VGET(args, link_out, pool, refill, doh);
+	if (!this->inner->enumerate(this->inner, &link))
+	{
+		return FALSE;
+	}
+	if (this->links->store)
+	{
+		entry = this->links->pools->get(this->links->pools,
+										link->get_name(link));
+	}
+	*link_out = link;
+	if (pool)
+	{
+		*pool = entry ? entry->pool : NULL;
+	}
+	if (refill)
+	{
+		*refill = entry ? entry->refill : NULL;
+	}
+	if (doh)
+	{
+		*doh = entry ? entry->doh : NULL;
+	}
+	return TRUE;
+}
+
+METHOD(enumerator_t, destroy_link_enumerator, void,
+	link_enumerator_t *this)
+{
+	this->inner->destroy(this->inner);
+	this->links->lock->unlock(this->links->lock);
+	free(this);
+}
+
+METHOD(qkd_links_t, create_enumerator, enumerator_t*,
+	private_qkd_links_t *this)
+{
+	link_enumerator_t *enumerator;
+
+	INIT(enumerator,
+		.public = {
+			.enumerate = enumerator_enumerate_default,
+			.venumerate = _enumerate_links,
+			.destroy = _destroy_link_enumerator,
+		},
+		.links = this,
+	);
+	this->lock->read_lock(this->lock);
+	enumerator->inner = this->links->create_enumerator(this->links);
+	return &enumerator->public;
+}
+
 CALLBACK(destroy_entry, void,
 	pool_entry_t *entry, const void *key)
 {
@@ -507,6 +580,7 @@ qkd_links_t *qkd_links_create()
 		.public = {
 			.load = _load,
 			.create_key_source = _create_key_source,
+			.create_enumerator = _create_enumerator,
 			.destroy = _destroy,
 		},
 		.links = linked_list_create(),

@@ -22,6 +22,8 @@
 
 #include "qkd_link.h"
 #include "qkd_key_source.h"
+#include "qkd_refill.h"
+#include "qkd_doh_peer.h"
 
 #include <sa/ike_sa.h>
 
@@ -57,6 +59,16 @@ struct qkd_links_t {
 	 */
 	qkd_key_source_t *(*create_key_source)(qkd_links_t *this,
 										   ike_sa_t *ike_sa);
+
+	/**
+	 * Enumerate the configured links with their pools, refill jobs and
+	 * DOH peers (each NULL if the link has none). The links are not
+	 * reloaded while the enumerator exists.
+	 *
+	 * @return			enumerator over qkd_link_t*, qkd_pool_t*,
+	 *					qkd_refill_t*, qkd_doh_peer_t*
+	 */
+	enumerator_t *(*create_enumerator)(qkd_links_t *this);
 
 	/**
 	 * Destroy a qkd_links_t.

@@ -17,6 +17,8 @@
 #include "qkd_ke.h"
 #include "qkd_composite_ke.h"
 #include "qkd_hkdf.h"
+#include "qkd_events.h"
+#include "qkd_vici.h"
 
 #include <curl/curl.h>
 
@@ -38,6 +40,11 @@ struct private_qkd_plugin_t {
 	 * Configured links, while the plugin's features are loaded
 	 */
 	qkd_links_t *links;
+
+	/**
+	 * Control socket, NULL if disabled
+	 */
+	qkd_vici_t *vici;
 
 	/**
 	 * Transform ID of the qkd method
@@ -73,6 +80,8 @@ static bool plugin_cb(private_qkd_plugin_t *this,
 	{
 		this->links = qkd_links_create();
 		qkd_ke_set_links(this->links);
+		/* before the links start, so their status goes to the socket */
+		this->vici = qkd_vici_create(this->links);
 		this->links->load(this->links);
 		qkd_ke_register_names(TRUE);
 		lib->proposal->register_token(lib->proposal, "qkd",
@@ -84,6 +93,8 @@ static bool plugin_cb(private_qkd_plugin_t *this,
 	{
 		qkd_ke_register_names(FALSE);
 		qkd_ke_set_links(NULL);
+		DESTROY_IF(this->vici);
+		this->vici = NULL;
 		DESTROY_IF(this->links);
 		this->links = NULL;
 	}
@@ -179,7 +190,9 @@ METHOD(plugin_t, destroy, void,
 	private_qkd_plugin_t *this)
 {
 	qkd_ke_set_links(NULL);
+	DESTROY_IF(this->vici);
 	DESTROY_IF(this->links);
+	qkd_events_deinit();
 	qkd_hkdf_cache(FALSE);
 	curl_global_cleanup();
 	free(this->features);
@@ -215,6 +228,7 @@ plugin_t *qkd_plugin_create()
 	qkd_composite_ke_configure(this->method);
 	build_features(this);
 	qkd_hkdf_cache(TRUE);
+	qkd_events_init();
 
 	return &this->public.plugin;
 }

@@ -1429,6 +1429,35 @@ METHOD(qkd_pool_t, get_stats, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qkd_pool_t, list_keys, array_t*,
+	private_qkd_pool_t *this, u_int statuses, u_int limit)
+{
+	qkd_pool_key_info_t info;
+	array_t *keys;
+	entry_t *entry;
+	u_int i;
+
+	keys = array_create(sizeof(qkd_pool_key_info_t), 0);
+	this->mutex->lock(this->mutex);
+	sort_entries(this);
+	for (i = 0; i < this->count && (!limit || array_count(keys) < limit); i++)
+	{
+		entry = &this->entries[i];
+		info = (qkd_pool_key_info_t){
+			.index = INDEX(entry),
+			.status = ORIG(entry->batch->status[entry->idx]),
+			.created = entry->batch->created,
+		};
+		if (statuses & (1 << info.status))
+		{
+			memcpy(info.id, entry->id, QKD_KEY_ID_LEN);
+			array_insert(keys, ARRAY_TAIL, &info);
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return keys;
+}
+
 METHOD(qkd_pool_t, destroy, void,
 	private_qkd_pool_t *this)
 {
@@ -1535,6 +1564,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 			.set_reserve = _set_reserve,
 			.get_count = _get_count,
 			.get_stats = _get_stats,
+			.list_keys = _list_keys,
 			.checkpoint = _checkpoint,
 			.destroy = _destroy,
 		},

@@ -25,6 +25,7 @@
 
 typedef struct qkd_pool_t qkd_pool_t;
 typedef struct qkd_pool_stats_t qkd_pool_stats_t;
+typedef struct qkd_pool_key_info_t qkd_pool_key_info_t;
 typedef struct qkd_pool_listener_t qkd_pool_listener_t;
 typedef enum qkd_key_status_t qkd_key_status_t;
 typedef enum qkd_derived_t qkd_derived_t;
@@ -79,6 +80,20 @@ struct qkd_pool_stats_t {
 	time_t last_refill;
 	/** last refill error, empty if none */
 	char last_error[128];
+};
+
+/**
+ * Metadata of a key in a pool, never its bytes.
+ */
+struct qkd_pool_key_info_t {
+	/** Index in the pool, 0 if none yet */
+	uint32_t index;
+	/** key ID */
+	uint8_t id[QKD_KEY_ID_LEN];
+	/** status of the original key */
+	qkd_key_status_t status;
+	/** when the key entered the pool */
+	time_t created;
 };
 
 /**
@@ -349,6 +364,15 @@ struct qkd_pool_t {
 	 * @param stats		receives the stats
 	 */
 	void (*get_stats)(qkd_pool_t *this, qkd_pool_stats_t *stats);
+
+	/**
+	 * List the metadata of the pool's keys, in Index order.
+	 *
+	 * @param statuses	(1 << qkd_key_status_t) bits of the statuses to list
+	 * @param limit		at most this many keys, 0 for all
+	 * @return			array of qkd_pool_key_info_t (array_destroy())
+	 */
+	array_t *(*list_keys)(qkd_pool_t *this, u_int statuses, u_int limit);
 
 	/**
 	 * Store the status changes of keys in use made since their batch was

@@ -14,6 +14,7 @@
 
 #include "qkd_refill.h"
 #include "qkd_status.h"
+#include "qkd_events.h"
 
 #include <time.h>
 
@@ -173,10 +174,11 @@ static u_int idle_keys(private_qkd_refill_t *this)
 }
 
 /**
- * Log the pool level when it changes
+ * Log the pool level and raise an event when it changes
  */
 static void log_level(private_qkd_refill_t *this, qkd_link_t *link, u_int low)
 {
+	qkd_event_type_t event;
 	pool_level_t level;
 	u_int idle;
 
@@ -191,6 +193,7 @@ static void log_level(private_qkd_refill_t *this, qkd_link_t *link, u_int low)
 		case LEVEL_DRY:
 			DBG1(DBG_CFG, "qkd pool '%s' is dry: no Idle keys",
 				 link->get_name(link));
+			event = QKD_EVENT_POOL_DRY;
 			break;
 		case LEVEL_LOW:
 			if (this->level == LEVEL_OK)
@@ -198,11 +201,23 @@ static void log_level(private_qkd_refill_t *this, qkd_link_t *link, u_int low)
 				DBG1(DBG_CFG, "qkd pool '%s' is low: %u Idle keys",
 					 link->get_name(link), idle);
 			}
+			event = QKD_EVENT_POOL_LOW;
 			break;
 		case LEVEL_OK:
+		default:
 			DBG1(DBG_CFG, "qkd pool '%s' refilled: %u Idle keys",
 				 link->get_name(link), idle);
+			event = QKD_EVENT_POOL_REFILLED;
 			break;
+	}
+	/* dry -> low while refilling is no news */
+	if (!(level == LEVEL_LOW && this->level == LEVEL_DRY))
+	{
+		qkd_events_raise(&(qkd_event_t){
+			.type = event,
+			.link = link->get_name(link),
+			.count = idle,
+		});
 	}
 	this->level = level;
 }
@@ -218,6 +233,10 @@ static void write_status(private_qkd_refill_t *this, qkd_link_t *link)
 	char *status;
 	size_t len;
 
+	if (!this->status_dir && qkd_status_socket_serves())
+	{	/* the control socket shows the status instead */
+		return;
+	}
 	status = malloc(STATUS_MAX);
 	this->pool->get_stats(this->pool, &stats);
 	this->mutex->lock(this->mutex);
@@ -501,6 +520,33 @@ METHOD(qkd_refill_t, set_status_cb, void,
 	this->mutex->unlock(this->mutex);
 }
 
+METHOD(qkd_refill_t, refill_now, bool,
+	private_qkd_refill_t *this)
+{
+	qkd_doh_settings_t *doh;
+
+	this->mutex->lock(this->mutex);
+	doh = this->link->get_doh(this->link);
+	if (doh && !doh->announcer)
+	{
+		this->mutex->unlock(this->mutex);
+		return FALSE;
+	}
+	this->filling = TRUE;
+	this->retry_due = (timeval_t){};
+	this->backoff = 0;
+	if (this->in_round)
+	{
+		this->again = TRUE;
+	}
+	else if (!this->stopped)
+	{
+		queue_round(this, FALSE, 0);
+	}
+	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
 METHOD(qkd_refill_t, destroy, void,
 	private_qkd_refill_t *this)
 {
@@ -527,6 +573,7 @@ qkd_refill_t *qkd_refill_create(qkd_link_t *link, qkd_pool_t *pool)
 		.public = {
 			.set_link = _set_link,
 			.set_status_cb = _set_status_cb,
+			.refill_now = _refill_now,
 			.destroy = _destroy,
 		},
 		.listener = {

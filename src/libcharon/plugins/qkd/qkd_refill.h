@@ -62,6 +62,14 @@ struct qkd_refill_t {
 						  void *data);
 
 	/**
+	 * Fill the pool up to its capacity from the KME now, ignoring the low
+	 * watermark and a backoff after failures (in a job; returns at once).
+	 *
+	 * @return			FALSE if the pool gets its keys from a DOH peer
+	 */
+	bool (*refill_now)(qkd_refill_t *this);
+
+	/**
 	 * Stop the job and destroy it.
 	 */
 	void (*destroy)(qkd_refill_t *this);

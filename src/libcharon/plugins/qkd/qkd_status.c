@@ -122,20 +122,52 @@ static char *find_piddir()
 /*
  * Described in header
  */
-char *qkd_status_default_dir()
+char *qkd_status_piddir()
 {
-	char *piddir, dir[PATH_MAX];
+	char *piddir;
 
 	piddir = find_piddir();
 	if (piddir)
 	{
-		snprintf(dir, sizeof(dir), "%s/qkd", piddir);
-		free(piddir);
-		return strdup(dir);
+		return piddir;
 	}
 	if (access("/run", W_OK) == 0)
 	{
-		return strdup("/run/qkd");
+		return strdup("/run");
 	}
-	return strdup(IPSEC_PIDDIR "/qkd");
+	return strdup(IPSEC_PIDDIR);
+}
+
+/*
+ * Described in header
+ */
+char *qkd_status_default_dir()
+{
+	char *piddir, dir[PATH_MAX];
+
+	piddir = qkd_status_piddir();
+	snprintf(dir, sizeof(dir), "%s/qkd", piddir);
+	free(piddir);
+	return strdup(dir);
+}
+
+/**
+ * Whether the control socket serves the status
+ */
+static bool socket_serves;
+
+/*
+ * Described in header
+ */
+void qkd_status_set_socket(bool serves)
+{
+	socket_serves = serves;
+}
+
+/*
+ * Described in header
+ */
+bool qkd_status_socket_serves()
+{
+	return socket_serves;
 }

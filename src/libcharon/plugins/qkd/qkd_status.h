@@ -61,4 +61,29 @@ bool qkd_status_write(char *dir, char *link, char *status);
  */
 char *qkd_status_default_dir();
 
+/**
+ * Tell whether the control socket serves the status of the pools; status
+ * files are then written only to a configured directory.
+ *
+ * @param serves	TRUE while the control socket runs
+ */
+void qkd_status_set_socket(bool serves);
+
+/**
+ * Check whether the control socket serves the status of the pools.
+ *
+ * @return			TRUE while the control socket runs
+ */
+bool qkd_status_socket_serves();
+
+/**
+ * The directory of the running charon's PID file (its piddir, found among
+ * the files it holds open, e.g. /run for Debian's charon), else /run if
+ * writable, else the piddir of the strongSwan build the plugin was compiled
+ * against.
+ *
+ * @return			directory (allocated)
+ */
+char *qkd_status_piddir();
+
 #endif /** QKD_STATUS_H_ @}*/

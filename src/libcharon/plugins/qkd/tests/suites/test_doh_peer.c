@@ -30,6 +30,7 @@
 #include "qkd_doh_peer.h"
 #include "qkd_doh_msg.h"
 #include "qkd_doh_guard.h"
+#include "qkd_events.h"
 #include "../kme_test_utils.h"
 #include "../mock_direct_kernel.h"
 
@@ -915,8 +916,40 @@ static void assert_clean_output()
 	ck_assert_int_eq(net.misaddressed, 0);
 }
 
+/**
+ * Events raised, by type, and keys bound per link and purpose
+ */
+static struct {
+	qkd_event_listener_t listener;
+	u_int count[QKD_EVENT_IKELESS_REMOVED + 1];
+	u_int bound[2][2];
+} events;
+
+/**
+ * Count an event
+ */
+static void count_event(qkd_event_listener_t *listener, qkd_event_t *event)
+{
+	ck_assert(event->link);
+	events.count[event->type]++;
+	if (event->type == QKD_EVENT_KEY_BOUND)
+	{
+		ck_assert(event->index >= 1 && event->count >= 1);
+		events.bound[streq(event->link, "doh-b")][event->for_peer] +=
+																event->count;
+	}
+	if (event->type >= QKD_EVENT_IKELESS_INSTALLED)
+	{
+		ck_assert(event->child && event->key_id && event->spi_in &&
+				  event->spi_out);
+	}
+}
+
 START_SETUP(setup_net)
 {
+	memset(&events, 0, sizeof(events));
+	events.listener.event = count_event;
+	qkd_events_add_listener(&events.listener);
 	strcpy(dir, "/tmp/qkd-test-doh-peer-XXXXXX");
 	ck_assert(mkdtemp(dir));
 	memset(&net, 0, sizeof(net));
@@ -943,6 +976,7 @@ START_TEARDOWN(teardown_net)
 	char cmd[PATH_MAX + 16];
 	int i;
 
+	qkd_events_remove_listener(&events.listener);
 	qkd_key_destroy(checking[0]);
 	qkd_key_destroy(checking[1]);
 	checking[0] = checking[1] = NULL;
@@ -1281,6 +1315,13 @@ START_TEST(test_batch_binding)
 	ck_assert_int_eq(counters(a).bound_own, BATCH_BOUND);
 	ck_assert_int_eq(counters(b).bound_peer, BATCH_BOUND);
 	assert_nothing_stranded();
+	/* both ends saw DOH come up, and announced each binding */
+	ck_assert(events.count[QKD_EVENT_DOH_PEER_UP] >= 2);
+	ck_assert_int_eq(events.count[QKD_EVENT_DOH_PEER_DOWN], 0);
+	ck_assert_int_eq(events.bound[0][FALSE], counters(a).bound_own);
+	ck_assert_int_eq(events.bound[0][TRUE], counters(a).bound_peer);
+	ck_assert_int_eq(events.bound[1][FALSE], counters(b).bound_own);
+	ck_assert_int_eq(events.bound[1][TRUE], counters(b).bound_peer);
 	/* every key bound is taken by one key exchange, accepted once */
 	for (i = 0; i < BATCH_BOUND; i++)
 	{
@@ -2173,6 +2214,8 @@ START_TEST(test_reset)
 											   QKD_KEY_EXPIRED), expected);
 	run_for(200);
 	ck_assert_int_eq(counters(survivor).reset_expired, expected);
+	/* the survivor told its listeners the peer restarted */
+	ck_assert(events.count[QKD_EVENT_DOH_PEER_RESET] >= 1);
 	ck_assert_int_eq(own_bound(a), peer_bound(b));
 	ck_assert_int_eq(own_bound(b), peer_bound(a));
 
@@ -2706,6 +2749,10 @@ static void assert_lossless_rekeys(u_int ms, u_int min_pairs)
 		ck_assert_int_eq(reused, 0);
 		ck_assert_int_eq(sides[i].kernel->count_overdue(sides[i].kernel), 0);
 	}
+	/* each pair installed was announced, each one removed too */
+	ck_assert(events.count[QKD_EVENT_IKELESS_INSTALLED] >= 2);
+	ck_assert(events.count[QKD_EVENT_IKELESS_REKEYED] + 2 >= 2 * min_pairs);
+	ck_assert(events.count[QKD_EVENT_IKELESS_REMOVED] + 4 >= 2 * min_pairs);
 	/* stopping removes every SA and policy, releases the reqids */
 	for (i = 0; i < countof(sides); i++)
 	{
