@@ -21,6 +21,8 @@
 #include <time.h>
 
 #include <utils/debug.h>
+#include <processing/jobs/callback_job.h>
+#include <threading/mutex.h>
 #include <vici_builder.h>
 #include <vici_dispatcher.h>
 
@@ -47,7 +49,7 @@ struct private_qkd_vici_t {
 	char *uri;
 
 	/**
-	 * strongSwan's dispatcher, on the socket
+	 * strongSwan's dispatcher, on the socket, NULL until opened
 	 */
 	vici_dispatcher_t *dispatcher;
 
@@ -60,6 +62,26 @@ struct private_qkd_vici_t {
 	 * Actions
 	 */
 	qkd_vici_control_t *control;
+
+	/**
+	 * Links the commands show and act on
+	 */
+	qkd_links_t *links;
+
+	/**
+	 * Whether destroy() was called
+	 */
+	bool stopped;
+
+	/**
+	 * References: this object and the job opening the socket
+	 */
+	refcount_t refs;
+
+	/**
+	 * Protects dispatcher, uri and stopped
+	 */
+	mutex_t *mutex;
 };
 
 /**
@@ -127,13 +149,16 @@ static void forward_event(qkd_event_listener_t *listener, qkd_event_t *event)
 {
 	private_qkd_vici_t *this = (void*)((char*)listener -
 								offsetof(private_qkd_vici_t, listener));
+	vici_dispatcher_t *dispatcher;
 	char *name;
 
+	/* set once, and only unset after this listener is removed */
+	dispatcher = this->dispatcher;
 	name = enum_to_name(qkd_event_type_names, event->type);
-	if (name && this->dispatcher->has_event_listeners(this->dispatcher, name))
+	if (dispatcher && name &&
+		dispatcher->has_event_listeners(dispatcher, name))
 	{
-		this->dispatcher->raise_event(this->dispatcher, name, 0,
-									  build_event(event));
+		dispatcher->raise_event(dispatcher, name, 0, build_event(event));
 	}
 }
 
@@ -154,7 +179,25 @@ static void manage_events(private_qkd_vici_t *this, bool reg)
 METHOD(qkd_vici_t, get_uri, char*,
 	private_qkd_vici_t *this)
 {
-	return this->uri;
+	char *uri;
+
+	this->mutex->lock(this->mutex);
+	uri = this->dispatcher ? this->uri : NULL;
+	this->mutex->unlock(this->mutex);
+	return uri;
+}
+
+/**
+ * Destroy the private data once the open job is gone too
+ */
+static void unref(private_qkd_vici_t *this)
+{
+	if (ref_put(&this->refs))
+	{
+		this->mutex->destroy(this->mutex);
+		free(this->uri);
+		free(this);
+	}
 }
 
 METHOD(qkd_vici_t, destroy, void,
@@ -162,12 +205,18 @@ METHOD(qkd_vici_t, destroy, void,
 {
 	qkd_events_remove_listener(&this->listener);
 	qkd_status_set_socket(FALSE);
-	this->control->destroy(this->control);
-	this->query->destroy(this->query);
-	manage_events(this, FALSE);
-	this->dispatcher->destroy(this->dispatcher);
-	free(this->uri);
-	free(this);
+	this->mutex->lock(this->mutex);
+	this->stopped = TRUE;
+	if (this->dispatcher)
+	{
+		this->control->destroy(this->control);
+		this->query->destroy(this->query);
+		manage_events(this, FALSE);
+		this->dispatcher->destroy(this->dispatcher);
+		this->dispatcher = NULL;
+	}
+	this->mutex->unlock(this->mutex);
+	unref(this);
 }
 
 /**
@@ -183,13 +232,57 @@ static char *default_uri()
 	return strdup(uri);
 }
 
+/**
+ * Open the socket and register the commands and events, FALSE if that
+ * failed (status files are written then)
+ */
+static bool open_socket(private_qkd_vici_t *this)
+{
+	vici_dispatcher_t *dispatcher;
+
+	this->mutex->lock(this->mutex);
+	if (this->stopped)
+	{
+		this->mutex->unlock(this->mutex);
+		return FALSE;
+	}
+	if (!this->uri)
+	{
+		this->uri = default_uri();
+	}
+	dispatcher = vici_dispatcher_create(this->uri);
+	if (!dispatcher)
+	{
+		DBG1(DBG_CFG, "qkd: opening the control socket '%s' failed, writing "
+			 "status files instead", this->uri);
+		qkd_status_set_socket(FALSE);
+		this->mutex->unlock(this->mutex);
+		return FALSE;
+	}
+	this->dispatcher = dispatcher;
+	manage_events(this, TRUE);
+	this->query = qkd_vici_query_create(dispatcher, this->links);
+	this->control = qkd_vici_control_create(dispatcher, this->links);
+	DBG1(DBG_CFG, "qkd: control socket on '%s'", this->uri);
+	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
+/**
+ * Open the socket once charon runs
+ */
+static job_requeue_t open_job(private_qkd_vici_t *this)
+{
+	open_socket(this);
+	return JOB_REQUEUE_NONE;
+}
+
 /*
  * Described in header
  */
 qkd_vici_t *qkd_vici_create(qkd_links_t *links)
 {
 	private_qkd_vici_t *this;
-	vici_dispatcher_t *dispatcher;
 	char *uri;
 
 	if (!lib->settings->get_bool(lib->settings, "%s.plugins.qkd.vici.enable",
@@ -200,15 +293,6 @@ qkd_vici_t *qkd_vici_create(qkd_links_t *links)
 	}
 	uri = lib->settings->get_str(lib->settings, "%s.plugins.qkd.vici.socket",
 								 NULL, lib->ns);
-	uri = uri ? strdup(uri) : default_uri();
-	dispatcher = uri ? vici_dispatcher_create(uri) : NULL;
-	if (!dispatcher)
-	{
-		DBG1(DBG_CFG, "qkd: opening the control socket '%s' failed, writing "
-			 "status files instead", uri ?: "");
-		free(uri);
-		return NULL;
-	}
 	INIT(this,
 		.public = {
 			.get_uri = _get_uri,
@@ -217,14 +301,29 @@ qkd_vici_t *qkd_vici_create(qkd_links_t *links)
 		.listener = {
 			.event = forward_event,
 		},
-		.uri = uri,
-		.dispatcher = dispatcher,
+		.uri = strdupnull(uri),
+		.links = links,
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.refs = 1,
 	);
-	manage_events(this, TRUE);
-	this->query = qkd_vici_query_create(dispatcher, links);
-	this->control = qkd_vici_control_create(dispatcher, links);
-	qkd_events_add_listener(&this->listener);
+	/* the pools' status goes to the socket from the start */
 	qkd_status_set_socket(TRUE);
-	DBG1(DBG_CFG, "qkd: control socket on '%s'", uri);
+	qkd_events_add_listener(&this->listener);
+	if (uri)
+	{
+		if (!open_socket(this))
+		{
+			destroy(this);
+			return NULL;
+		}
+		return &this->public;
+	}
+	/* the default is in the piddir of the running charon, whose PID file
+	 * exists once charon's threads run */
+	ref_get(&this->refs);
+	lib->processor->queue_job(lib->processor,
+			(job_t*)callback_job_create((callback_job_cb_t)open_job, this,
+										(callback_job_cleanup_t)unref,
+										(callback_job_cancel_t)return_false));
 	return &this->public;
 }

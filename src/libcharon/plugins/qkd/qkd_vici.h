@@ -41,7 +41,7 @@ struct qkd_vici_t {
 	/**
 	 * Get the URI the socket listens on.
 	 *
-	 * @return			URI
+	 * @return			URI, NULL until the socket is open
 	 */
 	char *(*get_uri)(qkd_vici_t *this);
 
@@ -53,7 +53,9 @@ struct qkd_vici_t {
 
 /**
  * Open the control socket (charon.plugins.qkd.vici.socket), unless
- * charon.plugins.qkd.vici.enable is no.
+ * charon.plugins.qkd.vici.enable is no. A configured socket is opened at
+ * once; the default one, in the piddir of the running charon, by a job once
+ * charon runs (its PID file exists then).
  *
  * @param links		links the commands show and act on
  * @return			control socket, NULL if disabled or it failed
