@@ -141,25 +141,32 @@ static char *drain_link(vici_builder_t *b, qkd_link_t *link, qkd_pool_t *pool,
 	return NULL;
 }
 
-CALLBACK(resync, vici_message_t*,
-	private_qkd_vici_control_t *this, char *name, u_int id,
-	vici_message_t *request)
-{
-	return act(this, name, request, resync_link);
-}
+/**
+ * Actions on a link, by command name
+ */
+static struct {
+	char *command;
+	link_action_t action;
+} actions[] = {
+	{ "resync", resync_link },
+	{ "refill", refill_link },
+	{ "drain", drain_link },
+};
 
-CALLBACK(refill, vici_message_t*,
+CALLBACK(link_command, vici_message_t*,
 	private_qkd_vici_control_t *this, char *name, u_int id,
 	vici_message_t *request)
 {
-	return act(this, name, request, refill_link);
-}
+	int i;
 
-CALLBACK(drain, vici_message_t*,
-	private_qkd_vici_control_t *this, char *name, u_int id,
-	vici_message_t *request)
-{
-	return act(this, name, request, drain_link);
+	for (i = 0; i < countof(actions) - 1; i++)
+	{
+		if (streq(name, actions[i].command))
+		{
+			break;
+		}
+	}
+	return act(this, name, request, actions[i].action);
 }
 
 CALLBACK(reload_links, vici_message_t*,
@@ -192,12 +199,13 @@ CALLBACK(reload_links, vici_message_t*,
  */
 static void manage_commands(private_qkd_vici_control_t *this, bool reg)
 {
-	this->dispatcher->manage_command(this->dispatcher, "resync",
-									 reg ? resync : NULL, this);
-	this->dispatcher->manage_command(this->dispatcher, "refill",
-									 reg ? refill : NULL, this);
-	this->dispatcher->manage_command(this->dispatcher, "drain",
-									 reg ? drain : NULL, this);
+	int i;
+
+	for (i = 0; i < countof(actions); i++)
+	{
+		this->dispatcher->manage_command(this->dispatcher, actions[i].command,
+										 reg ? link_command : NULL, this);
+	}
 	this->dispatcher->manage_command(this->dispatcher, "reload-links",
 									 reg ? reload_links : NULL, this);
 }

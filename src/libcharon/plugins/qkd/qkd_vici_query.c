@@ -314,32 +314,34 @@ static bool list_kme(private_qkd_vici_query_t *this, vici_builder_t *b,
 	return TRUE;
 }
 
-CALLBACK(list_links, vici_message_t*,
-	private_qkd_vici_query_t *this, char *name, u_int id,
-	vici_message_t *request)
-{
-	return list(this, id, request, "list-link", list_link);
-}
+/**
+ * Listings of one item per link: command, event streamed, item
+ */
+static struct {
+	char *command;
+	char *event;
+	list_item_t item;
+} per_link[] = {
+	{ "list-links", "list-link", list_link },
+	{ "list-pools", "list-pool", list_pool },
+	{ "list-doh", "list-doh-peer", list_doh_peer },
+	{ "list-kmes", "list-kme", list_kme },
+};
 
-CALLBACK(list_pools, vici_message_t*,
+CALLBACK(list_per_link, vici_message_t*,
 	private_qkd_vici_query_t *this, char *name, u_int id,
 	vici_message_t *request)
 {
-	return list(this, id, request, "list-pool", list_pool);
-}
+	int i;
 
-CALLBACK(list_doh, vici_message_t*,
-	private_qkd_vici_query_t *this, char *name, u_int id,
-	vici_message_t *request)
-{
-	return list(this, id, request, "list-doh-peer", list_doh_peer);
-}
-
-CALLBACK(list_kmes, vici_message_t*,
-	private_qkd_vici_query_t *this, char *name, u_int id,
-	vici_message_t *request)
-{
-	return list(this, id, request, "list-kme", list_kme);
+	for (i = 0; i < countof(per_link) - 1; i++)
+	{
+		if (streq(name, per_link[i].command))
+		{
+			break;
+		}
+	}
+	return list(this, id, request, per_link[i].event, per_link[i].item);
 }
 
 /**
@@ -515,27 +517,21 @@ CALLBACK(list_keys, vici_message_t*,
  */
 static void manage_commands(private_qkd_vici_query_t *this, bool reg)
 {
-	struct {
-		char *command;
-		char *event;
-		vici_command_cb_t cb;
-	} commands[] = {
-		{ "list-links", "list-link", list_links },
-		{ "list-pools", "list-pool", list_pools },
-		{ "list-keys", "list-key", list_keys },
-		{ "list-doh", "list-doh-peer", list_doh },
-		{ "list-ikeless", "list-ikeless-sa", list_ikeless },
-		{ "list-kmes", "list-kme", list_kmes },
-	};
 	int i;
 
-	for (i = 0; i < countof(commands); i++)
+	for (i = 0; i < countof(per_link); i++)
 	{
-		this->dispatcher->manage_event(this->dispatcher, commands[i].event,
+		this->dispatcher->manage_event(this->dispatcher, per_link[i].event,
 									   reg);
-		this->dispatcher->manage_command(this->dispatcher, commands[i].command,
-										 reg ? commands[i].cb : NULL, this);
+		this->dispatcher->manage_command(this->dispatcher, per_link[i].command,
+										 reg ? list_per_link : NULL, this);
 	}
+	this->dispatcher->manage_event(this->dispatcher, "list-key", reg);
+	this->dispatcher->manage_command(this->dispatcher, "list-keys",
+									 reg ? list_keys : NULL, this);
+	this->dispatcher->manage_event(this->dispatcher, "list-ikeless-sa", reg);
+	this->dispatcher->manage_command(this->dispatcher, "list-ikeless",
+									 reg ? list_ikeless : NULL, this);
 }
 
 METHOD(qkd_vici_query_t, destroy, void,

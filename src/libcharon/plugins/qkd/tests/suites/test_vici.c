@@ -245,6 +245,19 @@ static bool wait_idle(vici_conn_t *conn, int idle)
 	return FALSE;
 }
 
+/**
+ * Connect once the pool is full
+ */
+static vici_conn_t *connect_filled()
+{
+	vici_conn_t *conn;
+
+	conn = vici_connect(uri);
+	ck_assert(conn);
+	ck_assert_msg(wait_idle(conn, 16), "pool not filled");
+	return conn;
+}
+
 START_SETUP(setup_vici)
 {
 	strcpy(dir, "/tmp/qkd-test-vici-XXXXXX");
@@ -300,9 +313,7 @@ START_TEST(test_lists)
 	vici_conn_t *conn;
 	vici_res_t *res;
 
-	conn = vici_connect(uri);
-	ck_assert(conn);
-	ck_assert_msg(wait_idle(conn, 16), "pool not filled");
+	conn = connect_filled();
 
 	seen.want[0] = '\0';
 	ck_assert_int_eq(stream(conn, "list-links", "list-link", "sun.kme", NULL),
@@ -374,10 +385,9 @@ START_TEST(test_actions)
 	vici_conn_t *conn, *monitor;
 	vici_res_t *res;
 
-	conn = vici_connect(uri);
+	conn = connect_filled();
 	monitor = vici_connect(uri);
-	ck_assert(conn && monitor);
-	ck_assert_msg(wait_idle(conn, 16), "pool not filled");
+	ck_assert(monitor);
 	ck_assert(vici_register(monitor, "pool-dry", on_event, NULL) == 0);
 	ck_assert(vici_register(monitor, "pool-refilled", on_event, NULL) == 0);
 
@@ -421,10 +431,9 @@ START_TEST(test_kme_events)
 	vici_conn_t *conn, *monitor;
 	vici_res_t *res;
 
-	conn = vici_connect(uri);
+	conn = connect_filled();
 	monitor = vici_connect(uri);
-	ck_assert(conn && monitor);
-	ck_assert_msg(wait_idle(conn, 16), "pool not filled");
+	ck_assert(monitor);
 	ck_assert(vici_register(monitor, "kme-error", on_event, NULL) == 0);
 	ck_assert(vici_register(monitor, "kme-recovered", on_event, NULL) == 0);
 	ck_assert(vici_register(monitor, "pool-dry", on_event, NULL) == 0);
@@ -475,9 +484,7 @@ START_TEST(test_garbage)
 		close(fd);
 	}
 	/* still serving, nothing changed */
-	conn = vici_connect(uri);
-	ck_assert(conn);
-	ck_assert_msg(wait_idle(conn, 16), "pool not filled");
+	conn = connect_filled();
 	ck_assert_int_eq(pool_value(conn, "expired"), 0);
 	vici_disconnect(conn);
 }
