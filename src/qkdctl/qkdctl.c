@@ -14,8 +14,11 @@
 
 #include "qkdctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -27,10 +30,15 @@
 #define SOCKET_NAME "charon.qkd.vici"
 
 /**
- * Commands
+ * Piddir of Debian's charon
+ */
+#define DEBIAN_PIDDIR "/run"
+
+/**
+ * Commands, getopt_long()'s values of their options (above any character)
  */
 typedef enum {
-	CMD_NONE,
+	CMD_NONE = 0x100,
 	CMD_LIST_LINKS,
 	CMD_LIST_POOLS,
 	CMD_LIST_KEYS,
@@ -46,58 +54,96 @@ typedef enum {
 } command_t;
 
 /**
- * Command names on the socket, by command_t
+ * A command: its option, its name on the socket, what it needs
  */
-static char *names[] = {
-	NULL, "list-links", "list-pools", "list-keys", "list-doh",
-	"list-ikeless", "list-kmes", "resync", "refill", "drain", "reload-links",
-	NULL, NULL,
+static struct {
+	/** option, without "--" */
+	char *option;
+	/** command on the socket, NULL for --monitor */
+	char *name;
+	/** --link is required (1), optional (0) or not taken (-1) */
+	int link;
+} commands[] = {
+	[CMD_LIST_LINKS - CMD_LIST_LINKS] = { "list-links", "list-links", 0 },
+	[CMD_LIST_POOLS - CMD_LIST_LINKS] = { "list-pools", "list-pools", 0 },
+	[CMD_LIST_KEYS - CMD_LIST_LINKS] = { "list-keys", "list-keys", 1 },
+	[CMD_LIST_DOH - CMD_LIST_LINKS] = { "list-doh", "list-doh", 0 },
+	[CMD_LIST_IKELESS - CMD_LIST_LINKS] = { "list-ikeless", "list-ikeless", 0 },
+	[CMD_LIST_KMES - CMD_LIST_LINKS] = { "list-kmes", "list-kmes", 0 },
+	[CMD_RESYNC - CMD_LIST_LINKS] = { "resync", "resync", 1 },
+	[CMD_REFILL - CMD_LIST_LINKS] = { "refill", "refill", 1 },
+	[CMD_DRAIN - CMD_LIST_LINKS] = { "drain", "drain", 1 },
+	[CMD_RELOAD_LINKS - CMD_LIST_LINKS] = { "reload-links", "reload-links", -1 },
+	[CMD_MONITOR - CMD_LIST_LINKS] = { "monitor", NULL, -1 },
 };
 
 /**
- * Print the usage, to stderr with an error
+ * The command entry of a command_t
  */
-static int usage(char *error)
+#define COMMAND(c) commands[(c) - CMD_LIST_LINKS]
+
+/**
+ * Print the usage, to stderr after an error
+ *
+ * @param error		error message, NULL for --help
+ * @return			exit status
+ */
+static int usage(char *error, ...)
 {
 	FILE *out = error ? stderr : stdout;
+	va_list args;
 
 	if (error)
 	{
-		fprintf(out, "Error: %s\n", error);
+		fprintf(out, "qkdctl: ");
+		va_start(args, error);
+		vfprintf(out, error, args);
+		va_end(args);
+		fprintf(out, "\n");
 	}
 	fprintf(out,
 "qkdctl: the qkd plugin's control socket (docs/vici.md)\n"
 "usage:\n"
-"  qkdctl --list-links   [--link NAME]   links: KME, SAEs, connections, DOH\n"
-"  qkdctl --list-pools   [--link NAME]   keys per status, refills, errors\n"
+"  qkdctl --list-links   [--link NAME]  links: KME, SAEs, connections, DOH\n"
+"  qkdctl --list-pools   [--link NAME]  keys per status, refills, errors\n"
 "  qkdctl --list-keys    --link NAME [--status idle|pending|active|expired]\n"
-"                        [--limit N]     key metadata (never key bytes)\n"
-"  qkdctl --list-doh     [--link NAME]   DOH peers, states and counters\n"
-"  qkdctl --list-ikeless [--link NAME]   IKE-less children and their SAs\n"
-"  qkdctl --list-kmes    [--link NAME]   KME health: calls, errors, latency\n"
-"  qkdctl --resync       --link NAME     send a sync to the DOH peer now\n"
-"  qkdctl --refill       --link NAME     fill the pool from the KME now\n"
-"  qkdctl --drain        --link NAME     expire every Idle key of the pool\n"
-"  qkdctl --reload-links                 load the links from strongswan.conf\n"
-"  qkdctl --monitor      [--event NAME ...]  print events until ^C\n"
+"                        [--limit N]    key metadata (never key bytes)\n"
+"  qkdctl --list-doh     [--link NAME]  DOH peers, states and counters\n"
+"  qkdctl --list-ikeless [--link NAME]  IKE-less children and their SAs\n"
+"  qkdctl --list-kmes    [--link NAME]  KME health: calls, errors, latency\n"
+"  qkdctl --resync       --link NAME    send a sync to the DOH peer now\n"
+"  qkdctl --refill       --link NAME    fill the pool from the KME now\n"
+"  qkdctl --drain        --link NAME    expire every Idle key of the pool\n"
+"  qkdctl --reload-links                load the links from strongswan.conf\n"
+"  qkdctl --monitor      [--event NAME ...]\n"
+"                                       print events (all if none named)\n"
+"                                       until SIGINT/SIGTERM\n"
 "options:\n"
-"  --uri URI   control socket (default: qkdctl.socket or\n"
-"              charon.plugins.qkd.vici.socket in strongswan.conf, else\n"
-"              unix://%s/%s or unix:///run/%s)\n"
+"  --uri URI   control socket, unix://PATH or tcp://HOST:PORT; default:\n"
+"              qkdctl.socket, else charon.plugins.qkd.vici.socket in\n"
+"              strongswan.conf, else\n"
+"              unix://%s/%s if it exists,\n"
+"              else unix://%s/%s\n"
 "  --raw       vici's dump of each message on one line\n"
 "  --pretty    vici's dump of each message, indented\n"
-"  --help      this text\n", IPSEC_PIDDIR, SOCKET_NAME, SOCKET_NAME);
+"  --help      this text\n"
+"events:\n"
+"  key-bound pool-low pool-dry pool-refilled kme-error kme-recovered\n"
+"  doh-peer-up doh-peer-down doh-peer-reset ikeless-sa-installed\n"
+"  ikeless-sa-rekeyed ikeless-sa-removed\n",
+		IPSEC_PIDDIR, SOCKET_NAME, DEBIAN_PIDDIR, SOCKET_NAME);
 	return error ? 1 : 0;
 }
 
 /**
- * The URI to connect to, if none given: settings, else the socket in the
- * piddir of this build or /run (Debian's charon) that exists
+ * The URI to connect to if none is given: settings, else the socket in
+ * this build's piddir if it exists, else the one in Debian's piddir
+ *
+ * @return			URI (static or from settings)
  */
 static char *default_uri()
 {
-	static char uri[PATH_MAX];
-	char *configured, path[PATH_MAX];
+	char *configured;
 	struct stat st;
 
 	configured = lib->settings->get_str(lib->settings, "qkdctl.socket",
@@ -107,67 +153,99 @@ static char *default_uri()
 	{
 		return configured;
 	}
-	snprintf(path, sizeof(path), "%s/%s", IPSEC_PIDDIR, SOCKET_NAME);
-	if (stat(path, &st) != 0)
+	if (stat(IPSEC_PIDDIR "/" SOCKET_NAME, &st) == 0)
 	{
-		snprintf(path, sizeof(path), "/run/%s", SOCKET_NAME);
+		return "unix://" IPSEC_PIDDIR "/" SOCKET_NAME;
 	}
-	snprintf(uri, sizeof(uri), "unix://%s", path);
-	return uri;
+	return "unix://" DEBIAN_PIDDIR "/" SOCKET_NAME;
 }
 
 /**
- * Run an action on a link, print its result
+ * Check an event name of --event
+ *
+ * @param name		event name
+ * @return			TRUE if the control socket has that event
  */
-static int action(vici_conn_t *conn, char *command, qkdctl_opts_t *opts)
+static bool known_event(char *name)
 {
-	vici_req_t *req;
-	vici_res_t *res;
-	char *expired, *links;
-	int ret = 1;
+	int i;
 
-	req = vici_begin(command);
-	if (opts->link)
+	for (i = 0; qkdctl_events[i]; i++)
 	{
-		vici_add_key_valuef(req, "link", "%s", opts->link);
+		if (streq(qkdctl_events[i], name))
+		{
+			return TRUE;
+		}
 	}
+	return FALSE;
+}
+
+/**
+ * Check --status: the key statuses the server accepts (in any case)
+ *
+ * @param status	value of --status
+ * @return			TRUE if valid
+ */
+static bool valid_status(char *status)
+{
+	return strcaseeq(status, "idle") || strcaseeq(status, "pending") ||
+		   strcaseeq(status, "active") || strcaseeq(status, "expired");
+}
+
+/**
+ * Check --limit: a positive number
+ *
+ * @param limit		value of --limit
+ * @return			TRUE if valid
+ */
+static bool valid_limit(char *limit)
+{
+	char *end;
+	long value;
+
+	errno = 0;
+	value = strtol(limit, &end, 10);
+	return limit[0] && !*end && !errno && value > 0 && value <= INT_MAX;
+}
+
+/*
+ * Described in header
+ */
+vici_res_t *qkdctl_submit(vici_conn_t *conn, vici_req_t *req, char *command,
+						  qkdctl_opts_t *opts)
+{
+	vici_res_t *res;
+	char name[64];
+
 	res = vici_submit(req, conn);
 	if (!res)
 	{
-		fprintf(stderr, "%s request failed: %s\n", command, strerror(errno));
-		return 1;
+		if (errno == ENOENT)
+		{	/* libvici's answer to CMD_UNKNOWN */
+			fprintf(stderr, "%s failed: the control socket does not know "
+					"this command (an older plugin?)\n", command);
+		}
+		else
+		{
+			fprintf(stderr, "%s request failed: %s\n", command,
+					strerror(errno));
+		}
+		return NULL;
 	}
 	if (opts->format != QKDCTL_TEXT)
 	{
-		vici_dump(res, command, opts->format == QKDCTL_PRETTY, stdout);
+		snprintf(name, sizeof(name), "%s reply", command);
+		vici_dump(res, name, opts->format == QKDCTL_PRETTY, stdout);
+		fflush(stdout);
 	}
-	if (streq(vici_find_str(res, "no", "success"), "yes"))
-	{
-		ret = 0;
-		if (opts->format == QKDCTL_TEXT)
-		{
-			expired = vici_find_str(res, NULL, "expired");
-			links = vici_find_str(res, NULL, "links");
-			printf("%s%s%s: done", command, opts->link ? " " : "",
-				   opts->link ?: "");
-			if (expired)
-			{
-				printf(", %s Idle keys expired", expired);
-			}
-			if (links)
-			{
-				printf(", %s links loaded", links);
-			}
-			printf("\n");
-		}
-	}
-	else
+	if (!streq(vici_find_str(res, "no", "success"), "yes"))
 	{
 		fprintf(stderr, "%s failed: %s\n", command,
 				vici_find_str(res, "unknown error", "errmsg"));
+		vici_free_res(res);
+		return NULL;
 	}
-	vici_free_res(res);
-	return ret;
+	return res;
 }
 
 /**
@@ -175,7 +253,8 @@ static int action(vici_conn_t *conn, char *command, qkdctl_opts_t *opts)
  */
 static void cleanup()
 {
-	vici_deinit();
+	lib->processor->cancel(lib->processor);
+	library_deinit();
 }
 
 int main(int argc, char *argv[])
@@ -202,14 +281,16 @@ int main(int argc, char *argv[])
 		{ "pretty", no_argument, NULL, 'P' },
 		{ 0 }
 	};
-	char *events[countof(names) + 16] = {}, *uri = NULL;
+	char *events[64] = {}, *uri = NULL;
 	qkdctl_opts_t opts = {
 		.events = events,
 	};
 	command_t command = CMD_NONE;
 	vici_conn_t *conn;
+	sigset_t set;
 	int c, nevents = 0, ret, i;
 
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1)
 	{
 		switch (c)
@@ -218,34 +299,48 @@ int main(int argc, char *argv[])
 				opts.link = optarg;
 				break;
 			case 's':
+				if (!valid_status(optarg))
+				{
+					return usage("invalid --status '%s', expected idle, "
+								 "pending, active or expired", optarg);
+				}
+				/* the spec's spelling; the server takes any case */
+				for (i = 0; optarg[i]; i++)
+				{
+					optarg[i] = tolower(optarg[i]);
+				}
 				opts.status = optarg;
 				break;
 			case 'n':
+				if (!valid_limit(optarg))
+				{
+					return usage("invalid --limit '%s', expected a positive "
+								 "number", optarg);
+				}
 				opts.limit = optarg;
 				break;
 			case 'e':
-				for (i = 0; qkdctl_events[i]; i++)
+				if (!known_event(optarg))
 				{
-					if (streq(qkdctl_events[i], optarg))
-					{
-						break;
-					}
+					return usage("unknown event '%s'", optarg);
 				}
-				if (!qkdctl_events[i])
+				for (i = 0; i < nevents && !streq(events[i], optarg); i++)
 				{
-					return usage("unknown event (see docs/vici.md)");
+					/* named twice? */
 				}
-				if (nevents >= countof(events) - 1)
+				if (i == nevents)
 				{
-					return usage("too many events");
+					events[nevents++] = optarg;
 				}
-				events[nevents++] = optarg;
 				break;
 			case 'u':
 				uri = optarg;
 				break;
 			case 'r':
-				opts.format = QKDCTL_RAW;
+				if (opts.format != QKDCTL_PRETTY)
+				{
+					opts.format = QKDCTL_RAW;
+				}
 				break;
 			case 'P':
 				opts.format = QKDCTL_PRETTY;
@@ -253,11 +348,22 @@ int main(int argc, char *argv[])
 			case CMD_HELP:
 				return usage(NULL);
 			case '?':
-				return usage("invalid option");
-			default:
-				if (command != CMD_NONE)
+				if (!optopt)
 				{
-					return usage("more than one command given");
+					return usage("unknown or ambiguous option '%s'",
+								 argv[optind - 1]);
+				}
+				if (strpfx(argv[optind - 1], "--"))
+				{
+					return usage("option '%s' needs an argument",
+								 argv[optind - 1]);
+				}
+				return usage("unknown option '-%c'", optopt);
+			default:
+				if (command != CMD_NONE && command != c)
+				{
+					return usage("more than one command given (--%s and --%s)",
+								 COMMAND(command).option, COMMAND(c).option);
 				}
 				command = c;
 				break;
@@ -265,27 +371,57 @@ int main(int argc, char *argv[])
 	}
 	if (optind < argc)
 	{
-		return usage("unexpected argument");
+		return usage("unexpected argument '%s'", argv[optind]);
 	}
 	if (command == CMD_NONE)
 	{
 		return usage("no command given");
 	}
-	if (!opts.link && (command == CMD_LIST_KEYS || command == CMD_RESYNC ||
-					   command == CMD_REFILL || command == CMD_DRAIN))
+	if (!opts.link && COMMAND(command).link > 0)
 	{
-		return usage("this command needs --link NAME");
+		return usage("--%s needs --link NAME", COMMAND(command).option);
+	}
+	if (opts.link && COMMAND(command).link < 0)
+	{
+		return usage("--%s takes no --link", COMMAND(command).option);
+	}
+	if ((opts.status || opts.limit) && command != CMD_LIST_KEYS)
+	{
+		return usage("--status and --limit go with --list-keys only");
+	}
+	if (nevents && command != CMD_MONITOR)
+	{
+		return usage("--event goes with --monitor only");
 	}
 
-	vici_init();
+	if (command == CMD_MONITOR)
+	{	/* for sigwaitinfo() in qkdctl_monitor(), before any thread starts:
+		 * the threads inherit the mask */
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
+
 	atexit(cleanup);
+	if (!library_init(NULL, "qkdctl"))
+	{
+		fprintf(stderr, "qkdctl: initializing libstrongswan failed\n");
+		return 1;
+	}
+	/* libvici needs threads for its connection; no log lines from them,
+	 * qkdctl reports errors itself */
 	dbg_default_set_level(0);
+	lib->processor->set_threads(lib->processor, 4);
+
 	uri = uri ?: default_uri();
+	errno = 0;
 	conn = vici_connect(uri);
 	if (!conn)
 	{
 		fprintf(stderr, "connecting to '%s' failed: %s\n", uri,
-				strerror(errno));
+				errno ? strerror(errno) : "invalid URI (expected "
+				"unix://PATH or tcp://HOST:PORT)");
 		return 1;
 	}
 	switch (command)
@@ -297,10 +433,10 @@ int main(int argc, char *argv[])
 		case CMD_REFILL:
 		case CMD_DRAIN:
 		case CMD_RELOAD_LINKS:
-			ret = action(conn, names[command], &opts);
+			ret = qkdctl_action(conn, COMMAND(command).name, &opts);
 			break;
 		default:
-			ret = qkdctl_list(conn, names[command], &opts);
+			ret = qkdctl_list(conn, COMMAND(command).name, &opts);
 			break;
 	}
 	vici_disconnect(conn);

@@ -55,7 +55,8 @@ typedef struct {
 } qkdctl_opts_t;
 
 /**
- * A listing: sends command, prints each streamed event.
+ * A listing: registers for the streamed event, sends the command, prints
+ * each streamed item.
  *
  * @param conn		connection
  * @param command	list command, e.g. "list-pools"
@@ -65,7 +66,19 @@ typedef struct {
 int qkdctl_list(vici_conn_t *conn, char *command, qkdctl_opts_t *opts);
 
 /**
- * Print events as they come, until interrupted.
+ * An action on a link (or reload-links): sends it, prints its result.
+ *
+ * @param conn		connection
+ * @param command	action, e.g. "drain"
+ * @param opts		options
+ * @return			exit status
+ */
+int qkdctl_action(vici_conn_t *conn, char *command, qkdctl_opts_t *opts);
+
+/**
+ * Print events as they come, until SIGINT or SIGTERM (which the caller
+ * blocked before any thread started) or until the server closes the
+ * connection.
  *
  * @param conn		connection
  * @param opts		options
@@ -74,7 +87,21 @@ int qkdctl_list(vici_conn_t *conn, char *command, qkdctl_opts_t *opts);
 int qkdctl_monitor(vici_conn_t *conn, qkdctl_opts_t *opts);
 
 /**
- * Event names of the control socket
+ * Send a request, dump its reply with --raw/--pretty, report a failure on
+ * stderr.
+ *
+ * @param conn		connection
+ * @param req		request, sent and freed
+ * @param command	name of the command, for messages
+ * @param opts		options
+ * @return			reply with success = yes (to free with vici_free_res()),
+ *					NULL on failure
+ */
+vici_res_t *qkdctl_submit(vici_conn_t *conn, vici_req_t *req, char *command,
+						  qkdctl_opts_t *opts);
+
+/**
+ * Event names of the control socket, NULL-terminated
  */
 extern char *qkdctl_events[];
 

@@ -17,97 +17,87 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include <utils/debug.h>
-
-/*
- * Described in header
+/**
+ * Width of the counters' lines of --list-doh
  */
-char *qkdctl_events[] = {
-	"key-bound", "pool-low", "pool-dry", "pool-refilled", "kme-error",
-	"kme-recovered", "doh-peer-up", "doh-peer-down", "doh-peer-reset",
-	"ikeless-sa-installed", "ikeless-sa-rekeyed", "ikeless-sa-removed", NULL,
-};
+#define COUNTERS_WIDTH 78
 
 /**
- * A value of a section, "" if none
+ * A value of an item's section ("" if the server left it out)
+ *
+ * @param res		streamed item
+ * @param section	name of the item's section
+ * @param key		key in it
+ * @return			value, "" if none
  */
 static char *get(vici_res_t *res, char *section, char *key)
 {
-	if (section)
-	{
-		return vici_find_str(res, "", "%s.%s", section, key);
-	}
-	return vici_find_str(res, "", "%s", key);
+	return vici_find_str(res, "", "%s.%s", section, key);
 }
 
 /**
- * The values of a message: the name of its first section, and the items of
- * two lists in it (joined with ", ")
+ * Print " <age>s ago" if the server sent an age
  */
-static void walk(vici_res_t *res, char *name, size_t len, char *list1,
-				 char *items1, char *list2, char *items2, size_t items_len)
+static void print_ago(char *age)
 {
-	char *current = NULL, *value;
-	int depth = 0;
-
-	name[0] = items1[0] = items2[0] = '\0';
-	while (TRUE)
+	if (age[0])
 	{
-		switch (vici_parse(res))
-		{
-			case VICI_PARSE_BEGIN_SECTION:
-				if (depth++ == 0)
-				{
-					snprintf(name, len, "%s", vici_parse_name(res));
-				}
-				continue;
-			case VICI_PARSE_END_SECTION:
-				depth--;
-				continue;
-			case VICI_PARSE_BEGIN_LIST:
-				value = vici_parse_name(res);
-				current = list1 && streq(value, list1) ? items1 :
-						  list2 && streq(value, list2) ? items2 : NULL;
-				continue;
-			case VICI_PARSE_LIST_ITEM:
-				value = vici_parse_value_str(res);
-				if (current && value)
-				{
-					snprintf(current + strlen(current),
-							 items_len - strlen(current), "%s%s",
-							 current[0] ? ", " : "", value);
-				}
-				continue;
-			case VICI_PARSE_END_LIST:
-				current = NULL;
-				continue;
-			case VICI_PARSE_KEY_VALUE:
-				continue;
-			default:
-				return;
-		}
+		printf(" %ss ago", age);
 	}
 }
 
 /**
- * A link's configuration
+ * The lists of a link: connections and remote addresses, joined by ", "
  */
-static void print_link(vici_res_t *res)
-{
-	char link[128], conns[512], addrs[512];
+typedef struct {
+	/** names of the connections */
+	char conns[512];
+	/** remote addresses */
+	char addrs[512];
+} link_lists_t;
 
-	walk(res, link, sizeof(link), "connections", conns, "remote-addrs",
-		 addrs, sizeof(conns));
+/**
+ * Append a list item to a buffer, ", " separated
+ */
+static void append(char *buf, size_t size, void *value, int len)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", len,
+			 (char*)value);
+}
+
+CALLBACK(link_item, int,
+	link_lists_t *lists, vici_res_t *res, char *name, void *value, int len)
+{
+	if (streq(name, "connections"))
+	{
+		append(lists->conns, sizeof(lists->conns), value, len);
+	}
+	else if (streq(name, "remote-addrs"))
+	{
+		append(lists->addrs, sizeof(lists->addrs), value, len);
+	}
+	return 0;
+}
+
+CALLBACK(link_section, int,
+	void *null, vici_res_t *res, char *link)
+{
+	link_lists_t lists = {};
+	int ret;
+
+	ret = vici_parse_cb(res, NULL, NULL, link_item, &lists);
 	printf("%s: KME %s, SAE '%s' <-> '%s', %s-bit keys\n", link,
 		   get(res, link, "kme"), get(res, link, "sae-id"),
 		   get(res, link, "peer-sae-id"), get(res, link, "key-size"));
-	if (conns[0])
+	if (lists.conns[0])
 	{
-		printf("  connections: %s\n", conns);
+		printf("  connections: %s\n", lists.conns);
 	}
-	if (addrs[0])
+	if (lists.addrs[0])
 	{
-		printf("  remote addresses: %s\n", addrs);
+		printf("  remote addresses: %s\n", lists.addrs);
 	}
 	printf("  pool: %s", get(res, link, "pool"));
 	if (streq(get(res, link, "doh"), "yes"))
@@ -116,129 +106,130 @@ static void print_link(vici_res_t *res)
 			   get(res, link, "doh-local"), get(res, link, "doh-peer"));
 	}
 	printf("\n");
+	return ret;
 }
 
 /**
- * Print an age in seconds if there is one
+ * A link's configuration (list-link)
  */
-static void print_age(char *label, char *age)
+static int print_link(vici_res_t *res)
 {
-	if (age[0])
-	{
-		printf("%s %ss ago", label, age);
-	}
-	else
-	{
-		printf("%s never", label);
-	}
+	return vici_parse_cb(res, link_section, NULL, NULL, NULL);
 }
 
-/**
- * A link's pool
- */
-static void print_pool(vici_res_t *res)
+CALLBACK(pool_section, int,
+	void *null, vici_res_t *res, char *link)
 {
-	char link[128], none[1];
-	char *error, *oldest;
+	char *age, *low, *oldest, *error;
 
-	walk(res, link, sizeof(link), NULL, none, NULL, none, 1);
 	printf("%s: %s idle, %s pending (%s reserved), %s active, %s expired; "
-		   "capacity %s, low %s\n", link, get(res, link, "idle"),
+		   "capacity %s", link, get(res, link, "idle"),
 		   get(res, link, "pending"), get(res, link, "reserved"),
 		   get(res, link, "active"), get(res, link, "expired"),
-		   get(res, link, "capacity"), get(res, link, "low"));
-	printf("  loaded %s, stored %s, dropped %s", get(res, link, "loaded"),
+		   get(res, link, "capacity"));
+	low = get(res, link, "low");
+	if (low[0])
+	{
+		printf(", low %s", low);
+	}
+	printf("\n  loaded %s, stored %s, dropped %s", get(res, link, "loaded"),
 		   get(res, link, "stored"), get(res, link, "dropped"));
 	oldest = get(res, link, "oldest-idle-age");
 	if (oldest[0])
 	{
 		printf(", oldest Idle key %ss old", oldest);
 	}
-	printf("\n  ");
-	print_age("last refill", get(res, link, "last-refill-age"));
+	age = get(res, link, "last-refill-age");
 	error = get(res, link, "last-error");
-	printf(", last error: %s\n", error[0] ? error : "none");
+	printf("\n  last refill %s%s%s, last error: %s\n", age[0] ? age : "never",
+		   age[0] ? "s" : "", age[0] ? " ago" : "", error[0] ? error : "none");
+	return 0;
 }
 
 /**
- * A key's metadata
+ * A link's pool (list-pool)
  */
-static void print_key(vici_res_t *res)
+static int print_pool(vici_res_t *res)
 {
-	printf("%s #%s %s %s %ss\n", get(res, NULL, "link"),
-		   get(res, NULL, "index"), get(res, NULL, "keyid"),
-		   get(res, NULL, "status"), get(res, NULL, "age"));
+	return vici_parse_cb(res, pool_section, NULL, NULL, NULL);
 }
 
 /**
- * Print the key/values of a section one level down, as "key value, ..."
+ * A key's metadata (list-key, a flat message)
  */
-static void print_counters(vici_res_t *res, char *section, char *sub)
+static int print_key(vici_res_t *res)
 {
-	char *name, *value;
-	int depth = 0, n = 0;
-	bool in = FALSE;
+	printf("%s #%s %s %s %ss\n", vici_find_str(res, "", "link"),
+		   vici_find_str(res, "", "index"), vici_find_str(res, "", "keyid"),
+		   vici_find_str(res, "", "status"), vici_find_str(res, "", "age"));
+	return 0;
+}
 
-	printf("  %s:", sub);
-	while (TRUE)
+CALLBACK(counter, int,
+	int *column, vici_res_t *res, char *name, void *value, int len)
+{
+	int width;
+
+	width = strlen(name) + 1 + len;
+	if (*column && *column + 2 + width > COUNTERS_WIDTH)
 	{
-		switch (vici_parse(res))
-		{
-			case VICI_PARSE_BEGIN_SECTION:
-				in = ++depth == 2 && streq(vici_parse_name(res), sub);
-				continue;
-			case VICI_PARSE_END_SECTION:
-				depth--;
-				in = FALSE;
-				continue;
-			case VICI_PARSE_KEY_VALUE:
-				if (in)
-				{
-					name = vici_parse_name(res);
-					value = vici_parse_value_str(res);
-					printf("%s%s %s", n++ % 6 ? ", " : "\n    ", name,
-						   value ?: "");
-				}
-				continue;
-			case VICI_PARSE_BEGIN_LIST:
-			case VICI_PARSE_LIST_ITEM:
-			case VICI_PARSE_END_LIST:
-				continue;
-			default:
-				printf("\n");
-				return;
-		}
+		printf(",\n");
+		*column = 0;
 	}
+	if (*column)
+	{
+		printf(", ");
+		*column += 2;
+	}
+	else
+	{
+		printf("    ");
+		*column = 4;
+	}
+	printf("%s %.*s", name, len, (char*)value);
+	*column += width;
+	return 0;
 }
 
-/**
- * DOH with a link's peer
- */
-static void print_doh(vici_res_t *res)
+CALLBACK(doh_subsection, int,
+	void *null, vici_res_t *res, char *name)
 {
-	char link[128];
+	int column = 0, ret;
 
-	/* the section name first, the counters in the same walk after */
-	if (vici_parse(res) != VICI_PARSE_BEGIN_SECTION)
+	if (!streq(name, "counters"))
 	{
-		return;
+		return 0;
 	}
-	snprintf(link, sizeof(link), "%s", vici_parse_name(res));
+	printf("  counters:\n");
+	ret = vici_parse_cb(res, NULL, counter, NULL, &column);
+	if (column)
+	{
+		printf("\n");
+	}
+	return ret;
+}
+
+CALLBACK(doh_section, int,
+	void *null, vici_res_t *res, char *link)
+{
 	printf("%s: %s with %s, DOH key generation %s, bound %s own, %s peer\n",
 		   link, get(res, link, "state"), get(res, link, "peer"),
 		   get(res, link, "key-generation"), get(res, link, "bound-own"),
 		   get(res, link, "bound-peer"));
-	print_counters(res, link, "counters");
+	return vici_parse_cb(res, doh_subsection, NULL, NULL, NULL);
 }
 
 /**
- * An IKE-less child
+ * DOH with a link's peer (list-doh-peer)
  */
-static void print_ikeless(vici_res_t *res)
+static int print_doh(vici_res_t *res)
 {
-	char child[128], none[1];
+	return vici_parse_cb(res, doh_section, NULL, NULL, NULL);
+}
 
-	walk(res, child, sizeof(child), NULL, none, NULL, none, 1);
+CALLBACK(ikeless_section, int,
+	void *null, vici_res_t *res, char *child)
+{
 	printf("%s (link %s): %s, %s SA pairs so far\n", child,
 		   get(res, child, "link"), get(res, child, "state"),
 		   get(res, child, "pairs"));
@@ -250,117 +241,100 @@ static void print_ikeless(vici_res_t *res)
 		printf("  %s bytes in, %s bytes out\n", get(res, child, "bytes-in"),
 			   get(res, child, "bytes-out"));
 	}
+	return 0;
 }
 
 /**
- * How calls to a link's KME went
+ * An IKE-less child (list-ikeless-sa)
  */
-static void print_kme(vici_res_t *res)
+static int print_ikeless(vici_res_t *res)
 {
-	char link[128], none[1];
-	char *error;
+	return vici_parse_cb(res, ikeless_section, NULL, NULL, NULL);
+}
 
-	walk(res, link, sizeof(link), NULL, none, NULL, none, 1);
+CALLBACK(kme_section, int,
+	void *null, vici_res_t *res, char *link)
+{
+	char *call, *error, *latency;
+
 	printf("%s: %s %s, %s calls, %s errors\n", link, get(res, link, "kme"),
 		   get(res, link, "state"), get(res, link, "calls"),
 		   get(res, link, "errors"));
-	if (get(res, link, "last-call")[0])
+	call = get(res, link, "last-call");
+	if (call[0])
 	{
-		printf("  last call %s %ss ago, %s ms\n", get(res, link, "last-call"),
-			   get(res, link, "last-call-age"),
-			   get(res, link, "last-latency-ms"));
+		printf("  last call %s", call);
+		print_ago(get(res, link, "last-call-age"));
+		latency = get(res, link, "last-latency-ms");
+		if (latency[0])
+		{
+			printf(", %s ms", latency);
+		}
+		printf("\n");
 	}
 	error = get(res, link, "last-error");
 	if (error[0])
 	{
-		printf("  last error: %s %ss ago\n", error,
-			   get(res, link, "last-error-age"));
+		printf("  last error: %s", error);
+		print_ago(get(res, link, "last-error-age"));
+		printf("\n");
 	}
+	return 0;
 }
 
 /**
- * An event, as "<name> <link>: key=value ..."
+ * How calls to a link's KME went (list-kme)
  */
-static void print_event(char *name, vici_res_t *res)
+static int print_kme(vici_res_t *res)
 {
-	char *key, *value;
-
-	printf("%s %s:", name, get(res, NULL, "link"));
-	while (vici_parse(res) == VICI_PARSE_KEY_VALUE)
-	{
-		key = vici_parse_name(res);
-		value = vici_parse_value_str(res);
-		if (!streq(key, "link"))
-		{
-			printf(" %s=%s", key, value ?: "");
-		}
-	}
-	printf("\n");
+	return vici_parse_cb(res, kme_section, NULL, NULL, NULL);
 }
 
 /**
- * Print a message as asked
+ * Listing commands, the event each streams and how it is printed
  */
-static void print(qkdctl_opts_t *opts, char *name, vici_res_t *res)
-{
-	struct {
-		char *name;
-		void (*print)(vici_res_t *res);
-	} printers[] = {
-		{ "list-link", print_link },
-		{ "list-pool", print_pool },
-		{ "list-key", print_key },
-		{ "list-doh-peer", print_doh },
-		{ "list-ikeless-sa", print_ikeless },
-		{ "list-kme", print_kme },
-	};
-	int i;
+static struct {
+	/** command */
+	char *command;
+	/** streamed event */
+	char *event;
+	/** text printer of an event */
+	int (*print)(vici_res_t *res);
+} listings[] = {
+	{ "list-links", "list-link", print_link },
+	{ "list-pools", "list-pool", print_pool },
+	{ "list-keys", "list-key", print_key },
+	{ "list-doh", "list-doh-peer", print_doh },
+	{ "list-ikeless", "list-ikeless-sa", print_ikeless },
+	{ "list-kmes", "list-kme", print_kme },
+};
 
-	if (opts->format != QKDCTL_TEXT)
+/**
+ * A streamed item and how to print it
+ */
+typedef struct {
+	/** options */
+	qkdctl_opts_t *opts;
+	/** text printer */
+	int (*print)(vici_res_t *res);
+} listing_t;
+
+CALLBACK(on_item, void,
+	listing_t *listing, char *name, vici_res_t *res)
+{
+	char buf[128];
+
+	if (listing->opts->format != QKDCTL_TEXT)
 	{
-		vici_dump(res, name, opts->format == QKDCTL_PRETTY, stdout);
+		snprintf(buf, sizeof(buf), "%s event", name);
+		vici_dump(res, buf, listing->opts->format == QKDCTL_PRETTY, stdout);
 	}
-	else
+	else if (listing->print(res) != 0)
 	{
-		for (i = 0; i < countof(printers); i++)
-		{
-			if (streq(name, printers[i].name))
-			{
-				printers[i].print(res);
-				break;
-			}
-		}
-		if (i == countof(printers))
-		{
-			print_event(name, res);
-		}
+		fprintf(stderr, "parsing %s event failed: %s\n", name,
+				strerror(errno));
 	}
 	fflush(stdout);
-}
-
-CALLBACK(on_event, void,
-	qkdctl_opts_t *opts, char *name, vici_res_t *res)
-{
-	print(opts, name, res);
-}
-
-/**
- * Check a command's reply, FALSE (and an error on stderr) if it failed
- */
-static bool check_reply(char *command, vici_res_t *res)
-{
-	if (!res)
-	{
-		fprintf(stderr, "%s request failed: %s\n", command, strerror(errno));
-		return FALSE;
-	}
-	if (!streq(vici_find_str(res, "no", "success"), "yes"))
-	{
-		fprintf(stderr, "%s failed: %s\n", command,
-				vici_find_str(res, "unknown error", "errmsg"));
-		return FALSE;
-	}
-	return TRUE;
 }
 
 /*
@@ -368,29 +342,33 @@ static bool check_reply(char *command, vici_res_t *res)
  */
 int qkdctl_list(vici_conn_t *conn, char *command, qkdctl_opts_t *opts)
 {
-	char event[64];
+	listing_t listing = {
+		.opts = opts,
+	};
 	vici_req_t *req;
 	vici_res_t *res;
-	bool ok;
+	char *event = NULL;
+	int i;
 
-	/* list-pools streams list-pool, list-doh list-doh-peer, ... */
-	snprintf(event, sizeof(event), "%s", command);
-	if (streq(command, "list-doh"))
+	for (i = 0; i < countof(listings); i++)
 	{
-		snprintf(event, sizeof(event), "list-doh-peer");
+		if (streq(listings[i].command, command))
+		{
+			event = listings[i].event;
+			listing.print = listings[i].print;
+			break;
+		}
 	}
-	else if (streq(command, "list-ikeless"))
+	if (!event)
 	{
-		snprintf(event, sizeof(event), "list-ikeless-sa");
+		fprintf(stderr, "%s is no listing\n", command);
+		return 1;
 	}
-	else if (event[strlen(event) - 1] == 's')
-	{
-		event[strlen(event) - 1] = '\0';
-	}
-	if (vici_register(conn, event, on_event, opts) != 0)
+	if (vici_register(conn, event, on_item, &listing) != 0)
 	{
 		fprintf(stderr, "registering for %s failed: %s\n", event,
-				strerror(errno));
+				errno == ENOENT ? "the control socket does not know it"
+								: strerror(errno));
 		return 1;
 	}
 	req = vici_begin(command);
@@ -406,56 +384,12 @@ int qkdctl_list(vici_conn_t *conn, char *command, qkdctl_opts_t *opts)
 	{
 		vici_add_key_valuef(req, "limit", "%s", opts->limit);
 	}
-	res = vici_submit(req, conn);
-	ok = check_reply(command, res);
-	if (res && opts->format != QKDCTL_TEXT)
-	{
-		vici_dump(res, command, opts->format == QKDCTL_PRETTY, stdout);
-	}
-	if (res)
-	{
-		vici_free_res(res);
-	}
+	res = qkdctl_submit(conn, req, command, opts);
 	vici_register(conn, event, NULL, NULL);
-	return ok ? 0 : 1;
-}
-
-/**
- * The server closed the connection: stop waiting
- */
-CALLBACK(on_close, void,
-	bool *closed)
-{
-	*closed = TRUE;
-	send_sigint();
-}
-
-/*
- * Described in header
- */
-int qkdctl_monitor(vici_conn_t *conn, qkdctl_opts_t *opts)
-{
-	char **events = opts->events && opts->events[0] ? opts->events
-													: qkdctl_events;
-	bool closed = FALSE;
-	int i;
-
-	for (i = 0; events[i]; i++)
+	if (!res)
 	{
-		if (vici_register(conn, events[i], on_event, opts) != 0)
-		{
-			fprintf(stderr, "registering for %s failed: %s\n", events[i],
-					strerror(errno));
-			return 1;
-		}
-	}
-	vici_on_close(conn, on_close, &closed);
-	fprintf(stderr, "watching %d events, ^C to stop\n", i);
-	wait_sigint();
-	if (closed)
-	{
-		fprintf(stderr, "the control socket closed the connection\n");
 		return 1;
 	}
+	vici_free_res(res);
 	return 0;
 }
