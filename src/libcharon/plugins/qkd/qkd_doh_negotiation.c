@@ -104,6 +104,11 @@ struct private_qkd_doh_negotiation_t {
 	bool batch_refused;
 
 	/**
+	 * The reserve fell to half and is refilled until full
+	 */
+	bool refilling;
+
+	/**
 	 * Timestamp of the last request sent more than once (the next one must
 	 * differ so late answers can't be mistaken for its answer)
 	 */
@@ -307,8 +312,9 @@ static uint32_t batch_size(private_qkd_doh_negotiation_t *this, uint64_t now)
 
 /**
  * Whether the reserve of keys for our key exchanges needs no refill yet:
- * with batches it is refilled once half of it is used, in one batch, not
- * key by key as key exchanges take keys
+ * with batches it is refilled once half of it is used, in batches until it
+ * is full again (more than one if it holds more than a batch), not key by
+ * key as key exchanges take keys
  */
 static bool reserve_full(private_qkd_doh_negotiation_t *this, uint64_t now)
 {
@@ -317,9 +323,14 @@ static bool reserve_full(private_qkd_doh_negotiation_t *this, uint64_t now)
 
 	if (bound >= want)
 	{
+		this->refilling = FALSE;
 		return TRUE;
 	}
-	return bound > want / 2 && !this->batch_refused && now >= this->batch_off;
+	if (bound <= want / 2)
+	{
+		this->refilling = TRUE;
+	}
+	return !this->refilling && !this->batch_refused && now >= this->batch_off;
 }
 
 /**

@@ -648,6 +648,11 @@ static bool lowest_idle_on_both(uint8_t id[QKD_KEY_ID_LEN])
 }
 
 /**
+ * Capacity of the pools
+ */
+#define POOL_CAPACITY 4096
+
+/**
  * Most keys the KME simulator hands out per request
  */
 #define KME_MAX_KEYS 128
@@ -723,7 +728,7 @@ static void open_pool(side_t *side)
 	snprintf(keyfile, sizeof(keyfile), "%s/%s.key", dir, side->name);
 	side->store = qkd_pool_store_create(uri, keyfile, 0);
 	ck_assert(side->store);
-	side->pool = qkd_pool_create(side->store, side->name, 1024);
+	side->pool = qkd_pool_create(side->store, side->name, POOL_CAPACITY);
 	ck_assert(side->pool);
 }
 
@@ -1333,6 +1338,25 @@ START_TEST(test_batch_binding)
 						own_bound(b) == BATCH_BOUND, DEADLINE));
 	assert_nothing_stranded();
 	assert_clean_output();
+}
+END_TEST
+
+START_TEST(test_batch_beyond_max)
+{
+	u_int bound = QKD_DOH_MAX_BATCH + 100;
+	char conf[64];
+
+	/* a reserve larger than a batch is filled in several batches, not
+	 * left at one batch until half of it is used */
+	snprintf(conf, sizeof(conf), "doh_bound = %u\n", bound);
+	start(conf);
+	refill(2 * bound + 64);
+	ck_assert_msg(run_until(established(a) && established(b) &&
+							own_bound(a) == bound && own_bound(b) == bound,
+							5 * DEADLINE),
+				  "A %u, B %u own keys bound", own_bound(a), own_bound(b));
+	ck_assert(net.sent[0][QKD_DOH_REQ_NEGOTIATE] <= 8);
+	assert_nothing_stranded();
 }
 END_TEST
 
@@ -3100,6 +3124,7 @@ Suite *doh_peer_suite_create()
 	tcase_add_checked_fixture(tc, setup_net, teardown_net);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_batch_binding);
+	tcase_add_test(tc, test_batch_beyond_max);
 	tcase_add_test(tc, test_batch_unanswered);
 	tcase_add_test(tc, test_batch_collision);
 	suite_add_tcase(s, tc);
