@@ -281,10 +281,13 @@ START_TEARDOWN(teardown_vici)
 	char cmd[PATH_MAX + 16];
 
 	kme_test_clear_faults();
-	vici->destroy(vici);
-	links->destroy(links);
+	/* as charon does: jobs first (strongSwan's vici socket queues one per
+	 * client that disconnects, which must not outlive the socket), then
+	 * the plugin's objects */
 	lib->processor->set_threads(lib->processor, 0);
 	lib->processor->cancel(lib->processor);
+	vici->destroy(vici);
+	links->destroy(links);
 	seen.condvar->destroy(seen.condvar);
 	seen.mutex->destroy(seen.mutex);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
