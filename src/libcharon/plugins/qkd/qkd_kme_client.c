@@ -648,8 +648,8 @@ static qkd_kme_result_t record(private_qkd_kme_client_t *this, char *call,
 	time_monotonic(&end);
 	timersub(&end, start, &took);
 	this->mutex->lock(this->mutex);
-	changed = result == QKD_KME_OK ? health->failing :
-			  !health->failing || !health->calls;
+	/* a first call that fails changes it too: failing starts FALSE */
+	changed = health->failing != (result != QKD_KME_OK);
 	health->calls++;
 	health->last_call = call;
 	health->last_call_time = end.tv_sec;

@@ -127,12 +127,17 @@ struct private_qkd_refill_t {
 	bool stopped;
 
 	/**
+	 * Whether refill_now() asked the next round to fill up at once
+	 */
+	bool fill_now;
+
+	/**
 	 * References: this object and each job queued or scheduled for it
 	 */
 	refcount_t refs;
 
 	/**
-	 * Protects link, in_round, again and stopped
+	 * Protects link, in_round, again, stopped and fill_now
 	 */
 	mutex_t *mutex;
 
@@ -151,19 +156,6 @@ typedef struct {
 	/** whether this is the periodic round, which schedules the next one */
 	bool periodic;
 } round_job_t;
-
-/**
- * Get a reference to the current link
- */
-static qkd_link_t *get_link(private_qkd_refill_t *this)
-{
-	qkd_link_t *link;
-
-	this->mutex->lock(this->mutex);
-	link = this->link->get_ref(this->link);
-	this->mutex->unlock(this->mutex);
-	return link;
-}
 
 /**
  * Number of Idle keys in the pool
@@ -328,7 +320,16 @@ static void refill_round(private_qkd_refill_t *this)
 	timeval_t now;
 	bool fetches;
 
-	link = get_link(this);
+	this->mutex->lock(this->mutex);
+	link = this->link->get_ref(this->link);
+	if (this->fill_now)
+	{	/* asked for: fill up now, whatever the level and the backoff */
+		this->fill_now = FALSE;
+		this->filling = TRUE;
+		this->retry_due = (timeval_t){};
+		this->backoff = 0;
+	}
+	this->mutex->unlock(this->mutex);
 	link->get_pool_settings(link, &capacity, &low, &wait, &lifetime);
 	/* walks all keys: once a second, not on every key taken */
 	if (time_monotonic(NULL) != this->housekeeping)
@@ -532,9 +533,8 @@ METHOD(qkd_refill_t, refill_now, bool,
 		this->mutex->unlock(this->mutex);
 		return FALSE;
 	}
-	this->filling = TRUE;
-	this->retry_due = (timeval_t){};
-	this->backoff = 0;
+	/* the round owns the fill state, it takes the request over */
+	this->fill_now = TRUE;
 	if (this->in_round)
 	{
 		this->again = TRUE;
