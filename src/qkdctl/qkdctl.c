@@ -211,11 +211,28 @@ static bool valid_limit(char *limit)
 /*
  * Described in header
  */
+bool qkdctl_dump(qkdctl_opts_t *opts, char *name, char *kind,
+				 vici_res_t *res)
+{
+	char label[128];
+
+	if (opts->format == QKDCTL_TEXT)
+	{
+		return FALSE;
+	}
+	snprintf(label, sizeof(label), "%s %s", name, kind);
+	vici_dump(res, label, opts->format == QKDCTL_PRETTY, stdout);
+	fflush(stdout);
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
 vici_res_t *qkdctl_submit(vici_conn_t *conn, vici_req_t *req, char *command,
 						  qkdctl_opts_t *opts)
 {
 	vici_res_t *res;
-	char name[64];
 
 	res = vici_submit(req, conn);
 	if (!res)
@@ -232,12 +249,7 @@ vici_res_t *qkdctl_submit(vici_conn_t *conn, vici_req_t *req, char *command,
 		}
 		return NULL;
 	}
-	if (opts->format != QKDCTL_TEXT)
-	{
-		snprintf(name, sizeof(name), "%s reply", command);
-		vici_dump(res, name, opts->format == QKDCTL_PRETTY, stdout);
-		fflush(stdout);
-	}
+	qkdctl_dump(opts, command, "reply", res);
 	if (!streq(vici_find_str(res, "no", "success"), "yes"))
 	{
 		fprintf(stderr, "%s failed: %s\n", command,

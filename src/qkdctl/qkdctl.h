@@ -101,6 +101,19 @@ vici_res_t *qkdctl_submit(vici_conn_t *conn, vici_req_t *req, char *command,
 						  qkdctl_opts_t *opts);
 
 /**
+ * Print a message as vici dumps it (--raw, --pretty), labeled as swanctl
+ * does ("list-pool event", "drain reply"); nothing in text format.
+ *
+ * @param opts		options, the format
+ * @param name		command or event name
+ * @param kind		"event" or "reply"
+ * @param res		message
+ * @return			TRUE if dumped, FALSE in text format
+ */
+bool qkdctl_dump(qkdctl_opts_t *opts, char *name, char *kind,
+				 vici_res_t *res);
+
+/**
  * Event names of the control socket, NULL-terminated
  */
 extern char *qkdctl_events[];

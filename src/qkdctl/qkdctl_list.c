@@ -322,14 +322,11 @@ typedef struct {
 CALLBACK(on_item, void,
 	listing_t *listing, char *name, vici_res_t *res)
 {
-	char buf[128];
-
-	if (listing->opts->format != QKDCTL_TEXT)
+	if (qkdctl_dump(listing->opts, name, "event", res))
 	{
-		snprintf(buf, sizeof(buf), "%s event", name);
-		vici_dump(res, buf, listing->opts->format == QKDCTL_PRETTY, stdout);
+		return;
 	}
-	else if (listing->print(res) != 0)
+	if (listing->print(res) != 0)
 	{
 		fprintf(stderr, "parsing %s event failed: %s\n", name,
 				strerror(errno));

@@ -53,14 +53,7 @@ CALLBACK(event_value, int,
 CALLBACK(on_event, void,
 	monitor_t *this, char *name, vici_res_t *res)
 {
-	char buf[128];
-
-	if (this->opts->format != QKDCTL_TEXT)
-	{
-		snprintf(buf, sizeof(buf), "%s event", name);
-		vici_dump(res, buf, this->opts->format == QKDCTL_PRETTY, stdout);
-	}
-	else
+	if (!qkdctl_dump(this->opts, name, "event", res))
 	{
 		/* "pool-low sun: time=1795915498 idle=60", in the server's order */
 		printf("%s %s:", name, vici_find_str(res, "", "link"));

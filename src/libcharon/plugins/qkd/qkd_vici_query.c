@@ -71,6 +71,17 @@ static vici_message_t *reply(u_int count, char *error)
 }
 
 /**
+ * Reply to a listing naming a link that is not configured
+ */
+static vici_message_t *unknown_link(char *name)
+{
+	char error[128];
+
+	snprintf(error, sizeof(error), "unknown link '%s'", name);
+	return reply(0, error);
+}
+
+/**
  * Stream an event per link with an item (or the one link the request
  * names), then reply
  */
@@ -83,7 +94,7 @@ static vici_message_t *list(private_qkd_vici_query_t *this, u_int id,
 	qkd_pool_t *pool;
 	qkd_doh_peer_t *doh;
 	vici_builder_t *b;
-	char *name, error[128];
+	char *name;
 	u_int count = 0;
 	bool found = FALSE;
 
@@ -113,8 +124,7 @@ static vici_message_t *list(private_qkd_vici_query_t *this, u_int id,
 	enumerator->destroy(enumerator);
 	if (name && !found)
 	{
-		snprintf(error, sizeof(error), "unknown link '%s'", name);
-		return reply(0, error);
+		return unknown_link(name);
 	}
 	return reply(count, NULL);
 }
@@ -373,15 +383,14 @@ CALLBACK(list_ikeless, vici_message_t*,
 	qkd_doh_peer_t *doh;
 	vici_builder_t *b;
 	array_t *children;
-	char *only, error[128], uuid[QKD_KEY_ID_STRLEN + 1];
+	char *only, uuid[QKD_KEY_ID_STRLEN + 1];
 	u_int count = 0;
 	int i;
 
 	only = request->get_str(request, NULL, "link");
 	if (only && !find_link(this, only, NULL, NULL))
 	{
-		snprintf(error, sizeof(error), "unknown link '%s'", only);
-		return reply(0, error);
+		return unknown_link(only);
 	}
 	enumerator = this->links->create_enumerator(this->links);
 	while (enumerator->enumerate(enumerator, &link, NULL, NULL, &doh))
@@ -477,8 +486,7 @@ CALLBACK(list_keys, vici_message_t*,
 	}
 	if (!find_link(this, link, &pool, NULL))
 	{
-		snprintf(error, sizeof(error), "unknown link '%s'", link);
-		return reply(0, error);
+		return unknown_link(link);
 	}
 	if (!pool)
 	{
