@@ -14,7 +14,6 @@
 
 #include "qkd_hkdf.h"
 
-#include <crypto/kdfs/kdf.h>
 #include <collections/array.h>
 #include <threading/mutex.h>
 
@@ -31,15 +30,42 @@ struct private_qkd_hkdf_t {
 	qkd_hkdf_t public;
 
 	/**
-	 * HKDF-Extract: HMAC-SHA256 keyed with the salt, over the IKM
+	 * HMAC-SHA256, keyed with the salt for Extract, with the PRK for Expand
 	 */
-	kdf_t *extract;
-
-	/**
-	 * HKDF-Expand: prf+
-	 */
-	kdf_t *expand;
+	prf_t *hmac;
 };
+
+/**
+ * HKDF-Expand (RFC 5869 2.3): T(i) = HMAC(PRK, T(i-1) | info | i)
+ */
+static bool expand(private_qkd_hkdf_t *this, chunk_t prk, chunk_t info,
+				   chunk_t out)
+{
+	uint8_t t[HASH_SIZE_SHA256], i;
+	chunk_t previous = chunk_empty;
+	size_t done, len;
+
+	if (out.len > 255 * HASH_SIZE_SHA256 ||
+		!this->hmac->set_key(this->hmac, prk))
+	{
+		return FALSE;
+	}
+	for (i = 1, done = 0; done < out.len; i++, done += len)
+	{
+		if (!this->hmac->get_bytes(this->hmac, previous, NULL) ||
+			!this->hmac->get_bytes(this->hmac, info, NULL) ||
+			!this->hmac->get_bytes(this->hmac, chunk_from_thing(i), t))
+		{
+			memwipe(t, sizeof(t));
+			return FALSE;
+		}
+		len = min(out.len - done, sizeof(t));
+		memcpy(out.ptr + done, t, len);
+		previous = chunk_from_thing(t);
+	}
+	memwipe(t, sizeof(t));
+	return TRUE;
+}
 
 METHOD(qkd_hkdf_t, derive, bool,
 	private_qkd_hkdf_t *this, chunk_t salt, chunk_t ikm, chunk_t info,
@@ -48,16 +74,14 @@ METHOD(qkd_hkdf_t, derive, bool,
 	uint8_t zero[HASH_SIZE_SHA256] = {}, prk[HASH_SIZE_SHA256];
 	bool ok;
 
-	/* strongSwan's prf KDF keys the PRF with SALT, over KEY (as for
-	 * SKEYSEED = prf(Ni | Nr, g^ir)): HMAC(salt, IKM) */
-	ok = this->extract->set_param(this->extract, KDF_PARAM_KEY, ikm) &&
-		 this->extract->set_param(this->extract, KDF_PARAM_SALT,
-						salt.len ? salt : chunk_from_thing(zero)) &&
-		 this->extract->get_bytes(this->extract, sizeof(prk), prk) &&
-		 this->expand->set_param(this->expand, KDF_PARAM_KEY,
-								 chunk_from_thing(prk)) &&
-		 this->expand->set_param(this->expand, KDF_PARAM_SALT, info) &&
-		 this->expand->get_bytes(this->expand, out.len, out.ptr);
+	/* HKDF-Extract (2.2): PRK = HMAC(salt, IKM). The HMAC instance is
+	 * reused: OpenSSL 3 looks up the algorithm by name for every new HMAC
+	 * or KDF context (strongSwan's KDFs create one per call), which costs
+	 * more than the derivation itself */
+	ok = this->hmac->set_key(this->hmac,
+							 salt.len ? salt : chunk_from_thing(zero)) &&
+		 this->hmac->get_bytes(this->hmac, ikm, prk) &&
+		 expand(this, chunk_from_thing(prk), info, out);
 	memwipe(prk, sizeof(prk));
 	return ok;
 }
@@ -65,8 +89,7 @@ METHOD(qkd_hkdf_t, derive, bool,
 METHOD(qkd_hkdf_t, destroy, void,
 	private_qkd_hkdf_t *this)
 {
-	DESTROY_IF(this->extract);
-	DESTROY_IF(this->expand);
+	DESTROY_IF(this->hmac);
 	free(this);
 }
 
@@ -82,12 +105,9 @@ qkd_hkdf_t *qkd_hkdf_create()
 			.derive = _derive,
 			.destroy = _destroy,
 		},
-		.extract = lib->crypto->create_kdf(lib->crypto, KDF_PRF,
-										   PRF_HMAC_SHA2_256),
-		.expand = lib->crypto->create_kdf(lib->crypto, KDF_PRF_PLUS,
-										  PRF_HMAC_SHA2_256),
+		.hmac = lib->crypto->create_prf(lib->crypto, PRF_HMAC_SHA2_256),
 	);
-	if (!this->extract || !this->expand)
+	if (!this->hmac)
 	{
 		destroy(this);
 		return NULL;

@@ -13,8 +13,8 @@
  */
 
 /**
- * HKDF-SHA256 (RFC 5869) from strongSwan's KDFs: HMAC-SHA256 for Extract,
- * prf+ (RFC 7296, the same as HKDF-Expand) for Expand.
+ * HKDF-SHA256 (RFC 5869) over one HMAC-SHA256 PRF of strongSwan's crypto
+ * factory, kept for every derivation.
  * @defgroup qkd_hkdf qkd_hkdf
  * @{ @ingroup qkd
  */
@@ -52,7 +52,7 @@ struct qkd_hkdf_t {
 /**
  * Create an HKDF-SHA256 instance.
  *
- * @return			instance, NULL if HMAC-SHA256 or prf+ is not available
+ * @return			instance, NULL if HMAC-SHA256 is not available
  */
 qkd_hkdf_t *qkd_hkdf_create();
 
@@ -62,7 +62,7 @@ qkd_hkdf_t *qkd_hkdf_create();
  * one costs more than a derivation (OpenSSL 3 fetches HMAC by name), too
  * much for every key exchange.
  *
- * @return			instance, NULL if HMAC-SHA256 or prf+ is not available
+ * @return			instance, NULL if HMAC-SHA256 is not available
  */
 qkd_hkdf_t *qkd_hkdf_borrow();
 

@@ -56,6 +56,57 @@ START_TEST(test_rfc5869)
 }
 END_TEST
 
+/**
+ * Bytes from first to first + len - 1
+ */
+static chunk_t counting(uint8_t first, size_t len)
+{
+	chunk_t c = chunk_alloc(len);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+	{
+		c.ptr[i] = first + i;
+	}
+	return c;
+}
+
+START_TEST(test_rfc5869_long)
+{
+	chunk_t okm = chunk_from_chars(
+		0xb1,0x1e,0x39,0x8d,0xc8,0x03,0x27,0xa1,0xc8,0xe7,0xf7,0x8c,
+		0x59,0x6a,0x49,0x34,0x4f,0x01,0x2e,0xda,0x2d,0x4e,0xfa,0xd8,
+		0xa0,0x50,0xcc,0x4c,0x19,0xaf,0xa9,0x7c,0x59,0x04,0x5a,0x99,
+		0xca,0xc7,0x82,0x72,0x71,0xcb,0x41,0xc6,0x5e,0x59,0x0e,0x09,
+		0xda,0x32,0x75,0x60,0x0c,0x2f,0x09,0xb8,0x36,0x77,0x93,0xa9,
+		0xac,0xa3,0xdb,0x71,0xcc,0x30,0xc5,0x81,0x79,0xec,0x3e,0x87,
+		0xc1,0x4c,0x01,0xd5,0xc1,0xf3,0x43,0x4f,0x1d,0x87);
+	chunk_t ikm, salt, info;
+	uint8_t out[82], big[255 * 32 + 1];
+	qkd_hkdf_t *hkdf;
+
+	ikm = counting(0x00, 80);
+	salt = counting(0x60, 80);
+	info = counting(0xb0, 80);
+	hkdf = qkd_hkdf_create();
+	ck_assert(hkdf);
+	/* A.2: three blocks of Expand, each over the one before */
+	ck_assert(hkdf->derive(hkdf, salt, ikm, info, chunk_from_thing(out)));
+	ck_assert_chunk_eq(chunk_from_thing(out), okm);
+	/* at most 255 blocks */
+	ck_assert(hkdf->derive(hkdf, salt, ikm, info,
+						   chunk_create(big, sizeof(big) - 1)));
+	ck_assert(!hkdf->derive(hkdf, salt, ikm, info, chunk_from_thing(big)));
+	/* usable again after a refusal */
+	ck_assert(hkdf->derive(hkdf, salt, ikm, info, chunk_from_thing(out)));
+	ck_assert_chunk_eq(chunk_from_thing(out), okm);
+	hkdf->destroy(hkdf);
+	chunk_free(&ikm);
+	chunk_free(&salt);
+	chunk_free(&info);
+}
+END_TEST
+
 START_TEST(test_key_confirmation)
 {
 	uint8_t id[QKD_KEY_ID_LEN] = {
@@ -126,6 +177,7 @@ Suite *hkdf_suite_create()
 
 	tc = tcase_create("RFC 5869");
 	tcase_add_test(tc, test_rfc5869);
+	tcase_add_test(tc, test_rfc5869_long);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("key confirmation");
