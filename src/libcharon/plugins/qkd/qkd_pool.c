@@ -506,14 +506,9 @@ static void change_lazily(private_qkd_pool_t *this, entry_t *entry,
 	set_byte(batch, entry->idx, status);
 	this->counts[ORIG(old)]--;
 	this->counts[ORIG(batch->status[entry->idx])]++;
-	if (droppable(this, batch))
-	{
-		drop_batch(this, batch, FALSE);
-	}
-	else
-	{
-		batch->dirty = TRUE;
-	}
+	/* a batch whose keys all expired goes with the next checkpoint(): its
+	 * deletion is a write, not to be done by a key exchange */
+	batch->dirty = TRUE;
 }
 
 /**
@@ -1392,6 +1387,7 @@ METHOD(qkd_pool_t, checkpoint, void,
 	private_qkd_pool_t *this)
 {
 	this->mutex->lock(this->mutex);
+	drop_retained(this);
 	store_dirty(this);
 	this->store->checkpoint(this->store);
 	this->mutex->unlock(this->mutex);

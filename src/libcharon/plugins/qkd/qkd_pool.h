@@ -375,9 +375,10 @@ struct qkd_pool_t {
 	array_t *(*list_keys)(qkd_pool_t *this, u_int statuses, u_int limit);
 
 	/**
-	 * Store the status changes of keys in use made since their batch was
-	 * last written, then move stored changes out of the write-ahead log
-	 * (see qkd_pool_store_t.checkpoint()).
+	 * Delete the batches whose keys all expired since (remembering their
+	 * key IDs), store the status changes of keys in use made since their
+	 * batch was last written, then move stored changes out of the
+	 * write-ahead log (see qkd_pool_store_t.checkpoint()).
 	 */
 	void (*checkpoint)(qkd_pool_t *this);
 

@@ -22,6 +22,7 @@
 
 #include <unistd.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -816,6 +817,69 @@ START_TEST(test_used_ids)
 }
 END_TEST
 
+/**
+ * Size of the pool's write-ahead log, 0 if none
+ */
+static off_t wal_size()
+{
+	struct stat st;
+
+	return stat("pool.db-wal", &st) == 0 ? st.st_size : 0;
+}
+
+START_TEST(test_drop_deferred)
+{
+	array_t *used, *newer, *again;
+	qkd_pool_stats_t before, after;
+	qkd_key_t *key;
+	off_t wal;
+	u_int i;
+
+	used = make_keys(3, 32);
+	ck_assert(pool->add(pool, used));
+	newer = make_keys(1, 32);
+	ck_assert(pool->add(pool, newer));
+	qkd_key_array_destroy(newer);
+	for (i = 0; i < array_count(used); i++)
+	{
+		array_get(used, i, &key);
+		ck_assert(pool->set_status(pool, key->id, QKD_KEY_PENDING));
+		ck_assert(pool->set_status(pool, key->id, QKD_KEY_ACTIVE));
+	}
+	pool->get_stats(pool, &before);
+	wal = wal_size();
+
+	/* keys used by key exchanges expire without a write, even the last
+	 * one of the batch: deleting it is left to the next checkpoint */
+	for (i = 0; i < array_count(used); i++)
+	{
+		array_get(used, i, &key);
+		ck_assert(pool->set_status(pool, key->id, QKD_KEY_EXPIRED));
+	}
+	pool->get_stats(pool, &after);
+	ck_assert_int_eq(after.dropped, before.dropped);
+	ck_assert_int_eq(after.count[QKD_KEY_EXPIRED],
+					 before.count[QKD_KEY_EXPIRED] + 3);
+	ck_assert_int_eq(wal_size(), wal);
+	/* expired at once all the same, and not accepted again */
+	again = issued_again(used);
+	ck_assert(!pool->add(pool, again));
+
+	pool->checkpoint(pool);
+	pool->get_stats(pool, &after);
+	ck_assert_int_eq(after.dropped, before.dropped + 3);
+	ck_assert_int_eq(after.count[QKD_KEY_EXPIRED],
+					 before.count[QKD_KEY_EXPIRED]);
+	/* the IDs are remembered, also after a restart */
+	ck_assert(!pool->add(pool, again));
+	close_pool();
+	open_pool(100);
+	ck_assert(!pool->add(pool, again));
+	qkd_key_array_destroy(again);
+	qkd_key_array_destroy(used);
+}
+END_TEST
+
 START_TEST(test_indexes)
 {
 	array_t *more, *last;
@@ -995,6 +1059,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_accounting);
 	tcase_add_test(tc, test_used_ids);
+	tcase_add_test(tc, test_drop_deferred);
 	tcase_add_test(tc, test_status_default_dir);
 	tcase_add_test(tc, test_wrong_storage_key);
 	suite_add_tcase(s, tc);
