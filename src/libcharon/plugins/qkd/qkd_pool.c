@@ -170,6 +170,13 @@ struct private_qkd_pool_t {
 	condvar_t *condvar;
 
 	/**
+	 * Held for every write to the store; bind_keys() holds it alone while
+	 * it writes, so key exchanges need not wait for the disk. Taken with
+	 * mutex held, never the other way round.
+	 */
+	mutex_t *writer;
+
+	/**
 	 * Listeners (qkd_pool_listener_t*), and the lock protecting them
 	 */
 	linked_list_t *listeners;
@@ -320,6 +327,47 @@ static void add_entries(private_qkd_pool_t *this, qkd_batch_t *batch)
 }
 
 /**
+ * Write a batch over its row, with the writer lock
+ */
+static bool write_update(private_qkd_pool_t *this, qkd_batch_t *batch,
+						 qkd_store_sync_t sync)
+{
+	bool ok;
+
+	this->writer->lock(this->writer);
+	ok = this->store->update(this->store, this->link, batch, sync);
+	this->writer->unlock(this->writer);
+	return ok;
+}
+
+/**
+ * Store a new batch, with the writer lock
+ */
+static bool write_insert(private_qkd_pool_t *this, qkd_batch_t *batch,
+						 qkd_store_sync_t sync)
+{
+	bool ok;
+
+	this->writer->lock(this->writer);
+	ok = this->store->insert(this->store, this->link, batch, sync);
+	this->writer->unlock(this->writer);
+	return ok;
+}
+
+/**
+ * Delete a batch, remembering its key IDs, with the writer lock
+ */
+static bool write_remove(private_qkd_pool_t *this, qkd_batch_t *batch)
+{
+	bool ok;
+
+	this->writer->lock(this->writer);
+	ok = this->store->remove(this->store, batch, this->remember);
+	this->writer->unlock(this->writer);
+	return ok;
+}
+
+/**
  * Drop a batch whose keys all expired, from the store (unless removed
  * already) and from memory
  */
@@ -328,7 +376,7 @@ static void drop_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 {
 	u_int i, j;
 
-	if (!removed && !this->store->remove(this->store, batch, this->remember))
+	if (!removed && !write_remove(this, batch))
 	{	/* its stored keys are wiped already, try again on next start */
 		DBG1(DBG_CFG, "qkd pool '%s': deleting batch %d failed", this->link,
 			 batch->rowid);
@@ -448,13 +496,14 @@ static bool commit_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
 	/* a batch whose keys all expired is deleted (secure_delete wipes the
 	 * row), no need to rewrite it first */
 	gone = droppable(this, batch) &&
-		   this->store->remove(this->store, batch, this->remember);
-	if (!gone && !this->store->update(this->store, this->link, batch,
+		   write_remove(this, batch);
+	if (!gone && !write_update(this, batch,
 						durable ? QKD_STORE_SYNC_NOW : QKD_STORE_UNSYNCED))
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing a status change failed, "
 			 "change undone", this->link);
 		memcpy(batch->status, old.status, batch->count);
+		this->first_idle = 0;
 		if (old.keys.ptr)
 		{
 			memcpy(batch->keys.ptr, old.keys.ptr, batch->keys.len);
@@ -710,8 +759,7 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 	}
 	/* the KME delivered these keys once, they must not get lost: survives
 	 * charon being killed at once, a power loss after the sync interval */
-	if (!this->store->insert(this->store, this->link, batch,
-							 QKD_STORE_SYNC_SOON))
+	if (!write_insert(this, batch, QKD_STORE_SYNC_SOON))
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing %u keys failed", this->link,
 			 count);
@@ -871,6 +919,108 @@ static bool store_pending(private_qkd_pool_t *this, entry_t *entries,
 }
 
 /**
+ * Set a key back to Idle after its Pending state could not be stored, if
+ * it is still Pending (it may have expired meanwhile, or its batch gone)
+ */
+static void unbind(private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN])
+{
+	entry_t entry;
+	uint8_t byte;
+
+	if (lookup(this, id, &entry))
+	{
+		byte = entry.batch->status[entry.idx];
+		if (ORIG(byte) == QKD_KEY_PENDING)
+		{
+			set_byte(entry.batch, entry.idx, (byte & ~0x03) | QKD_KEY_IDLE);
+			this->counts[QKD_KEY_PENDING]--;
+			this->counts[QKD_KEY_IDLE]++;
+			/* Idle again, maybe below the first Idle one */
+			this->first_idle = 0;
+		}
+	}
+}
+
+/**
+ * Mark Idle keys Pending as store_pending() does, but write copies of
+ * their batches with only the writer lock held: key exchanges taking,
+ * using and expiring other keys meanwhile don't wait for the disk. The
+ * keys are Pending in memory at once, so nothing else hands them out, and
+ * are handed out by the caller only once this returned TRUE. Called and
+ * returns with the mutex held.
+ */
+static bool store_pending_unlocked(private_qkd_pool_t *this,
+								   entry_t *entries, u_int count)
+{
+	qkd_batch_t **batches, **copies;
+	bool *failed, ok = TRUE;
+	u_int i, j, n = 0;
+	uint8_t *ids;
+
+	batches = calloc(count, sizeof(qkd_batch_t*));
+	ids = malloc(count * QKD_KEY_ID_LEN);
+	for (i = 0; i < count; i++)
+	{
+		for (j = 0; j < n && batches[j] != entries[i].batch; j++)
+		{
+			/* keys stored together are mostly in one or two batches */
+		}
+		if (j == n)
+		{
+			batches[n++] = entries[i].batch;
+		}
+		memcpy(ids + i * QKD_KEY_ID_LEN,
+			   entries[i].batch->ids + entries[i].idx * QKD_KEY_ID_LEN,
+			   QKD_KEY_ID_LEN);
+		set_byte(entries[i].batch, entries[i].idx,
+				 (entries[i].batch->status[entries[i].idx] & ~0x03) |
+				 QKD_KEY_PENDING);
+		this->counts[QKD_KEY_IDLE]--;
+		this->counts[QKD_KEY_PENDING]++;
+	}
+	copies = calloc(n, sizeof(qkd_batch_t*));
+	failed = calloc(n, sizeof(bool));
+	for (j = 0; j < n; j++)
+	{
+		copies[j] = qkd_batch_clone(batches[j]);
+	}
+	/* writes happen in the order of the copies: no other write can start
+	 * before these are done */
+	this->writer->lock(this->writer);
+	this->mutex->unlock(this->mutex);
+	for (j = 0; j < n; j++)
+	{	/* only the last one synced, a sync covers all writes before it */
+		failed[j] = !this->store->update(this->store, this->link, copies[j],
+							j == n - 1 ? QKD_STORE_SYNC_NOW : QKD_STORE_UNSYNCED);
+	}
+	this->writer->unlock(this->writer);
+	this->mutex->lock(this->mutex);
+	for (j = 0; j < n; j++)
+	{
+		if (failed[j])
+		{
+			DBG1(DBG_CFG, "qkd pool '%s': storing keys as Pending failed, "
+				 "they stay Idle", this->link);
+			ok = FALSE;
+			for (i = 0; i < count; i++)
+			{
+				if (entries[i].batch == batches[j])
+				{	/* the batch may be gone by now: by ID */
+					unbind(this, ids + i * QKD_KEY_ID_LEN);
+				}
+			}
+		}
+		qkd_batch_destroy(copies[j]);
+	}
+	free(failed);
+	free(copies);
+	free(batches);
+	free(ids);
+	this->condvar->broadcast(this->condvar);
+	return ok;
+}
+
+/**
  * Hand out a reserved key, if any is left (skipping any expired meanwhile)
  */
 static qkd_key_t *take_reserved(private_qkd_pool_t *this)
@@ -981,8 +1131,7 @@ METHOD(qkd_pool_t, add_pending, bool,
 		return FALSE;
 	}
 	/* the KME refuses a second dec_keys for it anyway: no sync needed */
-	if (!this->store->insert(this->store, this->link, batch,
-							 QKD_STORE_UNSYNCED))
+	if (!write_insert(this, batch, QKD_STORE_UNSYNCED))
 	{
 		this->mutex->unlock(this->mutex);
 		qkd_batch_destroy(batch);
@@ -1052,7 +1201,7 @@ METHOD(qkd_pool_t, bind_keys, bool,
 	}
 	if (ok)
 	{
-		ok = store_pending(this, entries, count);
+		ok = store_pending_unlocked(this, entries, count);
 	}
 	this->mutex->unlock(this->mutex);
 	free(entries);
@@ -1373,8 +1522,7 @@ static void store_dirty(private_qkd_pool_t *this)
 	while (enumerator->enumerate(enumerator, &batch))
 	{
 		if (batch->dirty &&
-			!this->store->update(this->store, this->link, batch,
-								 QKD_STORE_UNSYNCED))
+			!write_update(this, batch, QKD_STORE_UNSYNCED))
 		{	/* stored as in use, a restart expires them anyway */
 			DBG1(DBG_CFG, "qkd pool '%s': storing status changes of batch %d "
 				 "failed", this->link, batch->rowid);
@@ -1389,7 +1537,9 @@ METHOD(qkd_pool_t, checkpoint, void,
 	this->mutex->lock(this->mutex);
 	drop_retained(this);
 	store_dirty(this);
+	this->writer->lock(this->writer);
 	this->store->checkpoint(this->store);
+	this->writer->unlock(this->writer);
 	this->mutex->unlock(this->mutex);
 }
 
@@ -1463,6 +1613,7 @@ METHOD(qkd_pool_t, destroy, void,
 	this->batches->destroy_function(this->batches, (void*)qkd_batch_destroy);
 	free(this->entries);
 	this->condvar->destroy(this->condvar);
+	this->writer->destroy(this->writer);
 	this->mutex->destroy(this->mutex);
 	this->listeners->destroy(this->listeners);
 	this->cb_lock->destroy(this->cb_lock);
@@ -1576,6 +1727,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.next_index = 1,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+		.writer = mutex_create(MUTEX_TYPE_DEFAULT),
 		.listeners = linked_list_create(),
 		.cb_lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
 		.hkdf = qkd_hkdf_create(),

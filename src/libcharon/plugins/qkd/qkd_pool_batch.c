@@ -37,6 +37,23 @@ qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created)
 /*
  * Described in header
  */
+qkd_batch_t *qkd_batch_clone(qkd_batch_t *batch)
+{
+	qkd_batch_t *this;
+
+	this = qkd_batch_create(batch->count, batch->key_len, batch->created);
+	this->rowid = batch->rowid;
+	this->dirty = batch->dirty;
+	memcpy(this->ids, batch->ids, batch->count * QKD_KEY_ID_LEN);
+	memcpy(this->keys.ptr, batch->keys.ptr, batch->keys.len);
+	memcpy(this->status, batch->status, batch->count);
+	memcpy(this->indexes, batch->indexes, batch->count * sizeof(uint32_t));
+	return this;
+}
+
+/*
+ * Described in header
+ */
 void qkd_batch_destroy(qkd_batch_t *this)
 {
 	if (this)

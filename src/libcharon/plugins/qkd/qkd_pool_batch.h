@@ -72,6 +72,13 @@ struct qkd_batch_t {
 qkd_batch_t *qkd_batch_create(u_int count, u_int key_len, time_t created);
 
 /**
+ * Copy a batch (to store it without holding the pool's lock).
+ * @param batch		batch to copy
+ * @return			copy, with the row ID, keys, status and Indexes
+ */
+qkd_batch_t *qkd_batch_clone(qkd_batch_t *batch);
+
+/**
  * Wipe and free a batch.
  *
  * @param batch		batch to destroy, may be NULL

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include <sqlite3.h>
+#include <threading/thread.h>
 
 #include "qkd_pool.h"
 #include "qkd_status.h"
@@ -515,6 +516,99 @@ START_TEST(test_bind_keys)
 	open_pool(100);
 	assert_counts(16, 0, 0);
 	qkd_key_array_destroy(more);
+}
+END_TEST
+
+/**
+ * Keys to bind from a thread, and whether that returned
+ */
+static struct {
+	uint8_t ids[2 * QKD_KEY_ID_LEN];
+	bool done;
+	bool ok;
+} binding;
+
+static void *bind_thread(void *arg)
+{
+	binding.ok = pool->bind_keys(pool, binding.ids, 2);
+	binding.done = TRUE;
+	return NULL;
+}
+
+/**
+ * Open the pool's database and take its write lock, as another process
+ */
+static sqlite3 *lock_database()
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/pool.db", dir);
+	ck_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	ck_assert(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL,
+						   NULL) == SQLITE_OK);
+	return db;
+}
+
+START_TEST(test_bind_without_waiting)
+{
+	qkd_key_status_t status;
+	thread_t *thread;
+	sqlite3 *db;
+	u_int round;
+
+	/* a key a key exchange holds */
+	ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_PENDING));
+	for (round = 0; round < 2; round++)
+	{
+		memcpy(binding.ids, key_at(4 + 2 * round)->id, QKD_KEY_ID_LEN);
+		memcpy(binding.ids + QKD_KEY_ID_LEN, key_at(5 + 2 * round)->id,
+			   QKD_KEY_ID_LEN);
+		binding.done = FALSE;
+
+		/* the disk is slow: the binding's write waits for the lock */
+		db = lock_database();
+		thread = thread_create(bind_thread, NULL);
+		usleep(200000);
+		ck_assert(!binding.done);
+		/* Pending at once, not handed out by anything else */
+		ck_assert(pool->get_status(pool, key_at(4 + 2 * round)->id,
+								   &status, NULL, NULL));
+		ck_assert_int_eq(status, QKD_KEY_PENDING);
+		/* a key exchange using and dropping its key does not wait */
+		if (round == 0)
+		{
+			ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_ACTIVE));
+			ck_assert(pool->set_status(pool, key_at(0)->id,
+									   QKD_KEY_EXPIRED));
+		}
+		ck_assert(!binding.done);
+		if (round == 0)
+		{	/* the write goes through: bound, on disk */
+			ck_assert(sqlite3_exec(db, "COMMIT", NULL, NULL,
+								   NULL) == SQLITE_OK);
+			thread->join(thread);
+			ck_assert(binding.ok);
+			ck_assert_int_eq(stored_status(key_at(4)), QKD_KEY_PENDING);
+			ck_assert_int_eq(stored_status(key_at(5)), QKD_KEY_PENDING);
+			assert_counts(7, 2, 0);
+		}
+		else
+		{	/* the lock outlasts the busy timeout: refused, Idle again */
+			thread->join(thread);
+			ck_assert(sqlite3_exec(db, "COMMIT", NULL, NULL,
+								   NULL) == SQLITE_OK);
+			ck_assert(!binding.ok);
+			assert_status(key_at(6), QKD_KEY_IDLE, QKD_KEY_IDLE,
+						  QKD_KEY_IDLE);
+			ck_assert_int_eq(stored_status(key_at(6)), QKD_KEY_IDLE);
+			assert_counts(7, 2, 0);
+			/* and can be bound later */
+			ck_assert(pool->bind_keys(pool, binding.ids, 2));
+			assert_counts(5, 4, 0);
+		}
+		sqlite3_close(db);
+	}
 }
 END_TEST
 
@@ -1062,6 +1156,13 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_drop_deferred);
 	tcase_add_test(tc, test_status_default_dir);
 	tcase_add_test(tc, test_wrong_storage_key);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("binding beside key exchanges");
+	tcase_add_checked_fixture(tc, setup_pool, teardown_pool);
+	/* the refused write waits out SQLite's busy timeout, 5 s */
+	test_case_set_timeout(tc, 15);
+	tcase_add_test(tc, test_bind_without_waiting);
 	suite_add_tcase(s, tc);
 
 	return s;
