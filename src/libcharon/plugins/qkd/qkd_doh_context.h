@@ -96,6 +96,9 @@ struct qkd_doh_counters_t {
 	u_int timeouts;
 	/** both ends asked for the same key at once */
 	u_int collisions;
+	/** key exchanges that found no key bound ahead and waited for one
+	 * (doh_bound below the key exchanges started at once) */
+	u_int reserve_empty;
 	/** keys announced to the peer / acknowledged by it */
 	u_int announced, acked;
 	/** keys fetched because the peer announced them */

@@ -894,6 +894,11 @@ METHOD(qkd_doh_negotiation_t, take_bound, qkd_key_t*,
 	time_monotonic(&deadline);
 	timeval_add_ms(&deadline, timeout);
 	this->ctx->mutex->lock(this->ctx->mutex);
+	if (!array_count(this->own_bound))
+	{	/* waits for a binding round trip: doh_bound too small for the
+		 * key exchanges started at once */
+		this->ctx->counters.reserve_empty++;
+	}
 	while (!key)
 	{
 		if (array_remove(this->own_bound, ARRAY_HEAD, id))

@@ -425,6 +425,7 @@ static void get_info_locked(private_qkd_doh_peer_t *this,
 	COUNTER("refused", c->refused);
 	COUNTER("timeouts", c->timeouts);
 	COUNTER("collisions", c->collisions);
+	COUNTER("reserve-empty", c->reserve_empty);
 	COUNTER("announced", c->announced);
 	COUNTER("announce-acked", c->acked);
 	COUNTER("fetched", c->fetched);

@@ -34,7 +34,7 @@ typedef struct qkd_doh_peer_info_t qkd_doh_peer_info_t;
 /**
  * Number of counters in qkd_doh_peer_info_t
  */
-#define QKD_DOH_PEER_COUNTERS 27
+#define QKD_DOH_PEER_COUNTERS 28
 
 /**
  * State and counters of DOH with a peer, as shown.

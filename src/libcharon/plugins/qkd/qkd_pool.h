@@ -205,6 +205,11 @@ struct qkd_pool_t {
 	 * before it returns (one sync for all, however many batches they
 	 * belong to), or none of them if one is unknown or not Idle.
 	 *
+	 * The keys are Pending in memory at once; the write is made without
+	 * holding the pool's lock, so other keys can be used and expired (by
+	 * key exchanges) meanwhile without waiting for the disk. If the write
+	 * fails, the keys are Idle again.
+	 *
 	 * @param ids		key IDs, count * QKD_KEY_ID_LEN bytes
 	 * @param count		number of keys
 	 * @return			FALSE if none was bound (one unknown or not Idle) or

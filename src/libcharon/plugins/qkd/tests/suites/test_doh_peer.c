@@ -511,6 +511,7 @@ static qkd_doh_counters_t counters(side_t *side)
 		.refused = status_value(side, "doh_refused"),
 		.timeouts = status_value(side, "doh_timeouts"),
 		.collisions = status_value(side, "doh_collisions"),
+		.reserve_empty = status_value(side, "doh_reserve_empty"),
 		.announced = status_value(side, "doh_announced"),
 		.acked = status_value(side, "doh_announce_acked"),
 		.fetched = status_value(side, "doh_fetched"),
@@ -2598,6 +2599,8 @@ START_TEST(test_take_bound_starved)
 		take_and_accept(a);
 	}
 	ck_assert_int_eq(own_bound(a), 0);
+	/* every take so far found a key bound ahead */
+	ck_assert_int_eq(counters(a).reserve_empty, 0);
 	net.starved[dir_of(a)] = TRUE;
 	/* once B confirmed the key A asked for, the waiting thread binds it,
 	 * no tick job needed */
@@ -2609,6 +2612,9 @@ START_TEST(test_take_bound_starved)
 	ck_assert(key);
 	ck_assert_int_eq(status_of(a, key->id), QKD_KEY_PENDING);
 	ck_assert_int_eq(status_of(b, key->id), QKD_KEY_PENDING);
+	/* this one did not: counted for the operator */
+	ck_assert(counters(a).reserve_empty >= 1);
+	ck_assert_int_eq(counters(b).reserve_empty, 0);
 	qkd_key_destroy(key);
 	net.starved[dir_of(a)] = FALSE;
 }
