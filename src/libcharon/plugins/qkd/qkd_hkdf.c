@@ -83,7 +83,8 @@ METHOD(qkd_hkdf_t, derive, bool,
 		 this->hmac->get_bytes(this->hmac, ikm, prk) &&
 		 expand(this, chunk_from_thing(prk), info, out);
 	memwipe(prk, sizeof(prk));
-	return ok;
+	/* the kept instance holds no secret until the next derivation */
+	return this->hmac->set_key(this->hmac, chunk_from_thing(zero)) && ok;
 }
 
 METHOD(qkd_hkdf_t, destroy, void,
