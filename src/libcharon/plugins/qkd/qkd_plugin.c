@@ -127,8 +127,8 @@ static void build_features(private_qkd_plugin_t *this)
 			PLUGIN_PROVIDE(CUSTOM, "qkd"),
 				/* for the key pools, which are disabled without them */
 				PLUGIN_SDEPEND(AEAD, ENCR_AES_GCM_ICV16, 32),
-				PLUGIN_SDEPEND(KDF, KDF_PRF),
-				PLUGIN_SDEPEND(KDF, KDF_PRF_PLUS),
+				/* HKDF (qkd_hkdf) */
+				PLUGIN_SDEPEND(PRF, PRF_HMAC_SHA2_256),
 				PLUGIN_SDEPEND(RNG, RNG_STRONG),
 				PLUGIN_SDEPEND(RNG, RNG_TRUE),
 				/* DOH sockets bypass IPsec, IKE-less SAs are installed */
