@@ -870,12 +870,36 @@ static void notify_taken(private_qkd_pool_t *this)
 }
 
 /**
- * A batch changed by store_pending(), with its state before
+ * Collect the distinct batches the keys of entries belong to into batches
+ * (room for count), returns how many
  */
-typedef struct {
-	qkd_batch_t *batch;
-	snapshot_t old;
-} changed_batch_t;
+static u_int distinct_batches(entry_t *entries, u_int count,
+							  qkd_batch_t **batches)
+{
+	u_int i, j, n = 0;
+
+	for (i = 0; i < count; i++)
+	{
+		for (j = 0; j < n && batches[j] != entries[i].batch; j++)
+		{
+			/* keys stored together are mostly in one or two batches */
+		}
+		if (j == n)
+		{
+			batches[n++] = entries[i].batch;
+		}
+	}
+	return n;
+}
+
+/**
+ * Set the original status of a key to Pending in memory
+ */
+static void set_pending(entry_t *entry)
+{
+	set_byte(entry->batch, entry->idx,
+			 (entry->batch->status[entry->idx] & ~0x03) | QKD_KEY_PENDING);
+}
 
 /**
  * Mark Idle keys Pending, in memory and with one write per batch they
@@ -885,34 +909,30 @@ typedef struct {
 static bool store_pending(private_qkd_pool_t *this, entry_t *entries,
 						  u_int count)
 {
-	changed_batch_t *batches;
-	u_int i, j, n = 0;
+	qkd_batch_t **batches;
+	snapshot_t *old;
+	u_int i, j, n;
 	bool ok = TRUE;
 
-	batches = calloc(count, sizeof(changed_batch_t));
+	batches = calloc(count, sizeof(qkd_batch_t*));
+	old = calloc(count, sizeof(snapshot_t));
+	n = distinct_batches(entries, count, batches);
+	for (j = 0; j < n; j++)
+	{
+		old[j] = snapshot(batches[j], FALSE);
+	}
 	for (i = 0; i < count; i++)
 	{
-		for (j = 0; j < n && batches[j].batch != entries[i].batch; j++)
-		{
-			/* keys stored together are mostly in one or two batches */
-		}
-		if (j == n)
-		{
-			batches[n].batch = entries[i].batch;
-			batches[n++].old = snapshot(entries[i].batch, FALSE);
-		}
-		set_byte(entries[i].batch, entries[i].idx,
-				 (entries[i].batch->status[entries[i].idx] & ~0x03) |
-				 QKD_KEY_PENDING);
+		set_pending(&entries[i]);
 	}
 	for (j = 0; j < n; j++)
 	{
-		if (!commit_batch(this, batches[j].batch, batches[j].old,
-						  j == n - 1))
+		if (!commit_batch(this, batches[j], old[j], j == n - 1))
 		{
 			ok = FALSE;
 		}
 	}
+	free(old);
 	free(batches);
 	this->condvar->broadcast(this->condvar);
 	return ok;
@@ -954,27 +974,18 @@ static bool store_pending_unlocked(private_qkd_pool_t *this,
 {
 	qkd_batch_t **batches, **copies;
 	bool *failed, ok = TRUE;
-	u_int i, j, n = 0;
+	u_int i, j, n;
 	uint8_t *ids;
 
 	batches = calloc(count, sizeof(qkd_batch_t*));
 	ids = malloc(count * QKD_KEY_ID_LEN);
+	n = distinct_batches(entries, count, batches);
 	for (i = 0; i < count; i++)
 	{
-		for (j = 0; j < n && batches[j] != entries[i].batch; j++)
-		{
-			/* keys stored together are mostly in one or two batches */
-		}
-		if (j == n)
-		{
-			batches[n++] = entries[i].batch;
-		}
 		memcpy(ids + i * QKD_KEY_ID_LEN,
 			   entries[i].batch->ids + entries[i].idx * QKD_KEY_ID_LEN,
 			   QKD_KEY_ID_LEN);
-		set_byte(entries[i].batch, entries[i].idx,
-				 (entries[i].batch->status[entries[i].idx] & ~0x03) |
-				 QKD_KEY_PENDING);
+		set_pending(&entries[i]);
 		this->counts[QKD_KEY_IDLE]--;
 		this->counts[QKD_KEY_PENDING]++;
 	}
