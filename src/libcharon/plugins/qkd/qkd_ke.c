@@ -101,6 +101,12 @@ void qkd_ke_register_names(bool reg)
 static qkd_links_t *links;
 
 /**
+ * Whether the slave of a qkd key exchange sends a key confirmation
+ * (key_confirmation), read when the links are loaded
+ */
+static bool key_confirmation = TRUE;
+
+/**
  * Key ID a master sends when it has no key (the nil UUID, which no KME
  * gives a key): the peer refuses the key exchange
  */
@@ -422,6 +428,18 @@ METHOD(key_exchange_t, destroy, void,
 void qkd_ke_set_links(qkd_links_t *set)
 {
 	links = set;
+	qkd_ke_load_settings();
+}
+
+/*
+ * Described in header
+ */
+void qkd_ke_load_settings()
+{
+	/* not per key exchange: a settings lookup costs more than taking a
+	 * bound key */
+	key_confirmation = lib->settings->get_bool(lib->settings,
+							"%s.plugins.qkd.key_confirmation", TRUE, lib->ns);
 }
 
 /**
@@ -464,9 +482,7 @@ static private_qkd_ke_t *create(key_exchange_method_t method)
 		.source = source,
 		.method = method,
 		/* QURSA's peers expect empty KE data from the slave */
-		.confirm = method != QKD_KE_METHOD_QURSA &&
-				   lib->settings->get_bool(lib->settings,
-							"%s.plugins.qkd.key_confirmation", TRUE, lib->ns),
+		.confirm = method != QKD_KE_METHOD_QURSA && key_confirmation,
 		.authenticated = ike_sa->get_state(ike_sa) != IKE_CREATED &&
 						 ike_sa->get_state(ike_sa) != IKE_CONNECTING,
 	);

@@ -86,6 +86,12 @@ void qkd_ke_register_names(bool reg);
 void qkd_ke_set_links(qkd_links_t *links);
 
 /**
+ * Read the settings of key exchanges (key_confirmation), at load and on
+ * every reload of the settings.
+ */
+void qkd_ke_load_settings();
+
+/**
  * Create a qkd key exchange for the IKE SA currently on the bus.
  *
  * The side that sends the first KE payload is the master for that key: it

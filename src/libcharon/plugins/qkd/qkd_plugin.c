@@ -182,6 +182,7 @@ METHOD(plugin_t, reload, bool,
 	if (this->links)
 	{
 		this->links->load(this->links);
+		qkd_ke_load_settings();
 	}
 	return TRUE;
 }

@@ -443,16 +443,39 @@ END_TEST
 /**
  * The QURSA wire format and ours: the master's KE data is the 16-byte key
  * ID, the slave answers with empty KE data (qkd_qursa, as QURSA's plugin
- * does) or with the 32-byte key confirmation (qkd)
+ * does, or qkd with key_confirmation = no) or with the 32-byte key
+ * confirmation (qkd)
  */
 static struct {
 	char *ike;
 	key_exchange_method_t method;
 	size_t answer;
+	bool no_confirmation;
 } wire_confs[] = {
 	{ "aes128-sha256-qkd", QKD_KE_METHOD, QKD_KE_CONFIRMATION_LEN },
 	{ "aes128-sha256-qkd_qursa", QKD_KE_METHOD_QURSA, 0 },
+	{ "aes128-sha256-qkd", QKD_KE_METHOD, 0, TRUE },
 };
+
+/**
+ * Set key_confirmation for a wire_confs entry, read as on a reload
+ */
+static void set_confirmation(int i)
+{
+	lib->settings->set_bool(lib->settings, "%s.plugins.qkd.key_confirmation",
+							!wire_confs[i].no_confirmation, lib->ns);
+	qkd_ke_load_settings();
+}
+
+/**
+ * Back to the default of key_confirmation
+ */
+static void reset_confirmation()
+{
+	lib->settings->set_bool(lib->settings, "%s.plugins.qkd.key_confirmation",
+							TRUE, lib->ns);
+	qkd_ke_load_settings();
+}
 
 START_TEST(test_wire_format)
 {
@@ -465,6 +488,7 @@ START_TEST(test_wire_format)
 	message_t *message;
 	chunk_t data;
 
+	set_confirmation(_i);
 	initiate_sa(&conf, &a, &b);
 	/* IKE_SA_INIT --> with the key ID moon got, binary as RFC 4122 lays
 	 * out the UUID (what QURSA's uuid_parse() gives) */
@@ -487,6 +511,7 @@ START_TEST(test_wire_format)
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
 	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
 	assert_established_destroy(a, b);
+	reset_confirmation();
 }
 END_TEST
 
@@ -503,6 +528,7 @@ START_TEST(test_confirmation_ike_sa)
 	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"wrong_key\","
 				   "\"count\":1,\"call\":\"dec_keys\"}");
 	logs = log_counter_create(CONFIRMATION_FAILED);
+	set_confirmation(_i);
 	initiate_sa(&conf, &a, &b);
 	/* IKE_SA_INIT --> <-- */
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
@@ -521,6 +547,7 @@ START_TEST(test_confirmation_ike_sa)
 	}
 	call_ikesa(a, destroy);
 	call_ikesa(b, destroy);
+	reset_confirmation();
 }
 END_TEST
 
