@@ -312,9 +312,12 @@ static uint32_t batch_size(private_qkd_doh_negotiation_t *this, uint64_t now)
 
 /**
  * Whether the reserve of keys for our key exchanges needs no refill yet:
- * with batches it is refilled once half of it is used, in batches until it
- * is full again (more than one if it holds more than a batch), not key by
- * key as key exchanges take keys
+ * with batches it is refilled once half of it is used, by a batch of all
+ * it lacks then, not key by key as key exchanges take keys. The keys taken
+ * during that round trip are not negotiated right after it (a round trip
+ * and a synced write on each end for a few keys): refilling stops at three
+ * quarters, unless the reserve is larger than a batch (then it is filled
+ * in several).
  */
 static bool reserve_full(private_qkd_doh_negotiation_t *this, uint64_t now)
 {
@@ -329,6 +332,10 @@ static bool reserve_full(private_qkd_doh_negotiation_t *this, uint64_t now)
 	if (bound <= want / 2)
 	{
 		this->refilling = TRUE;
+	}
+	else if (bound >= want - want / 4 && want <= QKD_DOH_MAX_BATCH)
+	{
+		this->refilling = FALSE;
 	}
 	return !this->refilling && !this->batch_refused && now >= this->batch_off;
 }
@@ -922,7 +929,7 @@ METHOD(qkd_doh_negotiation_t, take_bound, qkd_key_t*,
 		}
 	}
 	if (array_count(this->own_bound) < this->ctx->settings.bound)
-	{	/* replace it right away */
+	{	/* refill the reserve if due */
 		negotiate(this, qkd_doh_now_ms());
 	}
 	this->ctx->mutex->unlock(this->ctx->mutex);

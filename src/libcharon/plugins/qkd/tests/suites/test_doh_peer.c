@@ -1342,6 +1342,39 @@ START_TEST(test_batch_binding)
 }
 END_TEST
 
+START_TEST(test_batch_refill_once)
+{
+	u_int i, sent;
+
+	start_batches("", 6 * BATCH_BOUND, DEADLINE);
+	sent = net.sent[0][QKD_DOH_REQ_NEGOTIATE];
+	/* half of A's reserve used: A asks for all it lacks in one batch */
+	for (i = 0; i < BATCH_BOUND / 2; i++)
+	{
+		take_and_accept(a);
+	}
+	ck_assert_int_eq(net.sent[0][QKD_DOH_REQ_NEGOTIATE], sent + 1);
+	/* key exchanges take a few more while it is in flight */
+	for (i = 0; i < 4; i++)
+	{
+		take_and_accept(a);
+	}
+	ck_assert(run_until(own_bound(a) == BATCH_BOUND - 4, DEADLINE));
+	/* no round trip and synced write on each end for those few: the next
+	 * batch once half is used again */
+	run_for(200);
+	ck_assert_int_eq(net.sent[0][QKD_DOH_REQ_NEGOTIATE], sent + 1);
+	ck_assert_int_eq(own_bound(a), BATCH_BOUND - 4);
+	for (i = 0; i < BATCH_BOUND / 2 - 4; i++)
+	{
+		take_and_accept(a);
+	}
+	ck_assert(run_until(own_bound(a) == BATCH_BOUND, DEADLINE));
+	ck_assert_int_eq(net.sent[0][QKD_DOH_REQ_NEGOTIATE], sent + 2);
+	assert_nothing_stranded();
+}
+END_TEST
+
 START_TEST(test_batch_beyond_max)
 {
 	u_int bound = QKD_DOH_MAX_BATCH + 100;
@@ -3130,6 +3163,7 @@ Suite *doh_peer_suite_create()
 	tcase_add_checked_fixture(tc, setup_net, teardown_net);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_batch_binding);
+	tcase_add_test(tc, test_batch_refill_once);
 	tcase_add_test(tc, test_batch_beyond_max);
 	tcase_add_test(tc, test_batch_unanswered);
 	tcase_add_test(tc, test_batch_collision);
