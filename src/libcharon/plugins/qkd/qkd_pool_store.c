@@ -60,7 +60,7 @@ static const char *stmt_sql[] = {
 	[STMT_UPDATE] = "UPDATE qkd_batches SET status = ?, sealed = ?, "
 					"indexes = ? WHERE id = ?",
 	[STMT_DELETE] = "DELETE FROM qkd_batches WHERE id = ?",
-	[STMT_REMEMBER] = "INSERT OR REPLACE INTO qkd_used_ids (hash, expires) "
+	[STMT_REMEMBER] = "INSERT INTO qkd_used_log (hash, expires) "
 					  "VALUES (?, ?)",
 	[STMT_LOAD] = "SELECT id, created, key_len, ids, status, sealed, "
 				  "indexes FROM qkd_batches WHERE link = ? ORDER BY id",
@@ -405,8 +405,11 @@ static void load_used(private_qkd_pool_store_t *this)
 	const char *hex;
 	uint64_t hash;
 
-	if (sqlite3_prepare_v2(this->db, "SELECT hash, expires FROM qkd_used_ids "
-						   "WHERE expires > ?", -1, &stmt, NULL) != SQLITE_OK)
+	/* in the order remembered: a key ID remembered again gets the later
+	 * expiry */
+	if (sqlite3_prepare_v2(this->db, "SELECT hash, expires FROM qkd_used_log "
+						   "WHERE expires > ? ORDER BY rowid", -1, &stmt,
+						   NULL) != SQLITE_OK)
 	{
 		return;
 	}
@@ -451,7 +454,7 @@ static void expire_used(private_qkd_pool_store_t *this, timeval_t *now)
 		}
 	}
 	enumerator->destroy(enumerator);
-	snprintf(sql, sizeof(sql), "DELETE FROM qkd_used_ids WHERE expires <= %u",
+	snprintf(sql, sizeof(sql), "DELETE FROM qkd_used_log WHERE expires <= %u",
 			 time_now);
 	if (exec(this, sql) && sqlite3_changes(this->db) > 0)
 	{
@@ -585,8 +588,36 @@ static bool has_column(private_qkd_pool_store_t *this, char *table,
 }
 
 /**
+ * Move the used key IDs from the table before qkd_used_log into it. That
+ * table was keyed by the hash, so each ID remembered was written at a
+ * random place of it, rewriting many pages per deleted batch; the log is
+ * only appended to (IDs are looked up in memory).
+ */
+static bool migrate_used(private_qkd_pool_store_t *this)
+{
+	if (!has_column(this, "qkd_used_ids", "hash"))
+	{
+		return TRUE;
+	}
+	if (exec(this, "BEGIN") &&
+		exec(this, "INSERT INTO qkd_used_log (hash, expires) "
+			 "SELECT hash, expires FROM qkd_used_ids ORDER BY expires") &&
+		exec(this, "DROP TABLE qkd_used_ids") &&
+		exec(this, "COMMIT"))
+	{
+		DBG1(DBG_CFG, "qkd pool: used key IDs moved to table qkd_used_log");
+		return TRUE;
+	}
+	if (!sqlite3_get_autocommit(this->db))
+	{
+		exec(this, "ROLLBACK");
+	}
+	return FALSE;
+}
+
+/**
  * Set up the tables (the indexes column added to tables made before it
- * existed) and prepare the statements
+ * existed, used key IDs moved to their log) and prepare the statements
  */
 static bool setup_tables(private_qkd_pool_store_t *this)
 {
@@ -599,10 +630,11 @@ static bool setup_tables(private_qkd_pool_store_t *this)
 			"status BLOB NOT NULL, sealed BLOB NOT NULL, indexes BLOB)") ||
 		(!has_column(this, "qkd_batches", "indexes") &&
 		 !exec(this, "ALTER TABLE qkd_batches ADD COLUMN indexes BLOB")) ||
-		!exec(this, "CREATE TABLE IF NOT EXISTS qkd_used_ids ("
-			"hash TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID") ||
-		!exec(this, "CREATE INDEX IF NOT EXISTS qkd_used_ids_expires "
-			"ON qkd_used_ids (expires)"))
+		!exec(this, "CREATE TABLE IF NOT EXISTS qkd_used_log ("
+			"hash TEXT NOT NULL, expires INTEGER NOT NULL)") ||
+		!exec(this, "CREATE INDEX IF NOT EXISTS qkd_used_log_expires "
+			"ON qkd_used_log (expires)") ||
+		!migrate_used(this))
 	{
 		return FALSE;
 	}

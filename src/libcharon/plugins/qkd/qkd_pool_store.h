@@ -95,9 +95,9 @@ struct qkd_pool_store_t {
 	 * Check whether key IDs belonged to batches deleted before, within the
 	 * time they are remembered. The store keeps a 64-bit keyed hash of each
 	 * such ID (SipHash under a key derived from the storage key), on disk
-	 * (about 30 bytes per ID) and in memory (a hashtable, about 40 bytes per
-	 * ID); the chance that a new ID is taken for a used one is below 2^-40
-	 * with a million remembered.
+	 * (about 40 bytes per ID, appended in the order remembered) and in
+	 * memory (a hashtable, about 40 bytes per ID); the chance that a new ID
+	 * is taken for a used one is below 2^-40 with a million remembered.
 	 *
 	 * @param ids		key IDs, count * QKD_KEY_ID_LEN bytes
 	 * @param count		number of IDs

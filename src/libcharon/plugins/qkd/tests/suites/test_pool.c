@@ -912,6 +912,63 @@ START_TEST(test_used_ids)
 END_TEST
 
 /**
+ * Run SQL on the pool's database file over a connection of its own, the
+ * number of rows of the last statement (if it is a query of a count)
+ */
+static int pool_sql(char *sql)
+{
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	char path[PATH_MAX];
+	int count = 0;
+
+	snprintf(path, sizeof(path), "%s/pool.db", dir);
+	ck_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	ck_assert(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+	{
+		count = sqlite3_column_int(stmt, 0);
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return count;
+}
+
+START_TEST(test_used_ids_migrated)
+{
+	array_t *used, *again;
+
+	used = add_used_dropped();
+	close_pool();
+	/* as a database of a build before the log: the IDs in a table keyed
+	 * by their hash */
+	pool_sql("CREATE TABLE qkd_used_ids (hash TEXT PRIMARY KEY, "
+			 "expires INTEGER NOT NULL) WITHOUT ROWID");
+	pool_sql("INSERT INTO qkd_used_ids SELECT hash, expires "
+			 "FROM qkd_used_log");
+	pool_sql("DROP TABLE qkd_used_log");
+	ck_assert_int_eq(pool_sql("SELECT count(*) FROM qkd_used_ids"), 3);
+
+	/* moved to the log on start, still refused */
+	open_pool(100);
+	ck_assert_int_eq(pool_sql("SELECT count(*) FROM sqlite_master WHERE "
+							  "name = 'qkd_used_ids'"), 0);
+	ck_assert_int_eq(pool_sql("SELECT count(*) FROM qkd_used_log"), 3);
+	again = issued_again(used);
+	ck_assert(!pool->add(pool, again));
+	qkd_key_array_destroy(again);
+
+	/* and after the next restart */
+	close_pool();
+	open_pool(100);
+	again = issued_again(used);
+	ck_assert(!pool->add(pool, again));
+	qkd_key_array_destroy(again);
+	qkd_key_array_destroy(used);
+}
+END_TEST
+
+/**
  * Size of the pool's write-ahead log, 0 if none
  */
 static off_t wal_size()
@@ -1153,6 +1210,7 @@ Suite *pool_suite_create()
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_accounting);
 	tcase_add_test(tc, test_used_ids);
+	tcase_add_test(tc, test_used_ids_migrated);
 	tcase_add_test(tc, test_drop_deferred);
 	tcase_add_test(tc, test_status_default_dir);
 	tcase_add_test(tc, test_wrong_storage_key);
