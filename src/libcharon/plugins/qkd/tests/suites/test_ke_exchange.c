@@ -458,22 +458,12 @@ static struct {
 };
 
 /**
- * Set key_confirmation for a wire_confs entry, read as on a reload
+ * Set key_confirmation, read as on a reload (TRUE is the default)
  */
-static void set_confirmation(int i)
+static void set_confirmation(bool confirm)
 {
 	lib->settings->set_bool(lib->settings, "%s.plugins.qkd.key_confirmation",
-							!wire_confs[i].no_confirmation, lib->ns);
-	qkd_ke_load_settings();
-}
-
-/**
- * Back to the default of key_confirmation
- */
-static void reset_confirmation()
-{
-	lib->settings->set_bool(lib->settings, "%s.plugins.qkd.key_confirmation",
-							TRUE, lib->ns);
+							confirm, lib->ns);
 	qkd_ke_load_settings();
 }
 
@@ -488,7 +478,7 @@ START_TEST(test_wire_format)
 	message_t *message;
 	chunk_t data;
 
-	set_confirmation(_i);
+	set_confirmation(!wire_confs[_i].no_confirmation);
 	initiate_sa(&conf, &a, &b);
 	/* IKE_SA_INIT --> with the key ID moon got, binary as RFC 4122 lays
 	 * out the UUID (what QURSA's uuid_parse() gives) */
@@ -511,7 +501,7 @@ START_TEST(test_wire_format)
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
 	exchange_test_helper->process_message(exchange_test_helper, a, NULL);
 	assert_established_destroy(a, b);
-	reset_confirmation();
+	set_confirmation(TRUE);
 }
 END_TEST
 
@@ -528,7 +518,7 @@ START_TEST(test_confirmation_ike_sa)
 	kme_test_fault("{\"kme\":\"kme-b\",\"fault\":\"wrong_key\","
 				   "\"count\":1,\"call\":\"dec_keys\"}");
 	logs = log_counter_create(CONFIRMATION_FAILED);
-	set_confirmation(_i);
+	set_confirmation(!wire_confs[_i].no_confirmation);
 	initiate_sa(&conf, &a, &b);
 	/* IKE_SA_INIT --> <-- */
 	exchange_test_helper->process_message(exchange_test_helper, b, NULL);
@@ -547,7 +537,7 @@ START_TEST(test_confirmation_ike_sa)
 	}
 	call_ikesa(a, destroy);
 	call_ikesa(b, destroy);
-	reset_confirmation();
+	set_confirmation(TRUE);
 }
 END_TEST
 
