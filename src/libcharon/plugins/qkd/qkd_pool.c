@@ -170,11 +170,25 @@ struct private_qkd_pool_t {
 	condvar_t *condvar;
 
 	/**
-	 * Held for every write to the store; bind_keys() holds it alone while
-	 * it writes, so key exchanges need not wait for the disk. Taken with
-	 * mutex held, never the other way round.
+	 * Orders the writes to the store: a write takes the next ticket with
+	 * mutex held, so batches are stored in the order they were changed,
+	 * and waits for its turn with writer held. bind_keys() and
+	 * checkpoint() release mutex before they wait, so key exchanges need
+	 * not wait for the disk. Holding a ticket, a thread takes mutex only if
+	 * it held it when it took the ticket.
 	 */
 	mutex_t *writer;
+
+	/**
+	 * Signals the next turn to write
+	 */
+	condvar_t *turn;
+
+	/**
+	 * Next ticket to hand out (with mutex), ticket whose turn it is (with
+	 * writer)
+	 */
+	u_int tickets, serving;
 
 	/**
 	 * Listeners (qkd_pool_listener_t*), and the lock protecting them
@@ -327,43 +341,73 @@ static void add_entries(private_qkd_pool_t *this, qkd_batch_t *batch)
 }
 
 /**
- * Write a batch over its row, with the writer lock
+ * Take the next ticket to write, with mutex held
+ */
+static u_int write_ticket(private_qkd_pool_t *this)
+{
+	return this->tickets++;
+}
+
+/**
+ * Wait for the turn of a ticket to write, returns with writer held
+ */
+static void write_turn(private_qkd_pool_t *this, u_int ticket)
+{
+	this->writer->lock(this->writer);
+	while (this->serving != ticket)
+	{
+		this->turn->wait(this->turn, this->writer);
+	}
+}
+
+/**
+ * End a turn to write
+ */
+static void write_done(private_qkd_pool_t *this)
+{
+	this->serving++;
+	this->turn->broadcast(this->turn);
+	this->writer->unlock(this->writer);
+}
+
+/**
+ * Write a batch over its row, with mutex held
  */
 static bool write_update(private_qkd_pool_t *this, qkd_batch_t *batch,
 						 qkd_store_sync_t sync)
 {
 	bool ok;
 
-	this->writer->lock(this->writer);
+	write_turn(this, write_ticket(this));
 	ok = this->store->update(this->store, this->link, batch, sync);
-	this->writer->unlock(this->writer);
+	write_done(this);
 	return ok;
 }
 
 /**
- * Store a new batch, with the writer lock
+ * Store a new batch, with mutex held
  */
 static bool write_insert(private_qkd_pool_t *this, qkd_batch_t *batch,
 						 qkd_store_sync_t sync)
 {
 	bool ok;
 
-	this->writer->lock(this->writer);
+	write_turn(this, write_ticket(this));
 	ok = this->store->insert(this->store, this->link, batch, sync);
-	this->writer->unlock(this->writer);
+	write_done(this);
 	return ok;
 }
 
 /**
- * Delete a batch, remembering its key IDs, with the writer lock
+ * Delete a batch, remembering its key IDs, with mutex held
  */
 static bool write_remove(private_qkd_pool_t *this, qkd_batch_t *batch)
 {
 	bool ok;
 
-	this->writer->lock(this->writer);
+	write_turn(this, write_ticket(this));
 	ok = this->store->remove(this->store, batch, this->remember);
-	this->writer->unlock(this->writer);
+	write_done(this);
 	return ok;
 }
 
@@ -423,7 +467,8 @@ static bool all_expired(qkd_batch_t *batch)
  */
 static bool droppable(private_qkd_pool_t *this, qkd_batch_t *batch)
 {
-	return all_expired(batch) && !holds_last_index(this, batch);
+	return !batch->dropping && all_expired(batch) &&
+		   !holds_last_index(this, batch);
 }
 
 /**
@@ -974,7 +1019,7 @@ static bool store_pending_unlocked(private_qkd_pool_t *this,
 {
 	qkd_batch_t **batches, **copies;
 	bool *failed, ok = TRUE;
-	u_int i, j, n;
+	u_int i, j, n, ticket;
 	uint8_t *ids;
 
 	batches = calloc(count, sizeof(qkd_batch_t*));
@@ -995,16 +1040,17 @@ static bool store_pending_unlocked(private_qkd_pool_t *this,
 	{
 		copies[j] = qkd_batch_clone(batches[j]);
 	}
-	/* writes happen in the order of the copies: no other write can start
-	 * before these are done */
-	this->writer->lock(this->writer);
+	/* the copies are written in the order they were made, not holding
+	 * mutex: key exchanges go on while the disk syncs */
+	ticket = write_ticket(this);
 	this->mutex->unlock(this->mutex);
+	write_turn(this, ticket);
 	for (j = 0; j < n; j++)
 	{	/* only the last one synced, a sync covers all writes before it */
 		failed[j] = !this->store->update(this->store, this->link, copies[j],
 							j == n - 1 ? QKD_STORE_SYNC_NOW : QKD_STORE_UNSYNCED);
 	}
-	this->writer->unlock(this->writer);
+	write_done(this);
 	this->mutex->lock(this->mutex);
 	for (j = 0; j < n; j++)
 	{
@@ -1542,16 +1588,128 @@ static void store_dirty(private_qkd_pool_t *this)
 	enumerator->destroy(enumerator);
 }
 
+/**
+ * Batches to delete and copies of batches to store, collected with mutex
+ * held and written without it
+ */
+typedef struct {
+	/** batches whose keys all expired (qkd_batch_t*, dropping set) */
+	linked_list_t *gone;
+	/** copies of batches changed lazily (qkd_batch_t*) */
+	linked_list_t *copies;
+	/** how long deleted key IDs are remembered, s */
+	u_int remember;
+} pending_writes_t;
+
+/**
+ * Collect the deletions and lazy changes to write, with mutex held
+ */
+static void collect_writes(private_qkd_pool_t *this, pending_writes_t *w)
+{
+	enumerator_t *enumerator;
+	qkd_batch_t *batch;
+
+	enumerator = this->batches->create_enumerator(this->batches);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		if (droppable(this, batch))
+		{	/* nothing changes it any more, it stays findable until gone */
+			batch->dropping = TRUE;
+			w->gone->insert_last(w->gone, batch);
+		}
+		else if (batch->dirty && !batch->dropping)
+		{
+			w->copies->insert_last(w->copies, qkd_batch_clone(batch));
+			batch->dirty = FALSE;
+		}
+	}
+	enumerator->destroy(enumerator);
+	w->remember = this->remember;
+}
+
+/**
+ * Find a batch in the pool by its row ID, with mutex held
+ */
+static qkd_batch_t *find_batch(private_qkd_pool_t *this, int rowid)
+{
+	enumerator_t *enumerator;
+	qkd_batch_t *batch, *found = NULL;
+
+	enumerator = this->batches->create_enumerator(this->batches);
+	while (!found && enumerator->enumerate(enumerator, &batch))
+	{
+		if (batch->rowid == rowid)
+		{
+			found = batch;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
 METHOD(qkd_pool_t, checkpoint, void,
 	private_qkd_pool_t *this)
 {
+	pending_writes_t w = {
+		.gone = linked_list_create(),
+		.copies = linked_list_create(),
+	};
+	enumerator_t *enumerator;
+	qkd_batch_t *batch;
+	linked_list_t *failed;
+	void *rowid;
+	u_int ticket;
+
+	failed = linked_list_create();
 	this->mutex->lock(this->mutex);
-	drop_retained(this);
-	store_dirty(this);
-	this->writer->lock(this->writer);
-	this->store->checkpoint(this->store);
-	this->writer->unlock(this->writer);
+	collect_writes(this, &w);
+	ticket = write_ticket(this);
 	this->mutex->unlock(this->mutex);
+
+	/* deleting batches, storing lazy changes and the WAL checkpoint (which
+	 * syncs) don't hold mutex: key exchanges need not wait for the disk */
+	write_turn(this, ticket);
+	enumerator = w.gone->create_enumerator(w.gone);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		if (!this->store->remove(this->store, batch, w.remember))
+		{	/* its stored keys are wiped already, try again on next start */
+			DBG1(DBG_CFG, "qkd pool '%s': deleting batch %d failed",
+				 this->link, batch->rowid);
+		}
+	}
+	enumerator->destroy(enumerator);
+	while (w.copies->remove_first(w.copies, (void**)&batch) == SUCCESS)
+	{
+		if (!this->store->update(this->store, this->link, batch,
+								 QKD_STORE_UNSYNCED))
+		{	/* stored as in use, a restart expires them anyway */
+			DBG1(DBG_CFG, "qkd pool '%s': storing status changes of batch "
+				 "%d failed", this->link, batch->rowid);
+			failed->insert_last(failed, (void*)(intptr_t)batch->rowid);
+		}
+		qkd_batch_destroy(batch);
+	}
+	this->store->checkpoint(this->store);
+	write_done(this);
+
+	this->mutex->lock(this->mutex);
+	while (w.gone->remove_first(w.gone, (void**)&batch) == SUCCESS)
+	{
+		drop_batch(this, batch, TRUE);
+	}
+	while (failed->remove_first(failed, &rowid) == SUCCESS)
+	{	/* try again with the next checkpoint */
+		batch = find_batch(this, (intptr_t)rowid);
+		if (batch)
+		{
+			batch->dirty = TRUE;
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	w.gone->destroy(w.gone);
+	w.copies->destroy(w.copies);
+	failed->destroy(failed);
 }
 
 METHOD(qkd_pool_t, get_stats, void,
@@ -1624,6 +1782,7 @@ METHOD(qkd_pool_t, destroy, void,
 	this->batches->destroy_function(this->batches, (void*)qkd_batch_destroy);
 	free(this->entries);
 	this->condvar->destroy(this->condvar);
+	this->turn->destroy(this->turn);
 	this->writer->destroy(this->writer);
 	this->mutex->destroy(this->mutex);
 	this->listeners->destroy(this->listeners);
@@ -1739,6 +1898,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.writer = mutex_create(MUTEX_TYPE_DEFAULT),
+		.turn = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.listeners = linked_list_create(),
 		.cb_lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
 		.hkdf = qkd_hkdf_create(),

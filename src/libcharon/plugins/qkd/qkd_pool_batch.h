@@ -59,6 +59,9 @@ struct qkd_batch_t {
 
 	/** status or keys changed since the batch was last stored */
 	bool dirty;
+
+	/** being deleted from the store, not to be dropped again */
+	bool dropping;
 };
 
 /**

@@ -969,6 +969,101 @@ START_TEST(test_used_ids_migrated)
 END_TEST
 
 /**
+ * A key exchange using and dropping its key from a thread, and a checkpoint
+ * from another, and whether they returned
+ */
+static struct {
+	qkd_key_t *key;
+	bool done;
+	bool ok;
+	bool checkpointed;
+} exchange;
+
+static void *exchange_thread(void *arg)
+{
+	exchange.ok = pool->set_status(pool, exchange.key->id,
+								   QKD_KEY_ACTIVE) &&
+				  pool->set_status(pool, exchange.key->id,
+								   QKD_KEY_EXPIRED);
+	exchange.done = TRUE;
+	return NULL;
+}
+
+static void *checkpoint_thread(void *arg)
+{
+	pool->checkpoint(pool);
+	exchange.checkpointed = TRUE;
+	return NULL;
+}
+
+START_TEST(test_checkpoint_without_waiting)
+{
+	qkd_pool_stats_t before, after;
+	thread_t *checkpointer, *exchanger;
+	array_t *used, *newer, *again;
+	qkd_key_t *key;
+	sqlite3 *db;
+	u_int i;
+
+	/* a batch used up, which the checkpoint deletes (a newer batch holds
+	 * the last Index), and a key used, which it stores */
+	used = make_keys(3, 32);
+	ck_assert(pool->add(pool, used));
+	newer = make_keys(1, 32);
+	ck_assert(pool->add(pool, newer));
+	qkd_key_array_destroy(newer);
+	for (i = 0; i < array_count(used); i++)
+	{
+		array_get(used, i, &key);
+		ck_assert(pool->set_status(pool, key->id, QKD_KEY_PENDING));
+		ck_assert(pool->set_status(pool, key->id, QKD_KEY_EXPIRED));
+	}
+	ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_PENDING));
+	ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_ACTIVE));
+	/* the key a key exchange holds */
+	ck_assert(pool->set_status(pool, key_at(1)->id, QKD_KEY_PENDING));
+	pool->get_stats(pool, &before);
+	exchange.key = key_at(1);
+	exchange.done = exchange.checkpointed = FALSE;
+
+	/* the disk is slow: the checkpoint's writes wait for the lock */
+	db = lock_database();
+	checkpointer = thread_create(checkpoint_thread, NULL);
+	usleep(200000);
+	ck_assert(!exchange.checkpointed);
+	/* a key exchange using and dropping its key does not wait for it */
+	exchanger = thread_create(exchange_thread, NULL);
+	for (i = 0; i < 100 && !exchange.done; i++)
+	{
+		usleep(10000);
+	}
+	ck_assert(exchange.done);
+	exchanger->join(exchanger);
+	ck_assert(exchange.ok);
+	assert_status(key_at(1), QKD_KEY_EXPIRED, QKD_KEY_EXPIRED,
+				  QKD_KEY_EXPIRED);
+	/* the batch being deleted is still known: not accepted again */
+	again = issued_again(used);
+	ck_assert(!pool->add(pool, again));
+	ck_assert(!exchange.checkpointed);
+
+	ck_assert(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	checkpointer->join(checkpointer);
+	sqlite3_close(db);
+	pool->get_stats(pool, &after);
+	ck_assert_int_eq(after.dropped, before.dropped + 3);
+	ck_assert(!pool->add(pool, again));
+	ck_assert_int_eq(stored_status(key_at(0)), QKD_KEY_ACTIVE);
+	/* changed after the checkpoint copied its batch: stored by the next */
+	ck_assert_int_eq(stored_status(key_at(1)), QKD_KEY_PENDING);
+	pool->checkpoint(pool);
+	ck_assert_int_eq(stored_status(key_at(1)), QKD_KEY_EXPIRED);
+	qkd_key_array_destroy(used);
+	qkd_key_array_destroy(again);
+}
+END_TEST
+
+/**
  * Size of the pool's write-ahead log, 0 if none
  */
 static off_t wal_size()
@@ -1221,6 +1316,7 @@ Suite *pool_suite_create()
 	/* the refused write waits out SQLite's busy timeout, 5 s */
 	test_case_set_timeout(tc, 15);
 	tcase_add_test(tc, test_bind_without_waiting);
+	tcase_add_test(tc, test_checkpoint_without_waiting);
 	suite_add_tcase(s, tc);
 
 	return s;
