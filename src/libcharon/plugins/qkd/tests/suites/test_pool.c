@@ -969,6 +969,30 @@ START_TEST(test_used_ids_migrated)
 END_TEST
 
 /**
+ * Add a batch of three keys and a newer one (holding the last Index), and
+ * change the three keys to Pending, then to the given status
+ */
+static array_t *add_batch_in_use(qkd_key_status_t status)
+{
+	array_t *used, *newer;
+	qkd_key_t *key;
+	u_int i;
+
+	used = make_keys(3, 32);
+	ck_assert(pool->add(pool, used));
+	newer = make_keys(1, 32);
+	ck_assert(pool->add(pool, newer));
+	qkd_key_array_destroy(newer);
+	for (i = 0; i < array_count(used); i++)
+	{
+		array_get(used, i, &key);
+		ck_assert(pool->set_status(pool, key->id, QKD_KEY_PENDING));
+		ck_assert(pool->set_status(pool, key->id, status));
+	}
+	return used;
+}
+
+/**
  * A key exchange using and dropping its key from a thread, and a checkpoint
  * from another, and whether they returned
  */
@@ -1000,24 +1024,13 @@ START_TEST(test_checkpoint_without_waiting)
 {
 	qkd_pool_stats_t before, after;
 	thread_t *checkpointer, *exchanger;
-	array_t *used, *newer, *again;
-	qkd_key_t *key;
+	array_t *used, *again;
 	sqlite3 *db;
 	u_int i;
 
-	/* a batch used up, which the checkpoint deletes (a newer batch holds
-	 * the last Index), and a key used, which it stores */
-	used = make_keys(3, 32);
-	ck_assert(pool->add(pool, used));
-	newer = make_keys(1, 32);
-	ck_assert(pool->add(pool, newer));
-	qkd_key_array_destroy(newer);
-	for (i = 0; i < array_count(used); i++)
-	{
-		array_get(used, i, &key);
-		ck_assert(pool->set_status(pool, key->id, QKD_KEY_PENDING));
-		ck_assert(pool->set_status(pool, key->id, QKD_KEY_EXPIRED));
-	}
+	/* a batch used up, which the checkpoint deletes, and a key used,
+	 * which it stores */
+	used = add_batch_in_use(QKD_KEY_EXPIRED);
 	ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_PENDING));
 	ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_ACTIVE));
 	/* the key a key exchange holds */
@@ -1075,23 +1088,13 @@ static off_t wal_size()
 
 START_TEST(test_drop_deferred)
 {
-	array_t *used, *newer, *again;
+	array_t *used, *again;
 	qkd_pool_stats_t before, after;
 	qkd_key_t *key;
 	off_t wal;
 	u_int i;
 
-	used = make_keys(3, 32);
-	ck_assert(pool->add(pool, used));
-	newer = make_keys(1, 32);
-	ck_assert(pool->add(pool, newer));
-	qkd_key_array_destroy(newer);
-	for (i = 0; i < array_count(used); i++)
-	{
-		array_get(used, i, &key);
-		ck_assert(pool->set_status(pool, key->id, QKD_KEY_PENDING));
-		ck_assert(pool->set_status(pool, key->id, QKD_KEY_ACTIVE));
-	}
+	used = add_batch_in_use(QKD_KEY_ACTIVE);
 	pool->get_stats(pool, &before);
 	wal = wal_size();
 
