@@ -1599,12 +1599,12 @@ typedef struct {
 	linked_list_t *copies;
 	/** how long deleted key IDs are remembered, s */
 	u_int remember;
-} pending_writes_t;
+} checkpoint_writes_t;
 
 /**
  * Collect the deletions and lazy changes to write, with mutex held
  */
-static void collect_writes(private_qkd_pool_t *this, pending_writes_t *w)
+static void collect_writes(private_qkd_pool_t *this, checkpoint_writes_t *w)
 {
 	enumerator_t *enumerator;
 	qkd_batch_t *batch;
@@ -1650,7 +1650,7 @@ static qkd_batch_t *find_batch(private_qkd_pool_t *this, int rowid)
 METHOD(qkd_pool_t, checkpoint, void,
 	private_qkd_pool_t *this)
 {
-	pending_writes_t w = {
+	checkpoint_writes_t w = {
 		.gone = linked_list_create(),
 		.copies = linked_list_create(),
 	};
