@@ -472,33 +472,6 @@ static bool droppable(private_qkd_pool_t *this, qkd_batch_t *batch)
 }
 
 /**
- * Drop batches that only stayed for holding the highest Index, once a newer
- * batch holds it
- */
-static void drop_retained(private_qkd_pool_t *this)
-{
-	enumerator_t *enumerator;
-	qkd_batch_t *batch;
-	linked_list_t *gone;
-
-	gone = linked_list_create();
-	enumerator = this->batches->create_enumerator(this->batches);
-	while (enumerator->enumerate(enumerator, &batch))
-	{
-		if (droppable(this, batch))
-		{
-			gone->insert_last(gone, batch);
-		}
-	}
-	enumerator->destroy(enumerator);
-	while (gone->remove_first(gone, (void**)&batch) == SUCCESS)
-	{
-		drop_batch(this, batch, FALSE);
-	}
-	gone->destroy(gone);
-}
-
-/**
  * State of a batch before a change, to undo it if it can't be stored
  */
 typedef struct {
@@ -814,7 +787,8 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 	}
 	add_entries(this, batch);
 	this->stored += batch->count;
-	drop_retained(this);
+	/* a batch kept only for holding the highest Index goes with the next
+	 * checkpoint() */
 	this->condvar->broadcast(this->condvar);
 	this->mutex->unlock(this->mutex);
 	return TRUE;
@@ -1568,27 +1542,6 @@ METHOD(qkd_pool_t, get_count, u_int,
 }
 
 /**
- * Store the batches changed lazily since they were last stored
- */
-static void store_dirty(private_qkd_pool_t *this)
-{
-	enumerator_t *enumerator;
-	qkd_batch_t *batch;
-
-	enumerator = this->batches->create_enumerator(this->batches);
-	while (enumerator->enumerate(enumerator, &batch))
-	{
-		if (batch->dirty &&
-			!write_update(this, batch, QKD_STORE_UNSYNCED))
-		{	/* stored as in use, a restart expires them anyway */
-			DBG1(DBG_CFG, "qkd pool '%s': storing status changes of batch %d "
-				 "failed", this->link, batch->rowid);
-		}
-	}
-	enumerator->destroy(enumerator);
-}
-
-/**
  * Batches to delete and copies of batches to store, collected with mutex
  * held and written without it
  */
@@ -1597,14 +1550,16 @@ typedef struct {
 	linked_list_t *gone;
 	/** copies of batches changed lazily (qkd_batch_t*) */
 	linked_list_t *copies;
+	/** row IDs of copies whose store failed (intptr_t) */
+	linked_list_t *failed;
 	/** how long deleted key IDs are remembered, s */
 	u_int remember;
-} checkpoint_writes_t;
+} lazy_writes_t;
 
 /**
  * Collect the deletions and lazy changes to write, with mutex held
  */
-static void collect_writes(private_qkd_pool_t *this, checkpoint_writes_t *w)
+static void collect_writes(private_qkd_pool_t *this, lazy_writes_t *w)
 {
 	enumerator_t *enumerator;
 	qkd_batch_t *batch;
@@ -1628,6 +1583,37 @@ static void collect_writes(private_qkd_pool_t *this, checkpoint_writes_t *w)
 }
 
 /**
+ * Write collected deletions and copies, in the writer's turn
+ */
+static void write_collected(private_qkd_pool_t *this, lazy_writes_t *w)
+{
+	enumerator_t *enumerator;
+	qkd_batch_t *batch;
+
+	enumerator = w->gone->create_enumerator(w->gone);
+	while (enumerator->enumerate(enumerator, &batch))
+	{
+		if (!this->store->remove(this->store, batch, w->remember))
+		{	/* its stored keys are wiped already, try again on next start */
+			DBG1(DBG_CFG, "qkd pool '%s': deleting batch %d failed",
+				 this->link, batch->rowid);
+		}
+	}
+	enumerator->destroy(enumerator);
+	while (w->copies->remove_first(w->copies, (void**)&batch) == SUCCESS)
+	{
+		if (!this->store->update(this->store, this->link, batch,
+								 QKD_STORE_UNSYNCED))
+		{	/* stored as in use, a restart expires them anyway */
+			DBG1(DBG_CFG, "qkd pool '%s': storing status changes of batch "
+				 "%d failed", this->link, batch->rowid);
+			w->failed->insert_last(w->failed, (void*)(intptr_t)batch->rowid);
+		}
+		qkd_batch_destroy(batch);
+	}
+}
+
+/**
  * Find a batch in the pool by its row ID, with mutex held
  */
 static qkd_batch_t *find_batch(private_qkd_pool_t *this, int rowid)
@@ -1647,69 +1633,69 @@ static qkd_batch_t *find_batch(private_qkd_pool_t *this, int rowid)
 	return found;
 }
 
-METHOD(qkd_pool_t, checkpoint, void,
-	private_qkd_pool_t *this)
+/**
+ * Drop the deleted batches from memory and mark those whose store failed
+ * for the next try, with mutex held
+ */
+static void finish_writes(private_qkd_pool_t *this, lazy_writes_t *w)
 {
-	checkpoint_writes_t w = {
-		.gone = linked_list_create(),
-		.copies = linked_list_create(),
-	};
-	enumerator_t *enumerator;
 	qkd_batch_t *batch;
-	linked_list_t *failed;
 	void *rowid;
-	u_int ticket;
 
-	failed = linked_list_create();
-	this->mutex->lock(this->mutex);
-	collect_writes(this, &w);
-	ticket = write_ticket(this);
-	this->mutex->unlock(this->mutex);
-
-	/* deleting batches, storing lazy changes and the WAL checkpoint (which
-	 * syncs) don't hold mutex: key exchanges need not wait for the disk */
-	write_turn(this, ticket);
-	enumerator = w.gone->create_enumerator(w.gone);
-	while (enumerator->enumerate(enumerator, &batch))
-	{
-		if (!this->store->remove(this->store, batch, w.remember))
-		{	/* its stored keys are wiped already, try again on next start */
-			DBG1(DBG_CFG, "qkd pool '%s': deleting batch %d failed",
-				 this->link, batch->rowid);
-		}
-	}
-	enumerator->destroy(enumerator);
-	while (w.copies->remove_first(w.copies, (void**)&batch) == SUCCESS)
-	{
-		if (!this->store->update(this->store, this->link, batch,
-								 QKD_STORE_UNSYNCED))
-		{	/* stored as in use, a restart expires them anyway */
-			DBG1(DBG_CFG, "qkd pool '%s': storing status changes of batch "
-				 "%d failed", this->link, batch->rowid);
-			failed->insert_last(failed, (void*)(intptr_t)batch->rowid);
-		}
-		qkd_batch_destroy(batch);
-	}
-	this->store->checkpoint(this->store);
-	write_done(this);
-
-	this->mutex->lock(this->mutex);
-	while (w.gone->remove_first(w.gone, (void**)&batch) == SUCCESS)
+	while (w->gone->remove_first(w->gone, (void**)&batch) == SUCCESS)
 	{
 		drop_batch(this, batch, TRUE);
 	}
-	while (failed->remove_first(failed, &rowid) == SUCCESS)
-	{	/* try again with the next checkpoint */
+	while (w->failed->remove_first(w->failed, &rowid) == SUCCESS)
+	{
 		batch = find_batch(this, (intptr_t)rowid);
 		if (batch)
 		{
 			batch->dirty = TRUE;
 		}
 	}
+}
+
+/**
+ * Delete batches whose keys all expired and store the batches changed
+ * lazily, then run the store's checkpoint if asked to. The disk is written
+ * without mutex held, so key exchanges need not wait for it, in the order
+ * batches changed (the writer's turn).
+ */
+static void write_lazily(private_qkd_pool_t *this, bool checkpoint)
+{
+	lazy_writes_t w = {
+		.gone = linked_list_create(),
+		.copies = linked_list_create(),
+		.failed = linked_list_create(),
+	};
+	u_int ticket;
+
+	this->mutex->lock(this->mutex);
+	collect_writes(this, &w);
+	ticket = write_ticket(this);
+	this->mutex->unlock(this->mutex);
+
+	write_turn(this, ticket);
+	write_collected(this, &w);
+	if (checkpoint)
+	{
+		this->store->checkpoint(this->store);
+	}
+	write_done(this);
+
+	this->mutex->lock(this->mutex);
+	finish_writes(this, &w);
 	this->mutex->unlock(this->mutex);
 	w.gone->destroy(w.gone);
 	w.copies->destroy(w.copies);
-	failed->destroy(failed);
+	w.failed->destroy(w.failed);
+}
+
+METHOD(qkd_pool_t, checkpoint, void,
+	private_qkd_pool_t *this)
+{
+	write_lazily(this, TRUE);
 }
 
 METHOD(qkd_pool_t, get_stats, void,
@@ -1776,7 +1762,7 @@ METHOD(qkd_pool_t, list_keys, array_t*,
 METHOD(qkd_pool_t, destroy, void,
 	private_qkd_pool_t *this)
 {
-	store_dirty(this);
+	write_lazily(this, FALSE);
 	array_destroy(this->reserved);
 	this->ids->destroy(this->ids);
 	this->batches->destroy_function(this->batches, (void*)qkd_batch_destroy);
@@ -1843,7 +1829,7 @@ static void load(private_qkd_pool_t *this)
 	}
 	loaded->destroy(loaded);
 	/* those only kept for their Index, and deletions that failed before */
-	drop_retained(this);
+	write_lazily(this, FALSE);
 	DBG1(DBG_CFG, "qkd pool '%s': %u Idle keys loaded, %u keys left in use "
 		 "by the last run expired", this->link, this->counts[QKD_KEY_IDLE],
 		 expired);

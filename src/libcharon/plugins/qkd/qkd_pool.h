@@ -388,8 +388,8 @@ struct qkd_pool_t {
 	void (*checkpoint)(qkd_pool_t *this);
 
 	/**
-	 * Destroy a qkd_pool_t, storing pending status changes and wiping all
-	 * keys in memory.
+	 * Destroy a qkd_pool_t: as checkpoint() without the write-ahead log
+	 * step, then wipe all keys in memory.
 	 */
 	void (*destroy)(qkd_pool_t *this);
 };

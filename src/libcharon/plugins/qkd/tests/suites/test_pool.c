@@ -752,7 +752,7 @@ START_TEST(test_expiry)
 
 	/* the expired batch stayed only while it held the highest Index: with
 	 * a newer one it is gone from the files after a checkpoint */
-	store->checkpoint(store);
+	pool->checkpoint(pool);
 	ck_assert(!stored(chunk_create(key_at(0)->id, QKD_KEY_ID_LEN)));
 }
 END_TEST
@@ -794,9 +794,12 @@ START_TEST(test_accounting)
 	assert_accounting(10, 0, 0);
 	assert_counts(0, 0, 0);
 
-	/* a newer batch takes the highest Index, the expired one goes */
+	/* a newer batch takes the highest Index, the expired one goes with the
+	 * next checkpoint */
 	fresh = make_keys(3, 16);
 	ck_assert(pool->add(pool, fresh));
+	assert_accounting(10, 3, 0);
+	pool->checkpoint(pool);
 	assert_accounting(10, 3, 10);
 	assert_counts(3, 0, 0);
 	qkd_key_array_destroy(fresh);
@@ -1172,7 +1175,9 @@ START_TEST(test_indexes)
 	last = make_keys(3, 32);
 	ck_assert(pool->add(pool, last));
 	assert_indexes(last, 16);
-	/* the batch kept for its Index is gone now */
+	/* the batch kept for its Index goes with the next checkpoint */
+	ck_assert(pool->get_id(pool, 15, id));
+	pool->checkpoint(pool);
 	ck_assert(!pool->get_id(pool, 15, id));
 	size = pool->get_bitmap(pool, &bitmap, &first);
 	ck_assert_int_eq(first, 16);
