@@ -24,13 +24,22 @@
  *  - memory: heap (mallinfo2) and RSS growth per key while a pool takes
  *    M keys;
  *  - take: pool->take() (synced) plus set_status(EXPIRED) (stored lazily),
- *    per key.
+ *    per key;
+ *  - bound keys: what one end of a DOH link does at R key exchanges per
+ *    second: bind_keys() of half the reserve whenever half of it is used
+ *    (one synced write), then per key get_pending(), set_status(ACTIVE) and
+ *    set_status(EXPIRED), and the checkpoint once a second; CPU time (the
+ *    process's and the whole machine's, so that the kernel's writeback
+ *    threads count too, coarse: in ticks, and whatever else runs) and
+ *    bytes written per key, with the files on disk
+ *    and, as the baseline in the same run, in memory (/dev/shm).
  *
  * Prints figures, no pass/fail. Exits non-zero if a measurement could not be
  * made (a pool or database operation failed).
  *
  * usage: pool_bench [-n keys] [-b batch,...] [-s seconds,...] [-m keys]
- *                   [-M batch] [-t keys] [-d dir] [-v]
+ *                   [-M batch] [-t keys] [-c keys] [-r rate] [-R reserve]
+ *                   [-d dir] [-v]
  */
 
 #include <library.h>
@@ -40,6 +49,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -618,6 +628,198 @@ static double bench_take(u_int count, u_int size, double *take_ms,
 }
 
 /**
+ * CPU time of this thread, seconds
+ */
+static double thread_cpu()
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/**
+ * CPU time and writes at one moment: of this process, and of the machine
+ */
+typedef struct {
+	double wall;
+	double cpu;
+	double machine;
+	unsigned long long written;
+} usage_t;
+
+/**
+ * Busy CPU time of the whole machine (all but idle and iowait), seconds
+ */
+static double machine_busy()
+{
+	unsigned long long v[10] = {}, busy = 0;
+	FILE *file;
+	int i;
+
+	file = fopen("/proc/stat", "r");
+	if (file)
+	{
+		if (fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+				   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
+		{
+			for (i = 0; i < 8; i++)
+			{
+				busy += (i == 3 || i == 4) ? 0 : v[i];
+			}
+		}
+		fclose(file);
+	}
+	return (double)busy / sysconf(_SC_CLK_TCK);
+}
+
+/**
+ * Bytes this process caused to be written to storage
+ */
+static unsigned long long bytes_written()
+{
+	unsigned long long bytes = 0;
+	char line[128];
+	FILE *file;
+
+	file = fopen("/proc/self/io", "r");
+	if (file)
+	{
+		while (fgets(line, sizeof(line), file))
+		{
+			if (sscanf(line, "write_bytes: %llu", &bytes) == 1)
+			{
+				break;
+			}
+		}
+		fclose(file);
+	}
+	return bytes;
+}
+
+/**
+ * Take a usage sample
+ */
+static void sample(usage_t *this)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	this->wall = now();
+	this->cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	this->machine = machine_busy();
+	this->written = bytes_written();
+}
+
+/**
+ * Bound keys: one end of a DOH link at rate key exchanges per second with
+ * reserve keys bound ahead (doh_bound), count keys, pool files in base.
+ * Fills per key: process and machine CPU time (us) and bytes written.
+ * FALSE on failure.
+ */
+static bool bench_bound(char *base, u_int count, u_int rate, u_int reserve,
+						double *cpu_us, double *machine_us, double *bytes)
+{
+	char saved[PATH_MAX];
+	bench_pool_t bp = {};
+	array_t *keys, *batches;
+	qkd_key_t *key;
+	usage_t before, after;
+	uint8_t *ids;
+	double start, due, checkpointed, t, in_pool = 0;
+	u_int capacity = count + reserve, bound = 0, used, n, i;
+	bool ok = TRUE;
+
+	keys = make_keys(capacity);
+	if (!keys)
+	{
+		return FALSE;
+	}
+	batches = make_batches(keys, 128);
+	strncpy(saved, dir, sizeof(saved));
+	snprintf(dir, sizeof(dir), "%s", base);
+	ok = open_pool(&bp, capacity, DEFAULT_SYNC_INTERVAL) &&
+		 add_all(bp.pool, batches);
+	snprintf(dir, sizeof(dir), "%s", saved);
+	ids = malloc(capacity * QKD_KEY_ID_LEN);
+	for (i = 0; i < capacity; i++)
+	{
+		array_get(keys, i, &key);
+		memcpy(ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
+	}
+	if (ok)
+	{	/* the reserve is bound before the key exchanges start */
+		bp.pool->checkpoint(bp.pool);
+		ok = bp.pool->bind_keys(bp.pool, ids, reserve);
+		bound = reserve;
+	}
+	sample(&before);
+	start = checkpointed = before.wall;
+	for (used = 0; ok && used < count; used++)
+	{
+		t = thread_cpu();
+		if (bound - used <= reserve / 2 && bound < capacity)
+		{	/* as the DOH engine: ask for what the reserve lacks */
+			n = min(reserve - (bound - used), capacity - bound);
+			ok = bp.pool->bind_keys(bp.pool, ids + bound * QKD_KEY_ID_LEN, n);
+			bound += n;
+			if (!ok)
+			{
+				fprintf(stderr, "pool_bench: bind_keys() of %u keys failed\n",
+						n);
+				break;
+			}
+		}
+		key = bp.pool->get_pending(bp.pool, ids + used * QKD_KEY_ID_LEN);
+		ok = key && bp.pool->set_status(bp.pool, key->id, QKD_KEY_ACTIVE) &&
+			 bp.pool->set_status(bp.pool, key->id, QKD_KEY_EXPIRED);
+		if (key)
+		{
+			qkd_key_destroy(key);
+		}
+		if (!ok)
+		{
+			fprintf(stderr, "pool_bench: using bound key %u failed\n", used);
+			break;
+		}
+		if (now() - checkpointed >= 1)
+		{
+			bp.pool->checkpoint(bp.pool);
+			checkpointed = now();
+		}
+		in_pool += thread_cpu() - t;
+		due = start + (double)(used + 1) / rate;
+		if (due - now() > 0.001)
+		{	/* in steps of a ms or more, as key exchanges come in bursts */
+			usleep((due - now()) * 1e6);
+		}
+	}
+	if (ok)
+	{
+		bp.pool->checkpoint(bp.pool);
+	}
+	sample(&after);
+	close_pool(&bp);
+	free(ids);
+	destroy_batches(batches);
+	qkd_key_array_destroy(keys);
+	if (!ok)
+	{
+		return FALSE;
+	}
+	*cpu_us = in_pool * 1e6 / count;
+	*machine_us = (after.machine - before.machine) * 1e6 / count;
+	*bytes = (double)(after.written - before.written) / count;
+	printf("    %s: %u keys in %.2f s (%.0f keys/s), CPU in the pool %.1f "
+		   "us/key (process %.1f), machine CPU %.1f us/key, %.0f bytes "
+		   "written/key\n", base, count, after.wall - before.wall,
+		   count / (after.wall - before.wall), *cpu_us,
+		   (after.cpu - before.cpu) * 1e6 / count, *machine_us, *bytes);
+	return TRUE;
+}
+
+/**
  * Load the plugins the pool needs
  */
 static bool load_plugins()
@@ -696,6 +898,10 @@ static void usage(FILE *out)
 		"(default 1024)\n"
 		"  -t KEYS       keys for the take measurement (default 10000, "
 		"0: skip)\n"
+		"  -c KEYS       keys for the bound keys measurement (default 20000, "
+		"0: skip)\n"
+		"  -r RATE       key exchanges per second in it (default 2000)\n"
+		"  -R KEYS       keys bound ahead in it, doh_bound (default 1024)\n"
 		"  -d DIR        directory for the database files, on disk "
 		"(default /var/tmp)\n"
 		"  -v            log the pool's messages\n");
@@ -704,15 +910,18 @@ static void usage(FILE *out)
 int main(int argc, char *argv[])
 {
 	u_int count = 100000, mem_count = 1000000, mem_batch = 1024;
-	u_int take_count = 10000, sizes[MAX_BATCH_SIZES] = { 128, 1024 };
+	u_int take_count = 10000, bound_count = 20000, bound_rate = 2000;
+	u_int bound_reserve = 1024, sizes[MAX_BATCH_SIZES] = { 128, 1024 };
 	u_int intervals[MAX_BATCH_SIZES] = { 0, DEFAULT_SYNC_INTERVAL };
 	u_int nsizes = 2, nintervals = 2, i, j;
 	char *base = "/var/tmp", a[32], b[32], c[32], d[32], e[32];
 	double rate, plain, heap, rss_key, elapsed, take_ms, expire_ms;
+	double cpu[2], machine, bytes[2];
+	char shm[PATH_MAX];
 	array_t *keys, *batches;
 	int opt, level = 0, status = 0;
 
-	while ((opt = getopt(argc, argv, "n:b:s:m:M:t:d:vh")) != -1)
+	while ((opt = getopt(argc, argv, "n:b:s:m:M:t:c:r:R:d:vh")) != -1)
 	{
 		switch (opt)
 		{
@@ -734,6 +943,15 @@ int main(int argc, char *argv[])
 			case 't':
 				take_count = atoi(optarg);
 				break;
+			case 'c':
+				bound_count = atoi(optarg);
+				break;
+			case 'r':
+				bound_rate = atoi(optarg);
+				break;
+			case 'R':
+				bound_reserve = atoi(optarg);
+				break;
 			case 'd':
 				base = optarg;
 				break;
@@ -748,7 +966,8 @@ int main(int argc, char *argv[])
 				return 1;
 		}
 	}
-	if (!count || !nsizes || !nintervals || !mem_batch)
+	if (!count || !nsizes || !nintervals || !mem_batch || !bound_rate ||
+		bound_reserve < 2)
 	{
 		usage(stderr);
 		return 1;
@@ -842,6 +1061,34 @@ int main(int argc, char *argv[])
 		{
 			status = 1;
 		}
+	}
+	/* bound keys, on disk and in memory */
+	snprintf(shm, sizeof(shm), "/dev/shm/qkd-pool-bench-XXXXXX");
+	if (bound_count && !mkdtemp(shm))
+	{
+		fprintf(stderr, "pool_bench: creating a directory in /dev/shm failed: "
+				"%s\n", strerror(errno));
+		status = 1;
+	}
+	else if (bound_count)
+	{
+		printf("bound keys, %u at %u key exchanges/s, %u bound ahead:\n",
+			   bound_count, bound_rate, bound_reserve);
+		if (bench_bound(dir, bound_count, bound_rate, bound_reserve,
+						&cpu[0], &machine, &bytes[0]) &&
+			bench_bound(shm, bound_count, bound_rate, bound_reserve,
+						&cpu[1], &machine, &bytes[1]))
+		{
+			printf("summary: pool bound keys (%u/s, %u ahead): CPU in the pool "
+				   "%.1f us/key on disk, %.1f in memory: %.2fx; %.0f bytes "
+				   "written/key\n", bound_rate, bound_reserve, cpu[0], cpu[1],
+				   cpu[0] / cpu[1], bytes[0]);
+		}
+		else
+		{
+			status = 1;
+		}
+		rmdir(shm);
 	}
 	if (rmdir(dir) != 0)
 	{
