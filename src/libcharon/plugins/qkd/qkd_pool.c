@@ -172,8 +172,8 @@ struct private_qkd_pool_t {
 	/**
 	 * Orders the writes to the store: a write takes the next ticket with
 	 * mutex held, so batches are stored in the order they were changed,
-	 * and waits for its turn with writer held. bind_keys() and
-	 * checkpoint() release mutex before they wait, so key exchanges need
+	 * and waits for its turn with writer held. bind_keys(), checkpoint()
+	 * and add() release mutex before they wait, so key exchanges need
 	 * not wait for the disk. Holding a ticket, a thread takes mutex only if
 	 * it held it when it took the ticket.
 	 */
@@ -189,6 +189,18 @@ struct private_qkd_pool_t {
 	 * writer)
 	 */
 	u_int tickets, serving;
+
+	/**
+	 * Serializes add() and add_indexed(), which store their batch without
+	 * mutex held; taken before mutex
+	 */
+	mutex_t *adder;
+
+	/**
+	 * Batch add() or add_indexed() is storing, not in the pool yet, or
+	 * NULL (with mutex): its key IDs are known already
+	 */
+	qkd_batch_t *adding;
 
 	/**
 	 * Listeners (qkd_pool_listener_t*), and the lock protecting them
@@ -699,16 +711,89 @@ static void evict_index(private_qkd_pool_t *this, uint32_t index)
 }
 
 /**
- * Add a batch of keys with the given Indexes, or new ones if NULL
+ * Whether a batch holds a key ID
+ */
+static bool batch_holds(qkd_batch_t *batch, uint8_t id[QKD_KEY_ID_LEN])
+{
+	u_int i;
+
+	for (i = 0; batch && i < batch->count; i++)
+	{
+		if (memeq(batch->ids + i * QKD_KEY_ID_LEN, id, QKD_KEY_ID_LEN))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * Check keys to add and fill the batch with them and their Indexes, with
+ * mutex held. Returns FALSE if they are refused.
+ */
+static bool check_batch(private_qkd_pool_t *this, qkd_batch_t *batch,
+						array_t *keys, uint32_t *indexes)
+{
+	char uuid[QKD_KEY_ID_STRLEN + 1];
+	qkd_key_t *key;
+	entry_t known;
+	u_int i, used, count = array_count(keys);
+
+	for (i = 0; i < count; i++)
+	{
+		array_get(keys, i, &key);
+		if (key->key.len != batch->key_len)
+		{
+			DBG1(DBG_CFG, "qkd pool '%s': batch with keys of %u and %zu "
+				 "bytes refused", this->link, batch->key_len, key->key.len);
+			return FALSE;
+		}
+		if (lookup(this, key->id, &known))
+		{
+			qkd_key_id_format(key->id, uuid);
+			DBG1(DBG_CFG, "qkd pool '%s': batch refused, key %s is known "
+				 "(issued twice?)", this->link, uuid);
+			return FALSE;
+		}
+		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
+		memcpy(batch->keys.ptr + i * batch->key_len, key->key.ptr,
+			   batch->key_len);
+		batch->indexes[i] = indexes ? indexes[i] : this->next_index + i;
+	}
+	if (this->store->find_used(this->store, batch->ids, count, &used))
+	{
+		qkd_key_id_format(batch->ids + used * QKD_KEY_ID_LEN, uuid);
+		DBG1(DBG_CFG, "qkd pool '%s': batch refused, key %s was used before "
+			 "(issued again?)", this->link, uuid);
+		return FALSE;
+	}
+	if (batch_has_duplicates(batch))
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': batch with duplicate key IDs refused",
+			 this->link);
+		return FALSE;
+	}
+	if (this->counts[QKD_KEY_IDLE] + count > this->capacity)
+	{
+		DBG1(DBG_CFG, "qkd pool '%s': %u keys would exceed the capacity of "
+			 "%u Idle keys, refused", this->link, count, this->capacity);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * Add a batch of keys with the given Indexes, or new ones if NULL. The
+ * batch is stored without mutex held, so key exchanges need not wait for
+ * a refill's write; it joins the pool once stored.
  */
 static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 					 uint32_t *indexes)
 {
-	char uuid[QKD_KEY_ID_STRLEN + 1];
 	qkd_batch_t *batch;
 	qkd_key_t *key;
-	entry_t known;
-	u_int i, used, count = array_count(keys);
+	u_int i, ticket, count = array_count(keys);
+	bool ok;
 
 	if (!count)
 	{
@@ -722,52 +807,14 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 	}
 	array_get(keys, ARRAY_HEAD, &key);
 	batch = qkd_batch_create(count, key->key.len, time(NULL));
+	/* one add at a time: Indexes and key IDs checked here stay free until
+	 * the batch joins the pool */
+	this->adder->lock(this->adder);
 	this->mutex->lock(this->mutex);
-	for (i = 0; i < count; i++)
+	if (!check_batch(this, batch, keys, indexes))
 	{
-		array_get(keys, i, &key);
-		if (key->key.len != batch->key_len)
-		{
-			DBG1(DBG_CFG, "qkd pool '%s': batch with keys of %u and %zu "
-				 "bytes refused", this->link, batch->key_len, key->key.len);
-			break;
-		}
-		if (lookup(this, key->id, &known))
-		{
-			qkd_key_id_format(key->id, uuid);
-			DBG1(DBG_CFG, "qkd pool '%s': batch refused, key %s is known "
-				 "(issued twice?)", this->link, uuid);
-			break;
-		}
-		memcpy(batch->ids + i * QKD_KEY_ID_LEN, key->id, QKD_KEY_ID_LEN);
-		memcpy(batch->keys.ptr + i * batch->key_len, key->key.ptr,
-			   batch->key_len);
-		batch->indexes[i] = indexes ? indexes[i] : this->next_index + i;
-	}
-	if (i == count && this->store->find_used(this->store, batch->ids, count,
-											 &used))
-	{
-		qkd_key_id_format(batch->ids + used * QKD_KEY_ID_LEN, uuid);
-		DBG1(DBG_CFG, "qkd pool '%s': batch refused, key %s was used before "
-			 "(issued again?)", this->link, uuid);
-		i = 0;
-	}
-	if (i < count || batch_has_duplicates(batch))
-	{
-		if (i == count)
-		{
-			DBG1(DBG_CFG, "qkd pool '%s': batch with duplicate key IDs "
-				 "refused", this->link);
-		}
 		this->mutex->unlock(this->mutex);
-		qkd_batch_destroy(batch);
-		return FALSE;
-	}
-	if (this->counts[QKD_KEY_IDLE] + count > this->capacity)
-	{
-		DBG1(DBG_CFG, "qkd pool '%s': %u keys would exceed the capacity of "
-			 "%u Idle keys, refused", this->link, count, this->capacity);
-		this->mutex->unlock(this->mutex);
+		this->adder->unlock(this->adder);
 		qkd_batch_destroy(batch);
 		return FALSE;
 	}
@@ -775,23 +822,36 @@ static bool add_keys(private_qkd_pool_t *this, array_t *keys,
 	{
 		evict_index(this, indexes[i]);
 	}
+	this->adding = batch;
+	ticket = write_ticket(this);
+	this->mutex->unlock(this->mutex);
+
 	/* the KME delivered these keys once, they must not get lost: survives
 	 * charon being killed at once, a power loss after the sync interval */
-	if (!write_insert(this, batch, QKD_STORE_SYNC_SOON))
+	write_turn(this, ticket);
+	ok = this->store->insert(this->store, this->link, batch,
+							 QKD_STORE_SYNC_SOON);
+	write_done(this);
+
+	this->mutex->lock(this->mutex);
+	this->adding = NULL;
+	if (ok)
+	{
+		add_entries(this, batch);
+		this->stored += batch->count;
+		/* a batch kept only for holding the highest Index goes with the
+		 * next checkpoint() */
+		this->condvar->broadcast(this->condvar);
+	}
+	this->mutex->unlock(this->mutex);
+	this->adder->unlock(this->adder);
+	if (!ok)
 	{
 		DBG1(DBG_CFG, "qkd pool '%s': storing %u keys failed", this->link,
 			 count);
-		this->mutex->unlock(this->mutex);
 		qkd_batch_destroy(batch);
-		return FALSE;
 	}
-	add_entries(this, batch);
-	this->stored += batch->count;
-	/* a batch kept only for holding the highest Index goes with the next
-	 * checkpoint() */
-	this->condvar->broadcast(this->condvar);
-	this->mutex->unlock(this->mutex);
-	return TRUE;
+	return ok;
 }
 
 /**
@@ -1151,7 +1211,7 @@ METHOD(qkd_pool_t, add_pending, bool,
 	batch->status[0] = QKD_KEY_PENDING;
 
 	this->mutex->lock(this->mutex);
-	if (lookup(this, key->id, &known) ||
+	if (lookup(this, key->id, &known) || batch_holds(this->adding, key->id) ||
 		this->store->find_used(this->store, key->id, 1, &used))
 	{
 		qkd_key_id_format(key->id, uuid);
@@ -1770,6 +1830,7 @@ METHOD(qkd_pool_t, destroy, void,
 	this->condvar->destroy(this->condvar);
 	this->turn->destroy(this->turn);
 	this->writer->destroy(this->writer);
+	this->adder->destroy(this->adder);
 	this->mutex->destroy(this->mutex);
 	this->listeners->destroy(this->listeners);
 	this->cb_lock->destroy(this->cb_lock);
@@ -1885,6 +1946,7 @@ qkd_pool_t *qkd_pool_create(qkd_pool_store_t *store, char *link,
 		.condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.writer = mutex_create(MUTEX_TYPE_DEFAULT),
 		.turn = condvar_create(CONDVAR_TYPE_DEFAULT),
+		.adder = mutex_create(MUTEX_TYPE_DEFAULT),
 		.listeners = linked_list_create(),
 		.cb_lock = rwlock_create(RWLOCK_TYPE_DEFAULT),
 		.hkdf = qkd_hkdf_create(),

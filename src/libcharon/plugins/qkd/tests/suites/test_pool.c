@@ -1080,6 +1080,73 @@ START_TEST(test_checkpoint_without_waiting)
 END_TEST
 
 /**
+ * A refill adding keys from a thread, and whether it returned
+ */
+static struct {
+	array_t *keys;
+	bool done;
+	bool ok;
+} refill;
+
+static void *refill_thread(void *arg)
+{
+	refill.ok = pool->add(pool, refill.keys);
+	refill.done = TRUE;
+	return NULL;
+}
+
+START_TEST(test_add_without_waiting)
+{
+	thread_t *refiller, *exchanger;
+	qkd_key_t *twin;
+	sqlite3 *db;
+	u_int i;
+
+	/* the key a key exchange holds */
+	ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_PENDING));
+	exchange.key = key_at(0);
+	exchange.done = FALSE;
+	refill.keys = make_keys(5, 32);
+	refill.done = FALSE;
+
+	/* the disk is slow: the refill's write waits for the lock */
+	db = lock_database();
+	refiller = thread_create(refill_thread, NULL);
+	usleep(200000);
+	ck_assert(!refill.done);
+	/* a key exchange using and dropping its key does not wait for it */
+	exchanger = thread_create(exchange_thread, NULL);
+	for (i = 0; i < 100 && !exchange.done; i++)
+	{
+		usleep(10000);
+	}
+	ck_assert(exchange.done);
+	exchanger->join(exchanger);
+	ck_assert(exchange.ok);
+	/* the keys being stored are not in the pool yet, but known: the peer
+	 * can't make one of them Pending */
+	assert_counts(9, 0, 0);
+	array_get(refill.keys, 2, &twin);
+	twin = qkd_key_create(twin->id, chunk_clone(twin->key));
+	ck_assert(!pool->add_pending(pool, twin));
+	ck_assert(!refill.done);
+
+	ck_assert(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	refiller->join(refiller);
+	sqlite3_close(db);
+	ck_assert(refill.ok);
+	assert_counts(14, 0, 0);
+	ck_assert(!pool->add_pending(pool, twin));
+	qkd_key_destroy(twin);
+	/* stored: there after a restart */
+	close_pool();
+	open_pool(100);
+	assert_counts(14, 0, 0);
+	qkd_key_array_destroy(refill.keys);
+}
+END_TEST
+
+/**
  * Size of the pool's write-ahead log, 0 if none
  */
 static off_t wal_size()
@@ -1325,6 +1392,7 @@ Suite *pool_suite_create()
 	test_case_set_timeout(tc, 15);
 	tcase_add_test(tc, test_bind_without_waiting);
 	tcase_add_test(tc, test_checkpoint_without_waiting);
+	tcase_add_test(tc, test_add_without_waiting);
 	suite_add_tcase(s, tc);
 
 	return s;
