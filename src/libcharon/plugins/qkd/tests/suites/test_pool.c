@@ -1016,6 +1016,27 @@ static void *exchange_thread(void *arg)
 	return NULL;
 }
 
+/**
+ * Run a key exchange using and dropping a Pending key from a thread, and
+ * assert that it returns within a second, successfully
+ */
+static void assert_exchange_goes_on(qkd_key_t *key)
+{
+	thread_t *exchanger;
+	u_int i;
+
+	exchange.key = key;
+	exchange.done = FALSE;
+	exchanger = thread_create(exchange_thread, NULL);
+	for (i = 0; i < 100 && !exchange.done; i++)
+	{
+		usleep(10000);
+	}
+	ck_assert(exchange.done);
+	exchanger->join(exchanger);
+	ck_assert(exchange.ok);
+}
+
 static void *checkpoint_thread(void *arg)
 {
 	pool->checkpoint(pool);
@@ -1026,10 +1047,9 @@ static void *checkpoint_thread(void *arg)
 START_TEST(test_checkpoint_without_waiting)
 {
 	qkd_pool_stats_t before, after;
-	thread_t *checkpointer, *exchanger;
+	thread_t *checkpointer;
 	array_t *used, *again;
 	sqlite3 *db;
-	u_int i;
 
 	/* a batch used up, which the checkpoint deletes, and a key used,
 	 * which it stores */
@@ -1039,8 +1059,7 @@ START_TEST(test_checkpoint_without_waiting)
 	/* the key a key exchange holds */
 	ck_assert(pool->set_status(pool, key_at(1)->id, QKD_KEY_PENDING));
 	pool->get_stats(pool, &before);
-	exchange.key = key_at(1);
-	exchange.done = exchange.checkpointed = FALSE;
+	exchange.checkpointed = FALSE;
 
 	/* the disk is slow: the checkpoint's writes wait for the lock */
 	db = lock_database();
@@ -1048,14 +1067,7 @@ START_TEST(test_checkpoint_without_waiting)
 	usleep(200000);
 	ck_assert(!exchange.checkpointed);
 	/* a key exchange using and dropping its key does not wait for it */
-	exchanger = thread_create(exchange_thread, NULL);
-	for (i = 0; i < 100 && !exchange.done; i++)
-	{
-		usleep(10000);
-	}
-	ck_assert(exchange.done);
-	exchanger->join(exchanger);
-	ck_assert(exchange.ok);
+	assert_exchange_goes_on(key_at(1));
 	assert_status(key_at(1), QKD_KEY_EXPIRED, QKD_KEY_EXPIRED,
 				  QKD_KEY_EXPIRED);
 	/* the batch being deleted is still known: not accepted again */
@@ -1097,15 +1109,12 @@ static void *refill_thread(void *arg)
 
 START_TEST(test_add_without_waiting)
 {
-	thread_t *refiller, *exchanger;
+	thread_t *refiller;
 	qkd_key_t *twin;
 	sqlite3 *db;
-	u_int i;
 
 	/* the key a key exchange holds */
 	ck_assert(pool->set_status(pool, key_at(0)->id, QKD_KEY_PENDING));
-	exchange.key = key_at(0);
-	exchange.done = FALSE;
 	refill.keys = make_keys(5, 32);
 	refill.done = FALSE;
 
@@ -1115,14 +1124,7 @@ START_TEST(test_add_without_waiting)
 	usleep(200000);
 	ck_assert(!refill.done);
 	/* a key exchange using and dropping its key does not wait for it */
-	exchanger = thread_create(exchange_thread, NULL);
-	for (i = 0; i < 100 && !exchange.done; i++)
-	{
-		usleep(10000);
-	}
-	ck_assert(exchange.done);
-	exchanger->join(exchanger);
-	ck_assert(exchange.ok);
+	assert_exchange_goes_on(key_at(0));
 	/* the keys being stored are not in the pool yet, but known: the peer
 	 * can't make one of them Pending */
 	assert_counts(9, 0, 0);
