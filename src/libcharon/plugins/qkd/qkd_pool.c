@@ -238,33 +238,44 @@ static void sort_entries(private_qkd_pool_t *this)
 }
 
 /**
+ * Find the position of a key ID in a batch (which may be NULL)
+ */
+static bool find_in_batch(qkd_batch_t *batch, uint8_t id[QKD_KEY_ID_LEN],
+						  u_int *idx)
+{
+	u_int i;
+
+	for (i = 0; batch && i < batch->count; i++)
+	{
+		if (memeq(batch->ids + i * QKD_KEY_ID_LEN, id, QKD_KEY_ID_LEN))
+		{
+			*idx = i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
  * Find the batch and position of a key ID
  */
 static bool lookup(private_qkd_pool_t *this, uint8_t id[QKD_KEY_ID_LEN],
 				   entry_t *entry)
 {
 	qkd_batch_t *batch;
-
 	u_int i;
 
 	batch = this->ids->get(this->ids, id);
-	if (!batch)
+	if (!find_in_batch(batch, id, &i))
 	{
 		return FALSE;
 	}
-	for (i = 0; i < batch->count; i++)
-	{
-		if (memeq(batch->ids + i * QKD_KEY_ID_LEN, id, QKD_KEY_ID_LEN))
-		{
-			*entry = (entry_t){
-				.id = batch->ids + i * QKD_KEY_ID_LEN,
-				.batch = batch,
-				.idx = i,
-			};
-			return TRUE;
-		}
-	}
-	return FALSE;
+	*entry = (entry_t){
+		.id = batch->ids + i * QKD_KEY_ID_LEN,
+		.batch = batch,
+		.idx = i,
+	};
+	return TRUE;
 }
 
 /**
@@ -708,23 +719,6 @@ static void evict_index(private_qkd_pool_t *this, uint32_t index)
 	{
 		change(this, entry, QKD_KEY_EXPIRED, FALSE);
 	}
-}
-
-/**
- * Whether a batch holds a key ID
- */
-static bool batch_holds(qkd_batch_t *batch, uint8_t id[QKD_KEY_ID_LEN])
-{
-	u_int i;
-
-	for (i = 0; batch && i < batch->count; i++)
-	{
-		if (memeq(batch->ids + i * QKD_KEY_ID_LEN, id, QKD_KEY_ID_LEN))
-		{
-			return TRUE;
-		}
-	}
-	return FALSE;
 }
 
 /**
@@ -1211,7 +1205,8 @@ METHOD(qkd_pool_t, add_pending, bool,
 	batch->status[0] = QKD_KEY_PENDING;
 
 	this->mutex->lock(this->mutex);
-	if (lookup(this, key->id, &known) || batch_holds(this->adding, key->id) ||
+	if (lookup(this, key->id, &known) ||
+		find_in_batch(this->adding, key->id, &used) ||
 		this->store->find_used(this->store, key->id, 1, &used))
 	{
 		qkd_key_id_format(key->id, uuid);
