@@ -203,15 +203,16 @@ typedef struct {
 } files_t;
 
 /**
- * Fresh file names in the benchmark directory
+ * Fresh file names in a directory
  */
-static void new_files(files_t *files, char *name)
+static void new_files(files_t *files, char *base, char *name)
 {
 	runs++;
-	snprintf(files->db, sizeof(files->db), "%s/%s-%u.db", dir, name, runs);
+	snprintf(files->db, sizeof(files->db), "%s/%s-%u.db", base, name, runs);
 	snprintf(files->uri, sizeof(files->uri), "sqlite://%s", files->db);
 	snprintf(files->journal, sizeof(files->journal), "%s-journal", files->db);
-	snprintf(files->key, sizeof(files->key), "%s/%s-%u.key", dir, name, runs);
+	snprintf(files->key, sizeof(files->key), "%s/%s-%u.key", base, name,
+			 runs);
 }
 
 /**
@@ -234,11 +235,12 @@ typedef struct {
 } bench_pool_t;
 
 /**
- * Open a pool on fresh files
+ * Open a pool on fresh files in a directory
  */
-static bool open_pool(bench_pool_t *this, u_int capacity, u_int interval)
+static bool open_pool(bench_pool_t *this, char *base, u_int capacity,
+					  u_int interval)
 {
-	new_files(&this->files, "pool");
+	new_files(&this->files, base, "pool");
 	this->store = qkd_pool_store_create(this->files.uri, this->files.key,
 										interval);
 	if (!this->store)
@@ -307,7 +309,7 @@ static void close_plain(plain_t *plain)
 static bool open_plain(files_t *files, plain_t *plain)
 {
 	*plain = (plain_t){};
-	new_files(files, "plain");
+	new_files(files, dir, "plain");
 	if (sqlite3_open(files->db, &plain->db) != SQLITE_OK ||
 		/* like the store */
 		sqlite3_exec(plain->db, "PRAGMA secure_delete = ON", NULL, NULL,
@@ -406,7 +408,7 @@ static double bench_ingest(array_t *keys, array_t *batches, u_int interval,
 	char a[32], b[32], c[32], d[32], e[32];
 	bool ok = TRUE;
 
-	if (!open_pool(&bp, count, interval))
+	if (!open_pool(&bp, dir, count, interval))
 	{
 		return 0;
 	}
@@ -536,7 +538,7 @@ static double bench_memory(u_int count, u_int size, double *rss_per_key,
 		return 0;
 	}
 	batches = make_batches(keys, size);
-	if (!open_pool(&bp, count, DEFAULT_SYNC_INTERVAL))
+	if (!open_pool(&bp, dir, count, DEFAULT_SYNC_INTERVAL))
 	{
 		destroy_batches(batches);
 		qkd_key_array_destroy(keys);
@@ -584,7 +586,7 @@ static double bench_take(u_int count, u_int size, double *take_ms,
 		return 0;
 	}
 	batches = make_batches(keys, size);
-	if (!open_pool(&bp, count, DEFAULT_SYNC_INTERVAL) ||
+	if (!open_pool(&bp, dir, count, DEFAULT_SYNC_INTERVAL) ||
 		!add_all(bp.pool, batches))
 	{
 		close_pool(&bp);
@@ -721,7 +723,6 @@ static void sample(usage_t *this)
 static bool bench_bound(char *base, u_int count, u_int rate, u_int reserve,
 						double *cpu_us, double *machine_us, double *bytes)
 {
-	char saved[PATH_MAX];
 	bench_pool_t bp = {};
 	array_t *keys, *batches;
 	qkd_key_t *key;
@@ -737,11 +738,8 @@ static bool bench_bound(char *base, u_int count, u_int rate, u_int reserve,
 		return FALSE;
 	}
 	batches = make_batches(keys, 128);
-	strncpy(saved, dir, sizeof(saved));
-	snprintf(dir, sizeof(dir), "%s", base);
-	ok = open_pool(&bp, capacity, DEFAULT_SYNC_INTERVAL) &&
+	ok = open_pool(&bp, base, capacity, DEFAULT_SYNC_INTERVAL) &&
 		 add_all(bp.pool, batches);
-	snprintf(dir, sizeof(dir), "%s", saved);
 	ids = malloc(capacity * QKD_KEY_ID_LEN);
 	for (i = 0; i < capacity; i++)
 	{
