@@ -550,6 +550,23 @@ static sqlite3 *lock_database()
 	return db;
 }
 
+/**
+ * Lock the pool's database (as another process), start a thread that
+ * writes to it and check that the write waits: returns the thread, and
+ * the database to commit
+ */
+static thread_t *start_behind_lock(void *(*writer)(void*), bool *done,
+								   sqlite3 **db)
+{
+	thread_t *thread;
+
+	*db = lock_database();
+	thread = thread_create(writer, NULL);
+	usleep(200000);
+	ck_assert(!*done);
+	return thread;
+}
+
 START_TEST(test_bind_without_waiting)
 {
 	qkd_key_status_t status;
@@ -567,10 +584,7 @@ START_TEST(test_bind_without_waiting)
 		binding.done = FALSE;
 
 		/* the disk is slow: the binding's write waits for the lock */
-		db = lock_database();
-		thread = thread_create(bind_thread, NULL);
-		usleep(200000);
-		ck_assert(!binding.done);
+		thread = start_behind_lock(bind_thread, &binding.done, &db);
 		/* Pending at once, not handed out by anything else */
 		ck_assert(pool->get_status(pool, key_at(4 + 2 * round)->id,
 								   &status, NULL, NULL));
@@ -1062,10 +1076,8 @@ START_TEST(test_checkpoint_without_waiting)
 	exchange.checkpointed = FALSE;
 
 	/* the disk is slow: the checkpoint's writes wait for the lock */
-	db = lock_database();
-	checkpointer = thread_create(checkpoint_thread, NULL);
-	usleep(200000);
-	ck_assert(!exchange.checkpointed);
+	checkpointer = start_behind_lock(checkpoint_thread,
+									 &exchange.checkpointed, &db);
 	/* a key exchange using and dropping its key does not wait for it */
 	assert_exchange_goes_on(key_at(1));
 	assert_status(key_at(1), QKD_KEY_EXPIRED, QKD_KEY_EXPIRED,
@@ -1119,10 +1131,7 @@ START_TEST(test_add_without_waiting)
 	refill.done = FALSE;
 
 	/* the disk is slow: the refill's write waits for the lock */
-	db = lock_database();
-	refiller = thread_create(refill_thread, NULL);
-	usleep(200000);
-	ck_assert(!refill.done);
+	refiller = start_behind_lock(refill_thread, &refill.done, &db);
 	/* a key exchange using and dropping its key does not wait for it */
 	assert_exchange_goes_on(key_at(0));
 	/* the keys being stored are not in the pool yet, but known: the peer
