@@ -13,8 +13,8 @@
  */
 
 /**
- * HKDF-SHA256 (RFC 5869) over one HMAC-SHA256 PRF of strongSwan's crypto
- * factory, kept for every derivation.
+ * HKDF-SHA256 (RFC 5869), with HMAC-SHA256 over one SHA-256 hasher of
+ * strongSwan's crypto factory, kept for every derivation.
  * @defgroup qkd_hkdf qkd_hkdf
  * @{ @ingroup qkd
  */
@@ -52,17 +52,17 @@ struct qkd_hkdf_t {
 /**
  * Create an HKDF-SHA256 instance.
  *
- * @return			instance, NULL if HMAC-SHA256 is not available
+ * @return			instance, NULL if SHA-256 is not available
  */
 qkd_hkdf_t *qkd_hkdf_create();
 
 /**
  * Borrow an HKDF-SHA256 instance from a cache shared by all threads, or a
  * new one if none is free, to give back with qkd_hkdf_release(). Creating
- * one costs more than a derivation (OpenSSL 3 fetches HMAC by name), too
- * much for every key exchange.
+ * one costs more than a derivation (OpenSSL 3 fetches SHA-256 by name),
+ * too much for every key exchange.
  *
- * @return			instance, NULL if HMAC-SHA256 is not available
+ * @return			instance, NULL if SHA-256 is not available
  */
 qkd_hkdf_t *qkd_hkdf_borrow();
 
