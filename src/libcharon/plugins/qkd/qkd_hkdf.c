@@ -52,21 +52,19 @@ static bool hmac(private_qkd_hkdf_t *this, chunk_t key, chunk_t *data,
 				 int count, uint8_t out[HASH_SIZE_SHA256])
 {
 	uint8_t pad[BLOCK_SIZE], hashed[HASH_SIZE_SHA256];
-	bool ok;
+	bool ok = TRUE;
 	int i;
 
 	if (key.len > BLOCK_SIZE)
 	{
-		if (!this->sha256->get_hash(this->sha256, key, hashed))
-		{
-			return FALSE;
-		}
+		ok = this->sha256->get_hash(this->sha256, key, hashed);
 		key = chunk_from_thing(hashed);
 	}
 	/* inner hash: H((K ^ ipad) | data) */
 	memset(pad, 0x36, sizeof(pad));
 	memxor(pad, key.ptr, key.len);
-	ok = this->sha256->get_hash(this->sha256, chunk_from_thing(pad), NULL);
+	ok = ok &&
+		 this->sha256->get_hash(this->sha256, chunk_from_thing(pad), NULL);
 	for (i = 0; ok && i < count; i++)
 	{
 		ok = this->sha256->get_hash(this->sha256, data[i],
