@@ -128,7 +128,9 @@ static void build_features(private_qkd_plugin_t *this)
 				/* for the key pools, which are disabled without them */
 				PLUGIN_SDEPEND(AEAD, ENCR_AES_GCM_ICV16, 32),
 				/* HKDF (qkd_hkdf) */
-				PLUGIN_SDEPEND(PRF, PRF_HMAC_SHA2_256),
+				PLUGIN_SDEPEND(HASHER, HASH_SHA256),
+				/* MACs of DOH and MPSS messages */
+				PLUGIN_SDEPEND(SIGNER, AUTH_HMAC_SHA2_256_128),
 				PLUGIN_SDEPEND(RNG, RNG_STRONG),
 				PLUGIN_SDEPEND(RNG, RNG_TRUE),
 				/* DOH sockets bypass IPsec, IKE-less SAs are installed */

@@ -268,8 +268,8 @@ qkd_pool_seal_t *qkd_pool_seal_create(char *keyfile)
 
 	if (!this->hkdf || !this->aead || !this->rng)
 	{
-		DBG1(DBG_CFG, "qkd pool: HMAC-SHA256, AES-256-GCM or a strong RNG "
-			 "not available");
+		DBG1(DBG_CFG, "qkd pool: SHA-256, AES-256-GCM or a strong RNG not "
+			 "available");
 		destroy(this);
 		return NULL;
 	}
