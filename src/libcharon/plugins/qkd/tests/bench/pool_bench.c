@@ -717,11 +717,12 @@ static void sample(usage_t *this)
 /**
  * Bound keys: one end of a DOH link at rate key exchanges per second with
  * reserve keys bound ahead (doh_bound), count keys, pool files in base.
- * Fills per key: process and machine CPU time (us) and bytes written.
+ * Prints the figures and fills per key the CPU time spent in the pool
+ * (us) and the bytes written.
  * FALSE on failure.
  */
 static bool bench_bound(char *base, u_int count, u_int rate, u_int reserve,
-						double *cpu_us, double *machine_us, double *bytes)
+						double *cpu_us, double *bytes)
 {
 	bench_pool_t bp = {};
 	array_t *keys, *batches;
@@ -813,13 +814,13 @@ static bool bench_bound(char *base, u_int count, u_int rate, u_int reserve,
 		return FALSE;
 	}
 	*cpu_us = in_pool * 1e6 / count;
-	*machine_us = (after.machine - before.machine) * 1e6 / count;
 	*bytes = (double)(after.written - before.written) / count;
 	printf("    %s: %u keys in %.2f s (%.0f keys/s), CPU in the pool %.1f "
 		   "us/key (process %.1f), machine CPU %.1f us/key, %.0f bytes "
 		   "written/key\n", base, count, after.wall - before.wall,
 		   count / (after.wall - before.wall), *cpu_us,
-		   (after.cpu - before.cpu) * 1e6 / count, *machine_us, *bytes);
+		   (after.cpu - before.cpu) * 1e6 / count,
+		   (after.machine - before.machine) * 1e6 / count, *bytes);
 	return TRUE;
 }
 
@@ -920,7 +921,7 @@ int main(int argc, char *argv[])
 	u_int nsizes = 2, nintervals = 2, i, j;
 	char *base = "/var/tmp", a[32], b[32], c[32], d[32], e[32];
 	double rate, plain, heap, rss_key, elapsed, take_ms, expire_ms;
-	double cpu[2], machine, bytes[2];
+	double cpu[2], bytes[2];
 	char shm[PATH_MAX];
 	array_t *keys, *batches;
 	int opt, level = 0, status = 0;
@@ -1079,9 +1080,9 @@ int main(int argc, char *argv[])
 		printf("bound keys, %u at %u key exchanges/s, %u bound ahead:\n",
 			   bound_count, bound_rate, bound_reserve);
 		if (bench_bound(dir, bound_count, bound_rate, bound_reserve,
-						&cpu[0], &machine, &bytes[0]) &&
+						&cpu[0], &bytes[0]) &&
 			bench_bound(shm, bound_count, bound_rate, bound_reserve,
-						&cpu[1], &machine, &bytes[1]))
+						&cpu[1], &bytes[1]))
 		{
 			printf("summary: pool bound keys (%u/s, %u ahead): CPU in the pool "
 				   "%.1f us/key on disk, %.1f in memory: %.2fx; %.0f bytes "
