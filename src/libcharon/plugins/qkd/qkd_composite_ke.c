@@ -198,7 +198,7 @@ bool qkd_composite_ke_combine(key_exchange_method_t method, chunk_t component,
 							  chunk_t *secret)
 {
 	uint8_t header[4];
-	chunk_t ikm, info;
+	chunk_t z, fixed_info;
 	qkd_hkdf_t *hkdf;
 	bool ok;
 
@@ -213,14 +213,16 @@ bool qkd_composite_ke_combine(key_exchange_method_t method, chunk_t component,
 	}
 	htoun16(header, method);
 	htoun16(header + 2, ke_master.len);
-	ikm = chunk_cat("cc", component, qkd);
-	info = chunk_cat("ccc", chunk_from_thing(header), ke_master, ke_slave);
+	/* a hybrid secret Z' = Z | T (SP 800-56C Rev. 2, 2) */
+	z = chunk_cat("cc", component, qkd);
+	fixed_info = chunk_cat("ccc", chunk_from_thing(header), ke_master,
+						   ke_slave);
 	*secret = chunk_alloc(QKD_COMPOSITE_SECRET_LEN);
-	ok = hkdf->derive(hkdf, chunk_from_str(COMBINER_SALT), ikm, info,
-					  *secret);
+	ok = hkdf->one_step(hkdf, chunk_from_str(COMBINER_SALT), z, fixed_info,
+						*secret);
 	qkd_hkdf_release(hkdf);
-	chunk_clear(&ikm);
-	chunk_free(&info);
+	chunk_clear(&z);
+	chunk_free(&fixed_info);
 	if (!ok)
 	{
 		chunk_clear(secret);

@@ -75,18 +75,19 @@ bool qkd_composite_ke_get(int i, char **keyword, key_exchange_method_t *id,
 void qkd_composite_ke_register(int i, bool reg);
 
 /**
- * Derive the shared secret of a composite method:
+ * Derive the shared secret of a composite method with the one-step KDF of
+ * NIST SP 800-56C Rev. 2 (4.1, option 2, HMAC-SHA256), one HMAC:
  *
- *   HKDF-SHA256(salt = "strongSwan qkd composite",
- *               IKM  = component secret | QKD key,
- *               info = transform ID (16 bit) | length of KE_m (16 bit) |
- *                      KE_m | KE_s,
- *               L    = 32)
+ *   HMAC-SHA256(salt = "strongSwan qkd composite",
+ *               00000001 | Z | FixedInfo)
+ *   Z         = component secret | QKD key   (Z' = Z | T of SP 800-56C 2)
+ *   FixedInfo = transform ID (16 bit) | length of KE_m (16 bit) |
+ *               KE_m | KE_s
  *
  * with KE_m and KE_s the KE data of master and slave. Secure if either the
- * component's secret or the QKD key is (HKDF-Extract as a dual PRF over the
- * concatenation, as in the hybrid designs for TLS 1.3); both KE data are
- * bound in.
+ * component's secret or the QKD key is (HMAC keyed with the salt as an
+ * extractor over the concatenation, as HKDF-Extract and the hybrid designs
+ * for TLS 1.3 use it); both KE data are bound in.
  *
  * @param method	transform ID of the composite method
  * @param component	the component's shared secret
@@ -94,7 +95,7 @@ void qkd_composite_ke_register(int i, bool reg);
  * @param ke_master	the master's KE data
  * @param ke_slave	the slave's KE data
  * @param secret	receives the allocated secret, QKD_COMPOSITE_SECRET_LEN
- * @return			FALSE if HKDF-SHA256 is not available
+ * @return			FALSE if SHA-256 is not available
  */
 bool qkd_composite_ke_combine(key_exchange_method_t method, chunk_t component,
 							  chunk_t qkd, chunk_t ke_master, chunk_t ke_slave,

@@ -87,13 +87,11 @@ static bool hmac(private_qkd_hkdf_t *this, chunk_t key, chunk_t *data,
 	return ok;
 }
 
-/**
- * HKDF-Expand (RFC 5869 2.3): T(i) = HMAC(PRK, T(i-1) | info | i)
- */
-static bool expand(private_qkd_hkdf_t *this, chunk_t prk, chunk_t info,
-				   chunk_t out)
+METHOD(qkd_hkdf_t, expand, bool,
+	private_qkd_hkdf_t *this, chunk_t prk, chunk_t info, chunk_t out)
 {
 	uint8_t t[HASH_SIZE_SHA256], i;
+	/* T(i) = HMAC(PRK, T(i-1) | info | i) (RFC 5869 2.3) */
 	chunk_t data[3] = { chunk_empty, info, chunk_from_thing(i) };
 	size_t done, len;
 
@@ -130,6 +128,31 @@ METHOD(qkd_hkdf_t, derive, bool,
 	return ok;
 }
 
+METHOD(qkd_hkdf_t, one_step, bool,
+	private_qkd_hkdf_t *this, chunk_t salt, chunk_t z, chunk_t fixed_info,
+	chunk_t out)
+{
+	uint8_t k[HASH_SIZE_SHA256], counter[4];
+	/* K(i) = HMAC(salt, counter i | Z | FixedInfo) (SP 800-56C Rev. 2 4.1) */
+	chunk_t data[3] = { chunk_from_thing(counter), z, fixed_info };
+	uint32_t i;
+	size_t done, len;
+
+	for (i = 1, done = 0; done < out.len; i++, done += len)
+	{
+		htoun32(counter, i);
+		if (!hmac(this, salt, data, countof(data), k))
+		{
+			memwipe(k, sizeof(k));
+			return FALSE;
+		}
+		len = min(out.len - done, sizeof(k));
+		memcpy(out.ptr + done, k, len);
+	}
+	memwipe(k, sizeof(k));
+	return TRUE;
+}
+
 METHOD(qkd_hkdf_t, destroy, void,
 	private_qkd_hkdf_t *this)
 {
@@ -147,6 +170,8 @@ qkd_hkdf_t *qkd_hkdf_create()
 	INIT(this,
 		.public = {
 			.derive = _derive,
+			.expand = _expand,
+			.one_step = _one_step,
 			.destroy = _destroy,
 		},
 		.sha256 = lib->crypto->create_hasher(lib->crypto, HASH_SHA256),

@@ -13,8 +13,11 @@
  */
 
 /**
- * HKDF-SHA256 (RFC 5869), with HMAC-SHA256 over one SHA-256 hasher of
- * strongSwan's crypto factory, kept for every derivation.
+ * Key derivation with HMAC-SHA256: HKDF-SHA256 (RFC 5869), HKDF-Expand
+ * alone for keys that are uniformly random already, and the one-step KDF
+ * of NIST SP 800-56C Rev. 2 (4.1, option 2). HMAC-SHA256 runs over one
+ * SHA-256 hasher of strongSwan's crypto factory, kept for every
+ * derivation.
  * @defgroup qkd_hkdf qkd_hkdf
  * @{ @ingroup qkd
  */
@@ -27,7 +30,8 @@
 typedef struct qkd_hkdf_t qkd_hkdf_t;
 
 /**
- * HKDF-SHA256, reusable (not thread-safe: one user at a time).
+ * Key derivation with HMAC-SHA256, reusable (not thread-safe: one user at
+ * a time).
  */
 struct qkd_hkdf_t {
 
@@ -44,20 +48,48 @@ struct qkd_hkdf_t {
 				   chunk_t out);
 
 	/**
+	 * Derive key material from a key that is uniformly random already
+	 * (HKDF-Expand alone, RFC 5869 2.3 and 3.3): one HMAC per 32 bytes of
+	 * output, half the cost of derive() for up to 32 bytes.
+	 *
+	 * @param prk		the key (RFC 5869 asks for at least 32 bytes; a
+	 *					shorter one keys HMAC with its own strength)
+	 * @param info		context
+	 * @param out		output, filled completely (at most 8160 bytes)
+	 * @return			FALSE on failure
+	 */
+	bool (*expand)(qkd_hkdf_t *this, chunk_t prk, chunk_t info, chunk_t out);
+
+	/**
+	 * Derive key material with the one-step KDF of NIST SP 800-56C Rev. 2
+	 * (4.1, option 2): K(i) = HMAC-SHA256(salt, counter i | Z | FixedInfo),
+	 * the counter 32 bits in network order from 1, one HMAC per 32 bytes
+	 * of output. Z may be a hybrid secret (2: Z' = Z | T).
+	 *
+	 * @param salt		salt, chunk_empty for none (64 zero bytes)
+	 * @param z			shared secret
+	 * @param fixed_info	context
+	 * @param out		output, filled completely
+	 * @return			FALSE on failure
+	 */
+	bool (*one_step)(qkd_hkdf_t *this, chunk_t salt, chunk_t z,
+					 chunk_t fixed_info, chunk_t out);
+
+	/**
 	 * Destroy a qkd_hkdf_t.
 	 */
 	void (*destroy)(qkd_hkdf_t *this);
 };
 
 /**
- * Create an HKDF-SHA256 instance.
+ * Create an instance.
  *
  * @return			instance, NULL if SHA-256 is not available
  */
 qkd_hkdf_t *qkd_hkdf_create();
 
 /**
- * Borrow an HKDF-SHA256 instance from a cache shared by all threads, or a
+ * Borrow an instance from a cache shared by all threads, or a
  * new one if none is free, to give back with qkd_hkdf_release(). Creating
  * one costs more than a derivation (OpenSSL 3 fetches SHA-256 by name),
  * too much for every key exchange.

@@ -187,6 +187,7 @@ struct private_qkd_ke_t {
  * Label of key confirmations
  */
 #define CONFIRMATION_LABEL "strongSwan qkd key confirmation"
+#define LABEL_LEN (sizeof(CONFIRMATION_LABEL) - 1)
 
 /*
  * Described in header
@@ -194,6 +195,7 @@ struct private_qkd_ke_t {
 bool qkd_ke_confirmation(qkd_key_t *key,
 						 uint8_t tag[QKD_KE_CONFIRMATION_LEN])
 {
+	uint8_t info[LABEL_LEN + QKD_KEY_ID_LEN];
 	qkd_hkdf_t *hkdf;
 	bool ok;
 
@@ -202,8 +204,10 @@ bool qkd_ke_confirmation(qkd_key_t *key,
 	{
 		return FALSE;
 	}
-	ok = hkdf->derive(hkdf, chunk_create(key->id, QKD_KEY_ID_LEN), key->key,
-					  chunk_from_str(CONFIRMATION_LABEL),
+	/* the QKD key is uniformly random: HKDF-Expand alone (RFC 5869 3.3) */
+	memcpy(info, CONFIRMATION_LABEL, LABEL_LEN);
+	memcpy(info + LABEL_LEN, key->id, QKD_KEY_ID_LEN);
+	ok = hkdf->expand(hkdf, key->key, chunk_from_thing(info),
 					  chunk_create(tag, QKD_KE_CONFIRMATION_LEN));
 	qkd_hkdf_release(hkdf);
 	return ok;

@@ -44,8 +44,9 @@
 #define QKD_KE_CONFIRMATION_LEN 32
 
 /**
- * Compute the key confirmation of a key: HKDF-SHA256(IKM = key, salt = key
- * ID, info = "strongSwan qkd key confirmation"), 32 bytes.
+ * Compute the key confirmation of a key: HKDF-Expand-SHA256(PRK = key,
+ * info = "strongSwan qkd key confirmation" | key ID, L = 32). A QKD key is
+ * uniformly random, so it keys HMAC directly (RFC 5869 3.3).
  *
  * The slave of a qkd key exchange answers with it instead of empty KE data
  * (not for qkd_qursa, whose peers expect the plain format), so the master
@@ -54,7 +55,7 @@
  *
  * @param key		the key
  * @param tag		receives the confirmation, QKD_KE_CONFIRMATION_LEN bytes
- * @return			FALSE if HKDF-SHA256 is not available
+ * @return			FALSE if SHA-256 is not available
  */
 bool qkd_ke_confirmation(qkd_key_t *key,
 						 uint8_t tag[QKD_KE_CONFIRMATION_LEN]);
