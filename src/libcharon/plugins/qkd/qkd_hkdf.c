@@ -118,11 +118,12 @@ METHOD(qkd_hkdf_t, derive, bool,
 	private_qkd_hkdf_t *this, chunk_t salt, chunk_t ikm, chunk_t info,
 	chunk_t out)
 {
-	uint8_t zero[HASH_SIZE_SHA256] = {}, prk[HASH_SIZE_SHA256];
+	uint8_t prk[HASH_SIZE_SHA256];
 	bool ok;
 
-	/* HKDF-Extract (2.2): PRK = HMAC(salt, IKM) */
-	ok = hmac(this, salt.len ? salt : chunk_from_thing(zero), &ikm, 1, prk) &&
+	/* HKDF-Extract (2.2): PRK = HMAC(salt, IKM); no salt means HashLen zero
+	 * bytes, which key HMAC as an empty key does (both are zero-padded) */
+	ok = hmac(this, salt, &ikm, 1, prk) &&
 		 expand(this, chunk_from_thing(prk), info, out);
 	memwipe(prk, sizeof(prk));
 	return ok;
